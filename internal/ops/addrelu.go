@@ -1,0 +1,148 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// AddReLU is relu(a+b) for two tensors of the same shape, in one pass: the
+// join of a residual block. Its gradient, dy masked by the output > 0, goes
+// to both a and b.
+func AddReLU(a, b *gorgonia.Node) (*gorgonia.Node, error) {
+	if !a.Shape().Eq(b.Shape()) {
+		return nil, fmt.Errorf("add-relu of %v and %v: shapes %v and %v differ", a.Name(), b.Name(), a.Shape(), b.Shape())
+	}
+	if a.Shape().Dims() == 0 {
+		return nil, fmt.Errorf("add-relu of %v and %v: scalars are not supported", a.Name(), b.Name())
+	}
+	n, err := gorgonia.ApplyOp(&addReLUOp{base: newBase("add-relu"), dims: a.Shape().Dims()}, a, b)
+	if err != nil {
+		return nil, fmt.Errorf("add-relu of %v and %v: %w", a.Name(), b.Name(), err)
+	}
+	return n, nil
+}
+
+type addReLUOp struct {
+	base
+	dims int
+	out  buffer
+}
+
+func (op *addReLUOp) Arity() int { return 2 }
+
+func (op *addReLUOp) Type() hm.Type {
+	t := tensorType(op.dims)
+	return hm.NewFnType(t, t, t)
+}
+
+func (op *addReLUOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("%v: input shape is %T", op, in[0])
+	}
+	return s.Clone(), nil
+}
+
+func (op *addReLUOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, err := denses(op.String(), vs, 2)
+	if err != nil {
+		return nil, err
+	}
+	a, b := in[0], in[1]
+	if !a.Shape().Eq(b.Shape()) {
+		return nil, fmt.Errorf("%v: shapes %v and %v differ", op, a.Shape(), b.Shape())
+	}
+	out := op.out.get(a.Dtype(), a.Shape()...)
+	switch ad := a.Data().(type) {
+	case []float32:
+		addReLU(ad, b.Data().([]float32), out.Data().([]float32))
+	case []float64:
+		addReLU(ad, b.Data().([]float64), out.Data().([]float64))
+	}
+	return out, nil
+}
+
+func addReLU[T float](a, b, y []T) {
+	parallelFor(len(y)/4096+1, func(lo, hi int) {
+		lo, hi = lo*4096, min(hi*4096, len(y))
+		as, bs, ys := a[lo:hi], b[lo:hi], y[lo:hi]
+		for i := range ys {
+			ys[i] = max(as[i]+bs[i], 0)
+		}
+	})
+}
+
+func (op *addReLUOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+func (op *addReLUOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	g, err := gorgonia.ApplyOp(&reluMaskOp{base: newBase("relu-mask"), dims: op.dims}, output, grad)
+	if err != nil {
+		return nil, fmt.Errorf("%v: gradient: %w", op, err)
+	}
+	return gorgonia.Nodes{g, g}, nil
+}
+
+// reluMaskOp is dy where y > 0, else 0: the backward pass of a ReLU, given
+// the ReLU's output y.
+type reluMaskOp struct {
+	base
+	dims int
+	out  buffer
+}
+
+func (op *reluMaskOp) Arity() int { return 2 }
+
+func (op *reluMaskOp) Type() hm.Type {
+	t := tensorType(op.dims)
+	return hm.NewFnType(t, t, t)
+}
+
+func (op *reluMaskOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("%v: input shape is %T", op, in[0])
+	}
+	return s.Clone(), nil
+}
+
+func (op *reluMaskOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, err := denses(op.String(), vs, 2)
+	if err != nil {
+		return nil, err
+	}
+	y, dy := in[0], in[1]
+	if y.Size() != dy.Size() {
+		return nil, fmt.Errorf("%v: y has %d values, dy %d", op, y.Size(), dy.Size())
+	}
+	out := op.out.get(y.Dtype(), y.Shape()...)
+	switch yd := y.Data().(type) {
+	case []float32:
+		reluMask(yd, dy.Data().([]float32), out.Data().([]float32))
+	case []float64:
+		reluMask(yd, dy.Data().([]float64), out.Data().([]float64))
+	}
+	return out, nil
+}
+
+func reluMask[T float](y, dy, dx []T) {
+	parallelFor(len(y)/4096+1, func(lo, hi int) {
+		lo, hi = lo*4096, min(hi*4096, len(y))
+		ys, gs, ds := y[lo:hi], dy[lo:hi], dx[lo:hi]
+		for i, v := range ys {
+			if v > 0 {
+				ds[i] = gs[i]
+			} else {
+				ds[i] = 0
+			}
+		}
+	})
+}
+
+func (op *reluMaskOp) DiffWRT(int) []bool { return []bool{false, false} }
+
+func (op *reluMaskOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, fmt.Errorf("%v: second derivatives are not supported", op)
+}

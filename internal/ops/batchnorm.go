@@ -1,0 +1,353 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BNState is the running statistics of one batch-normalisation layer,
+// shared by every graph that uses the layer (the two-step schedule builds
+// one graph per loss). It is float64 whatever the graph's dtype.
+//
+// Training-mode forward passes update it PyTorch's way:
+// Mean ← (1−Momentum)·Mean + Momentum·batch mean, and the same for Var with
+// the unbiased batch variance.
+type BNState struct {
+	Mean, Var []float64
+	Momentum  float64 // weight of the new batch, 0.1 by default
+	Eps       float64 // added to the variance, 1e-5 by default
+}
+
+// NewBNState returns the state of a layer with c channels: mean 0, variance
+// 1, momentum 0.1, eps 1e-5 (PyTorch's defaults).
+func NewBNState(c int) *BNState {
+	st := &BNState{Mean: make([]float64, c), Var: make([]float64, c), Momentum: 0.1, Eps: 1e-5}
+	for i := range st.Var {
+		st.Var[i] = 1
+	}
+	return st
+}
+
+// BatchNorm is batch normalisation in training mode over x (N,C,H,W):
+// per-channel statistics of the batch over (N,H,W), then γ·x̂+β with γ, β of
+// shape (C), then ReLU when relu is set. Each forward pass updates st.
+// It is differentiable with respect to x, gamma and beta.
+func BatchNorm(x, gamma, beta *gorgonia.Node, st *BNState, relu bool) (*gorgonia.Node, error) {
+	return batchNorm(x, gamma, beta, st, relu, false)
+}
+
+// BatchNormInference is the per-channel affine map of st's running
+// statistics, γ·(x−mean)/√(var+eps)+β, then ReLU when relu is set. It does
+// not change st and, unlike gorgonia's eval-mode BatchNorm, gives the right
+// dL/dx (Grad-CAM needs it), as well as dL/dγ and dL/dβ.
+func BatchNormInference(x, gamma, beta *gorgonia.Node, st *BNState, relu bool) (*gorgonia.Node, error) {
+	return batchNorm(x, gamma, beta, st, relu, true)
+}
+
+func batchNorm(x, gamma, beta *gorgonia.Node, st *BNState, relu, infer bool) (*gorgonia.Node, error) {
+	name := "batchnorm"
+	if infer {
+		name = "batchnorm-inference"
+	}
+	if relu {
+		name += "-relu"
+	}
+	xs := x.Shape()
+	if xs.Dims() != 4 {
+		return nil, fmt.Errorf("%s of %v: x has shape %v, want (N,C,H,W)", name, x.Name(), xs)
+	}
+	c := xs[1]
+	if st == nil {
+		return nil, fmt.Errorf("%s of %v: nil BNState", name, x.Name())
+	}
+	if len(st.Mean) != c || len(st.Var) != c {
+		return nil, fmt.Errorf("%s of %v: BNState has %d/%d channels, x has %d", name, x.Name(), len(st.Mean), len(st.Var), c)
+	}
+	for i, p := range []*gorgonia.Node{gamma, beta} {
+		if s := p.Shape(); s.Dims() != 1 || s[0] != c {
+			return nil, fmt.Errorf("%s of %v: %s has shape %v, want (%d)", name, x.Name(), [2]string{"gamma", "beta"}[i], s, c)
+		}
+	}
+	if !infer && xs[0]*xs[2]*xs[3] < 2 {
+		return nil, fmt.Errorf("%s of %v: batch statistics need at least 2 values per channel, x has shape %v", name, x.Name(), xs)
+	}
+	op := &bnOp{base: newBase(name), st: st, relu: relu, infer: infer}
+	n, err := gorgonia.ApplyOp(op, x, gamma, beta)
+	if err != nil {
+		return nil, fmt.Errorf("%s of %v: %w", name, x.Name(), err)
+	}
+	return n, nil
+}
+
+// bnOp is the forward pass. It saves the per-channel mean and 1/σ it used
+// for the backward pass (bnDiffOp), which runs once after it in the same
+// machine run.
+type bnOp struct {
+	base
+	st          *BNState
+	relu, infer bool
+
+	mean, invStd []float64
+	out          buffer
+}
+
+func (op *bnOp) Arity() int { return 3 }
+
+func (op *bnOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(4), tensorType(1), tensorType(1), tensorType(4))
+}
+
+func (op *bnOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("%v: input shape is %T", op, in[0])
+	}
+	return s.Clone(), nil
+}
+
+func (op *bnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, err := denses(op.String(), vs, 3)
+	if err != nil {
+		return nil, err
+	}
+	x, gamma, beta := in[0], in[1], in[2]
+	s := x.Shape()
+	n, c, hw := s[0], s[1], s[2]*s[3]
+	if len(op.st.Mean) != c {
+		return nil, fmt.Errorf("%v: x has %d channels, the layer has %d", op, c, len(op.st.Mean))
+	}
+	if gamma.Size() != c || beta.Size() != c {
+		return nil, fmt.Errorf("%v: gamma/beta have %d/%d values, want %d", op, gamma.Size(), beta.Size(), c)
+	}
+	op.mean = grow(op.mean, c)
+	op.invStd = grow(op.invStd, c)
+	out := op.out.get(x.Dtype(), s...)
+	if op.infer {
+		for ch := range c {
+			op.mean[ch] = op.st.Mean[ch]
+			op.invStd[ch] = 1 / math.Sqrt(op.st.Var[ch]+op.st.Eps)
+		}
+	}
+	switch xd := x.Data().(type) {
+	case []float32:
+		bnForward(xd, gamma.Data().([]float32), beta.Data().([]float32), out.Data().([]float32), op, n, c, hw)
+	case []float64:
+		bnForward(xd, gamma.Data().([]float64), beta.Data().([]float64), out.Data().([]float64), op, n, c, hw)
+	}
+	return out, nil
+}
+
+// bnForward normalises every channel; in training mode it first computes
+// the batch statistics and updates the running ones.
+func bnForward[T float](x, gamma, beta, y []T, op *bnOp, n, c, hw int) {
+	m := float64(n * hw)
+	parallelFor(c, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			if !op.infer {
+				var sum float64
+				for i := range n {
+					for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+						sum += float64(v)
+					}
+				}
+				mean := sum / m
+				var ss float64
+				for i := range n {
+					for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+						d := float64(v) - mean
+						ss += d * d
+					}
+				}
+				variance := ss / m
+				op.mean[ch] = mean
+				op.invStd[ch] = 1 / math.Sqrt(variance+op.st.Eps)
+				mom := op.st.Momentum
+				op.st.Mean[ch] = (1-mom)*op.st.Mean[ch] + mom*mean
+				op.st.Var[ch] = (1-mom)*op.st.Var[ch] + mom*ss/(m-1)
+			}
+			scale := float64(gamma[ch]) * op.invStd[ch]
+			sc := T(scale)
+			sh := T(float64(beta[ch]) - op.mean[ch]*scale)
+			for i := range n {
+				off := (i*c + ch) * hw
+				xs, ys := x[off:off+hw], y[off:off+hw]
+				if op.relu {
+					for j, v := range xs {
+						ys[j] = max(v*sc+sh, 0)
+					}
+				} else {
+					for j, v := range xs {
+						ys[j] = v*sc + sh
+					}
+				}
+			}
+		}
+	})
+}
+
+func (op *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+
+// SymDiff builds dx = bnDiff(x, y, γ, dy) and two getters that return the
+// dγ and dβ the same pass computed.
+func (op *bnOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 3 {
+		return nil, fmt.Errorf("%v: SymDiff got %d inputs, want 3", op, len(inputs))
+	}
+	diff := &bnDiffOp{base: newBase(op.name + "-diff"), fwd: op}
+	dx, err := gorgonia.ApplyOp(diff, inputs[0], output, inputs[1], grad)
+	if err != nil {
+		return nil, fmt.Errorf("%v: dx: %w", op, err)
+	}
+	cs := tensor.Shape{inputs[1].Shape()[0]}
+	dgamma, err := gorgonia.ApplyOp(&paramGradOp{base: newBase(op.name + "-dgamma"), src: &diff.dgamma, inDims: 4, shape: cs}, dx)
+	if err != nil {
+		return nil, fmt.Errorf("%v: dgamma: %w", op, err)
+	}
+	dbeta, err := gorgonia.ApplyOp(&paramGradOp{base: newBase(op.name + "-dbeta"), src: &diff.dbeta, inDims: 4, shape: cs}, dx)
+	if err != nil {
+		return nil, fmt.Errorf("%v: dbeta: %w", op, err)
+	}
+	return gorgonia.Nodes{dx, dgamma, dbeta}, nil
+}
+
+// bnDiffOp computes dx from (x, y, γ, dy) and, in the same pass, dγ and dβ,
+// which it keeps for the two paramGradOp getters.
+type bnDiffOp struct {
+	base
+	fwd           *bnOp
+	out           buffer
+	dgamma, dbeta buffer
+}
+
+func (op *bnDiffOp) Arity() int { return 4 }
+
+func (op *bnDiffOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(1), tensorType(4), tensorType(4))
+}
+
+func (op *bnDiffOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("%v: input shape is %T", op, in[0])
+	}
+	return s.Clone(), nil
+}
+
+func (op *bnDiffOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, err := denses(op.String(), vs, 4)
+	if err != nil {
+		return nil, err
+	}
+	x, y, gamma, dy := in[0], in[1], in[2], in[3]
+	s := x.Shape()
+	n, c, hw := s[0], s[1], s[2]*s[3]
+	if len(op.fwd.mean) != c {
+		return nil, fmt.Errorf("%v: the forward pass has not run", op)
+	}
+	dt := x.Dtype()
+	dx := op.out.get(dt, s...)
+	dg := op.dgamma.get(dt, c)
+	db := op.dbeta.get(dt, c)
+	switch xd := x.Data().(type) {
+	case []float32:
+		bnBackward(xd, y.Data().([]float32), gamma.Data().([]float32), dy.Data().([]float32),
+			dx.Data().([]float32), dg.Data().([]float32), db.Data().([]float32), op.fwd, n, c, hw)
+	case []float64:
+		bnBackward(xd, y.Data().([]float64), gamma.Data().([]float64), dy.Data().([]float64),
+			dx.Data().([]float64), dg.Data().([]float64), db.Data().([]float64), op.fwd, n, c, hw)
+	}
+	return dx, nil
+}
+
+// bnBackward: with g = dy masked by y > 0 when the ReLU is fused and
+// x̂ = (x−μ)/σ: dβ = Σg, dγ = Σg·x̂, and dx = γ/σ·(g − dβ/M − x̂·dγ/M) in
+// training mode (the batch statistics depend on x), dx = γ/σ·g in inference.
+func bnBackward[T float](x, y, gamma, dy, dx, dgamma, dbeta []T, op *bnOp, n, c, hw int) {
+	m := float64(n * hw)
+	parallelFor(c, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			mean, inv := op.mean[ch], op.invStd[ch]
+			var sg, sgx float64
+			for i := range n {
+				off := (i*c + ch) * hw
+				xs, ys, gs := x[off:off+hw], y[off:off+hw], dy[off:off+hw]
+				for j, g := range gs {
+					if op.relu && ys[j] <= 0 {
+						continue
+					}
+					sg += float64(g)
+					sgx += float64(g) * (float64(xs[j]) - mean)
+				}
+			}
+			dgamma[ch] = T(sgx * inv)
+			dbeta[ch] = T(sg)
+			k := float64(gamma[ch]) * inv
+			// dx = k·g + a·x + b, with a = −k·inv²·sgx/M and b = −k·sg/M − a·mean.
+			var a, b float64
+			if !op.infer {
+				a = -k * inv * inv * sgx / m
+				b = -k*sg/m - a*mean
+			}
+			kk, aa, bb := T(k), T(a), T(b)
+			for i := range n {
+				off := (i*c + ch) * hw
+				xs, ys, gs, ds := x[off:off+hw], y[off:off+hw], dy[off:off+hw], dx[off:off+hw]
+				if op.relu {
+					for j, g := range gs {
+						if ys[j] <= 0 {
+							g = 0
+						}
+						ds[j] = kk*g + aa*xs[j] + bb
+					}
+				} else {
+					for j, g := range gs {
+						ds[j] = kk*g + aa*xs[j] + bb
+					}
+				}
+			}
+		}
+	})
+}
+
+func (op *bnDiffOp) DiffWRT(int) []bool { return []bool{false, false, false, false} }
+
+func (op *bnDiffOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, fmt.Errorf("%v: second derivatives are not supported", op)
+}
+
+// paramGradOp returns a gradient that another op's backward pass computed
+// as a by-product (gorgonia ops have one output). Its input is that op's
+// main output, which orders it after the computation.
+type paramGradOp struct {
+	base
+	src    *buffer
+	inDims int          // dims of the input (the main output of the backward op)
+	shape  tensor.Shape // shape of the gradient returned
+}
+
+func (op *paramGradOp) Arity() int { return 1 }
+
+func (op *paramGradOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(op.inDims), tensorType(op.shape.Dims()))
+}
+
+func (op *paramGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.shape.Clone(), nil
+}
+
+func (op *paramGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
+	if op.src.t == nil {
+		return nil, fmt.Errorf("%v: the backward pass has not run", op)
+	}
+	return op.src.t, nil
+}
+
+func (op *paramGradOp) DiffWRT(int) []bool { return []bool{false} }
+
+func (op *paramGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, fmt.Errorf("%v: second derivatives are not supported", op)
+}

@@ -1,0 +1,22 @@
+// Package ops holds the custom gorgonia operations the workbench's networks
+// are built from: convolution, batch normalisation (training and inference,
+// with an optional fused ReLU), the fused residual join relu(a+b), global
+// average pooling and a stop-gradient, plus the BLAS set-up they need.
+//
+// Every op works on NCHW tensors of float32 (training) or float64 (gradient
+// checks), is differentiated symbolically (gorgonia.Grad followed by a
+// TapeMachine; the LispMachine's DoDiff path is not supported), and has a
+// finite-difference gradient test in this package.
+//
+// Ownership of values: for speed, an op returns the same output tensor on
+// every run instead of allocating a new one. A value read from one of these
+// nodes (Node.Value, gorgonia.Read) is therefore overwritten by the next run
+// of the machine: copy what must outlive a step.
+//
+// Each op instance belongs to one node of one graph. Ops keep per-run state
+// (saved batch statistics, workspaces, the gradients of secondary inputs), so
+// one graph must not be run by two machines at the same time.
+//
+// This package must not know about networks, schedules, losses or data: it
+// provides layers' arithmetic only, and the nets package composes them.
+package ops

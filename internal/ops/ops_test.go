@@ -1,0 +1,270 @@
+package ops
+
+import (
+	"math"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func convCase(name string, n, c, h, w, o, k, stride, pad int, noInputGrad bool) opCase {
+	oc := opCase{
+		name:   name,
+		shapes: []tensor.Shape{{n, c, h, w}, {o, c, k, k}},
+		build: func(in []*gorgonia.Node) (*gorgonia.Node, error) {
+			return Conv2d(in[0], in[1], stride, pad, noInputGrad)
+		},
+	}
+	if noInputGrad {
+		oc.wrt = []int{1}
+	}
+	return oc
+}
+
+// bnStatsInit gives the inputs of a batch-norm case: x with a per-channel
+// offset and spread, γ away from zero, β anything.
+func bnInit(c int) func(i int, v []float64) {
+	return func(i int, v []float64) {
+		rng := caseRNG("bn-init", uint64(i))
+		for j := range v {
+			switch i {
+			case 0:
+				v[j] = 3*rng.Float64() - 1
+			case 1:
+				v[j] = 0.5 + rng.Float64()
+			default:
+				v[j] = rng.Float64() - 0.5
+			}
+		}
+	}
+}
+
+// bnCase builds BatchNorm or BatchNormInference on (n,c,h,w); inference
+// cases use running statistics that are not the identity.
+func bnCase(name string, n, c, h, w int, relu, infer bool) opCase {
+	return opCase{
+		name:   name,
+		shapes: []tensor.Shape{{n, c, h, w}, {c}, {c}},
+		init:   bnInit(c),
+		build: func(in []*gorgonia.Node) (*gorgonia.Node, error) {
+			st := NewBNState(c)
+			if infer {
+				for i := range c {
+					st.Mean[i] = 0.3 * float64(i)
+					st.Var[i] = 0.5 + 0.25*float64(i)
+				}
+				return BatchNormInference(in[0], in[1], in[2], st, relu)
+			}
+			return BatchNorm(in[0], in[1], in[2], st, relu)
+		},
+	}
+}
+
+func allCases() []opCase {
+	return []opCase{
+		convCase("conv3x3-s1-p1", 2, 3, 6, 5, 4, 3, 1, 1, false),
+		convCase("conv3x3-s2-p1", 2, 3, 7, 6, 5, 3, 2, 1, false),
+		convCase("conv1x1-s2-p0", 2, 4, 6, 6, 3, 1, 2, 0, false),
+		convCase("conv1x1-s1-p0", 3, 2, 4, 4, 5, 1, 1, 0, false),
+		convCase("conv3x3-s1-p0", 1, 2, 5, 5, 2, 3, 1, 0, false),
+		convCase("conv3x3-stem-noInputGrad", 2, 3, 6, 6, 4, 3, 1, 1, true),
+		bnCase("batchnorm", 3, 4, 3, 2, false, false),
+		bnCase("batchnorm-relu", 3, 4, 3, 2, true, false),
+		bnCase("batchnorm-1x1", 5, 3, 1, 1, false, false),
+		bnCase("batchnorm-inference", 2, 3, 2, 3, false, true),
+		bnCase("batchnorm-inference-relu", 2, 3, 2, 3, true, true),
+		{
+			name:   "add-relu",
+			shapes: []tensor.Shape{{2, 3, 4, 4}, {2, 3, 4, 4}},
+			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return AddReLU(in[0], in[1]) },
+		},
+		{
+			name:   "add-relu-same-input",
+			shapes: []tensor.Shape{{2, 5}},
+			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return AddReLU(in[0], in[0]) },
+		},
+		{
+			name:   "global-avg-pool",
+			shapes: []tensor.Shape{{2, 3, 4, 5}},
+			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return GlobalAvgPool(in[0]) },
+		},
+	}
+}
+
+func TestGradients(t *testing.T) {
+	for _, c := range allCases() {
+		t.Run(c.name, func(t *testing.T) { checkGradients(t, c) })
+	}
+}
+
+func TestFloat32MatchesFloat64(t *testing.T) {
+	for _, c := range allCases() {
+		t.Run(c.name, func(t *testing.T) { checkFloat32(t, c) })
+	}
+}
+
+// stopGradCase is Σ R·(x + stop(x)²): the analytic gradient must be R,
+// while finite differences see 1 + 2x, so it is checked on its own.
+var stopGradCase = opCase{
+	name:   "stop-gradient",
+	shapes: []tensor.Shape{{3, 4}},
+	build: func(in []*gorgonia.Node) (*gorgonia.Node, error) {
+		s, err := StopGradient(in[0])
+		if err != nil {
+			return nil, err
+		}
+		sq, err := gorgonia.Square(s)
+		if err != nil {
+			return nil, err
+		}
+		return gorgonia.Add(in[0], sq)
+	},
+}
+
+// TestStopGradient checks that no gradient flows through StopGradient and
+// that its value is a copy of the input.
+func TestStopGradient(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		h := newHarness(t, stopGradCase, dt)
+		h.run(t)
+		got := toF64(h.grads[0])
+		rr := caseRNG(stopGradCase.name, 2)
+		for j := range got {
+			if want := float64(float32(2*rr.Float64() - 1)); math.Abs(got[j]-want) > 1e-7 {
+				t.Fatalf("%v: grad[%d] = %v, want R[%d] = %v", dt, j, got[j], j, want)
+			}
+		}
+	}
+
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 3), gorgonia.WithName("x"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{1, -2, 3, -4, 5, -6}))))
+	s, err := StopGradient(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sq, err := gorgonia.Square(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := gorgonia.Sum(sq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gorgonia.Grad(loss, x); err == nil {
+		t.Fatal("Grad through StopGradient alone succeeded, want an error (no path to x)")
+	}
+	var sv gorgonia.Value
+	gorgonia.Read(s, &sv)
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	got := sv.Data().([]float64)
+	want := x.Value().Data().([]float64)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("value[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if &got[0] == &want[0] {
+		t.Fatal("StopGradient returned its input's storage, want a copy")
+	}
+}
+
+// TestBatchNormRunningStats checks the forward pass against a direct
+// computation and the running statistics' update.
+func TestBatchNormRunningStats(t *testing.T) {
+	const n, c, h, w = 4, 2, 3, 3
+	g := gorgonia.NewGraph()
+	rng := caseRNG("bn-stats", 1)
+	xv := make([]float64, n*c*h*w)
+	for i := range xv {
+		xv[i] = 4*rng.Float64() + 1
+	}
+	x := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(n, c, h, w), gorgonia.WithName("x"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(n, c, h, w), tensor.WithBacking(xv))))
+	gamma := gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(c), gorgonia.WithName("gamma"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(c), tensor.WithBacking([]float64{2, 0.5}))))
+	beta := gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(c), gorgonia.WithName("beta"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(c), tensor.WithBacking([]float64{-1, 1}))))
+	st := NewBNState(c)
+	y, err := BatchNorm(x, gamma, beta, st, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var yv gorgonia.Value
+	gorgonia.Read(y, &yv)
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	const runs = 3
+	for range runs {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ys := yv.Data().([]float64)
+	gv, bv := []float64{2, 0.5}, []float64{-1, 1}
+	for ch := range c {
+		var vals []float64
+		for i := range n {
+			off := (i*c + ch) * h * w
+			vals = append(vals, xv[off:off+h*w]...)
+		}
+		mean, ss := 0.0, 0.0
+		for _, v := range vals {
+			mean += v
+		}
+		mean /= float64(len(vals))
+		for _, v := range vals {
+			ss += (v - mean) * (v - mean)
+		}
+		biased, unbiased := ss/float64(len(vals)), ss/float64(len(vals)-1)
+		for i := range n {
+			for j := range h * w {
+				k := (i*c+ch)*h*w + j
+				want := gv[ch]*(xv[k]-mean)/math.Sqrt(biased+st.Eps) + bv[ch]
+				if math.Abs(ys[k]-want) > 1e-12 {
+					t.Fatalf("y[%d] = %v, want %v", k, ys[k], want)
+				}
+			}
+		}
+		// After r updates from (0, 1) with momentum m: 1−(1−m)^r of the way.
+		f := 1 - math.Pow(1-st.Momentum, runs)
+		if want := f * mean; math.Abs(st.Mean[ch]-want) > 1e-12 {
+			t.Errorf("running mean[%d] = %v, want %v", ch, st.Mean[ch], want)
+		}
+		if want := (1 - f) + f*unbiased; math.Abs(st.Var[ch]-want) > 1e-12 {
+			t.Errorf("running var[%d] = %v, want %v", ch, st.Var[ch], want)
+		}
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x4 := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithShape(2, 3, 4, 4), gorgonia.WithName("x4"))
+	x2 := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(2, 3), gorgonia.WithName("x2"))
+	w := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithShape(5, 2, 3, 3), gorgonia.WithName("w"))
+	c3 := gorgonia.NewVector(g, tensor.Float32, gorgonia.WithShape(3), gorgonia.WithName("c3"))
+	c2 := gorgonia.NewVector(g, tensor.Float32, gorgonia.WithShape(2), gorgonia.WithName("c2"))
+	cases := []struct {
+		name string
+		f    func() error
+	}{
+		{"conv channel mismatch", func() error { _, err := Conv2d(x4, w, 1, 1, false); return err }},
+		{"conv 2-D input", func() error { _, err := Conv2d(x2, w, 1, 1, false); return err }},
+		{"bn gamma size", func() error { _, err := BatchNorm(x4, c2, c3, NewBNState(3), false); return err }},
+		{"bn state size", func() error { _, err := BatchNorm(x4, c3, c3, NewBNState(2), false); return err }},
+		{"bn nil state", func() error { _, err := BatchNormInference(x4, c3, c3, nil, false); return err }},
+		{"add-relu shapes", func() error { _, err := AddReLU(x4, x2); return err }},
+		{"pool 2-D", func() error { _, err := GlobalAvgPool(x2); return err }},
+	}
+	for _, c := range cases {
+		if err := c.f(); err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
+	}
+}
