@@ -1,0 +1,138 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// The text grids below are shared by the terminal and Markdown renderers.
+
+// mainGrid is the header and rows of the main table: one row per variant,
+// each metric column followed by its paper column where the spec gives one.
+func (t *Table) mainGrid() (header []string, rows [][]string) {
+	header = []string{"Variant"}
+	if t.Sweep != nil {
+		header = append(header, sweepLabel(t.Sweep))
+	}
+	for _, c := range t.Columns {
+		header = append(header, c.HeaderWithUnit())
+		if c.HasPaper {
+			header = append(header, c.Header+" paper")
+		}
+	}
+	for _, r := range t.Rows {
+		row := []string{r.Variant}
+		if t.Sweep != nil {
+			row = append(row, formatX(r.X))
+		}
+		for i, c := range t.Columns {
+			row = append(row, c.CellText(r.Cells[i]))
+			if c.HasPaper {
+				row = append(row, c.PaperText(r.Cells[i]))
+			}
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
+}
+
+// deltaGrid is the paired comparison of every variant with the baseline.
+func (t *Table) deltaGrid() (header []string, rows [][]string) {
+	header = []string{"Δ vs " + t.Baseline}
+	for _, c := range t.Columns {
+		header = append(header, c.HeaderWithUnit())
+	}
+	for _, d := range t.Deltas {
+		row := []string{d.Variant}
+		for i, c := range t.Columns {
+			row = append(row, deltaCell(c, d.Cells[i]))
+		}
+		rows = append(rows, row)
+	}
+	return header, rows
+}
+
+// deltaCell is DeltaText with the paired test's p-value.
+func deltaCell(c Column, p Paired) string {
+	s := c.DeltaText(p)
+	if p.N() >= 2 && p.Delta.Std > 0 {
+		s += " " + pText(p.P)
+	}
+	return s
+}
+
+// claimGrid is one row per claim.
+func (t *Table) claimGrid() (header []string, rows [][]string) {
+	header = []string{"Claim", "Metric", "Compared", "Δ [95% CI] (n)", "p", "Verdict"}
+	for _, c := range t.Claims {
+		u := t.unitOf(c.Metric)
+		col := Column{Metric: c.Metric, Unit: u}
+		rows = append(rows, []string{c.Text, c.Metric, c.Variant + " vs " + c.Baseline,
+			col.DeltaText(c.Paired), pText(c.Paired.P), string(c.Verdict)})
+	}
+	return header, rows
+}
+
+// unitOf is the unit of metric's column, or the unit UnitFor picks for it
+// from the claim values when it is not a column.
+func (t *Table) unitOf(metric string) Unit {
+	if i := t.Column(metric); i >= 0 {
+		return t.Columns[i].Unit
+	}
+	var vs []float64
+	for _, c := range t.Claims {
+		if c.Metric == metric {
+			vs = append(vs, c.Paired.BaselineMean, c.Paired.VariantMean)
+		}
+	}
+	return UnitFor(metric, vs)
+}
+
+func pText(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "—"
+	case p < 0.001:
+		return "p<0.001"
+	}
+	return fmt.Sprintf("p=%.3f", p)
+}
+
+func sweepLabel(s *Sweep) string {
+	if s.Label == "" {
+		return "x"
+	}
+	return s.Label
+}
+
+func formatX(x float64) string {
+	if math.IsNaN(x) {
+		return "—"
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
+
+// Title is the table's heading line.
+func (t *Table) heading() string {
+	h := t.Study
+	if t.Title != "" {
+		h = t.Title + " (" + t.Study + ")"
+	}
+	return h
+}
+
+// legend explains the cells in one sentence.
+func (t *Table) legend() string {
+	s := "Cells: mean ± sample std (n seeds)"
+	for _, c := range t.Columns {
+		if c.HasPaper {
+			s += "; paper: the figure the paper reports"
+			break
+		}
+	}
+	if len(t.Deltas) > 0 {
+		s += "; Δ: paired over matching seeds, 95% t CI, paired t-test p"
+	}
+	return s + "."
+}

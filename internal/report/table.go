@@ -1,0 +1,215 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Table is the paper-style comparison of one study, ready to render.
+type Table struct {
+	Study    string
+	Title    string
+	Kind     string // Spec.Table
+	Baseline string
+	Seeds    []int64 // seeds the study asks for
+	Columns  []Column
+	Rows     []Row
+	// Deltas compare every other variant with the baseline, per column
+	// (empty without a baseline).
+	Deltas []DeltaRow
+	Claims []ClaimResult
+	// Notes say what is missing or unusual (incomplete seeds, metrics that
+	// no run recorded), in the order found.
+	Notes []string
+	// Sweep is copied from the spec (Figure 3).
+	Sweep *Sweep
+}
+
+// Column is one metric of the table.
+type Column struct {
+	Metric string
+	Header string // short header, e.g. "S4 vflip"
+	Unit   Unit   // how values are scaled and printed
+	// HasPaper is set when some row has a paper figure for this column; the
+	// renderers then print a "paper" column beside it.
+	HasPaper bool
+}
+
+// Row is one variant.
+type Row struct {
+	Variant string
+	X       float64 // position on the sweep axis; NaN without a sweep
+	Cells   []Cell  // one per column
+}
+
+// Cell is one variant × metric.
+type Cell struct {
+	Stats
+	Seeds   []int64           // seeds behind the cell, increasing
+	BySeed  map[int64]float64 // the values behind the cell
+	Paper   *PaperFigure      // the paper's figure for this cell, if any
+	Missing []int64           // seeds the spec asks for that have no value
+}
+
+// DeltaRow is one variant compared with the baseline.
+type DeltaRow struct {
+	Variant string
+	Cells   []Paired // one per column
+}
+
+// Build aggregates results into the table of spec. Results of variants the
+// spec does not list are ignored (and noted); a variant without results gets
+// empty cells (N = 0).
+func Build(spec Spec, results []RunResult) (*Table, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	metrics := spec.metrics()
+	t := &Table{Study: spec.Name, Title: spec.Title, Kind: spec.Table, Baseline: spec.Baseline,
+		Seeds: append([]int64(nil), spec.Seeds...), Sweep: spec.Sweep}
+
+	// variant → metric → seed → value
+	byVariant := map[string]map[string]map[int64]float64{}
+	known := map[string]bool{}
+	for _, v := range spec.Variants {
+		known[v] = true
+		byVariant[v] = map[string]map[int64]float64{}
+	}
+	unknown := map[string]int{}
+	seen := map[string]map[int64]bool{}
+	for _, r := range results {
+		if !known[r.Variant] {
+			unknown[r.Variant]++
+			continue
+		}
+		if seen[r.Variant] == nil {
+			seen[r.Variant] = map[int64]bool{}
+		}
+		if seen[r.Variant][r.Seed] {
+			return nil, fmt.Errorf("study %s: two finished runs for variant %q seed %d", spec.Name, r.Variant, r.Seed)
+		}
+		seen[r.Variant][r.Seed] = true
+		for k, x := range derive(r.Summaries) {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				continue
+			}
+			m := byVariant[r.Variant][k]
+			if m == nil {
+				m = map[int64]float64{}
+				byVariant[r.Variant][k] = m
+			}
+			m[r.Seed] = x
+		}
+	}
+
+	paper := map[[2]string]*PaperFigure{}
+	for i := range spec.Paper {
+		p := spec.Paper[i]
+		paper[[2]string{p.Variant, p.Metric}] = &p
+	}
+	for _, m := range metrics {
+		col := Column{Metric: m, Header: Header(m)}
+		var values []float64
+		for _, v := range spec.Variants {
+			for _, x := range byVariant[v][m] {
+				values = append(values, x)
+			}
+			if paper[[2]string{v, m}] != nil {
+				col.HasPaper = true
+			}
+		}
+		col.Unit = UnitFor(m, values)
+		if len(values) == 0 && len(results) > 0 {
+			t.Notes = append(t.Notes, fmt.Sprintf("no finished run recorded %s", m))
+		}
+		t.Columns = append(t.Columns, col)
+	}
+
+	for _, v := range spec.Variants {
+		row := Row{Variant: v, X: math.NaN()}
+		if spec.Sweep != nil {
+			if x, ok := spec.Sweep.X[v]; ok {
+				row.X = x
+			}
+		}
+		for _, m := range metrics {
+			bySeed := byVariant[v][m]
+			c := Cell{BySeed: bySeed, Paper: paper[[2]string{v, m}]}
+			c.Seeds = sortedSeeds(bySeed)
+			xs := make([]float64, len(c.Seeds))
+			for i, s := range c.Seeds {
+				xs[i] = bySeed[s]
+			}
+			c.Stats = Describe(xs)
+			for _, s := range spec.Seeds {
+				if _, ok := bySeed[s]; !ok {
+					c.Missing = append(c.Missing, s)
+				}
+			}
+			row.Cells = append(row.Cells, c)
+		}
+		t.Rows = append(t.Rows, row)
+		if n := len(seen[v]); len(spec.Seeds) > 0 && n < len(spec.Seeds) {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: %d of %d seeds finished", v, n, len(spec.Seeds)))
+		}
+	}
+	names := make([]string, 0, len(unknown))
+	for v := range unknown {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	for _, v := range names {
+		t.Notes = append(t.Notes, fmt.Sprintf("ignored %d run(s) of variant %q, which the study does not list", unknown[v], v))
+	}
+
+	if spec.Baseline != "" {
+		for _, v := range spec.Variants {
+			if v == spec.Baseline {
+				continue
+			}
+			dr := DeltaRow{Variant: v}
+			for _, m := range metrics {
+				dr.Cells = append(dr.Cells, ComparePaired(byVariant[v][m], byVariant[spec.Baseline][m]))
+			}
+			t.Deltas = append(t.Deltas, dr)
+		}
+	}
+
+	for _, c := range spec.Claims {
+		b := c.baseline(spec)
+		p := ComparePaired(byVariant[c.Variant][c.Metric], byVariant[b][c.Metric])
+		c.Baseline = b
+		t.Claims = append(t.Claims, Judge(c, p))
+	}
+	return t, nil
+}
+
+func sortedSeeds(m map[int64]float64) []int64 {
+	s := make([]int64, 0, len(m))
+	for k := range m {
+		s = append(s, k)
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s
+}
+
+// Column returns the index of metric among the table's columns, or −1.
+func (t *Table) Column(metric string) int {
+	for i, c := range t.Columns {
+		if c.Metric == metric {
+			return i
+		}
+	}
+	return -1
+}
+
+// Row returns the row of variant, or nil.
+func (t *Table) Row(variant string) *Row {
+	for i := range t.Rows {
+		if t.Rows[i].Variant == variant {
+			return &t.Rows[i]
+		}
+	}
+	return nil
+}
