@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// WriterOptions tune a MetricWriter. Zero fields take the defaults.
+type WriterOptions struct {
+	// BatchSize: a write starts as soon as this many points wait (default 2000).
+	BatchSize int
+	// Interval: waiting points are written at least this often (default 1s).
+	Interval time.Duration
+}
+
+// MetricWriter appends metric points to the store in batches, one
+// transaction per BatchSize points or per Interval, from its own goroutine.
+// Log never touches the disk and never waits for it, so the trainer can call
+// it from its loop. A failed write keeps its points and is retried at the
+// next interval; Flush and Close report the failure.
+type MetricWriter struct {
+	s   *Store
+	opt WriterOptions
+
+	mu      sync.Mutex
+	pending []Metric
+	written int64
+	batches int64
+	lastErr error
+	closed  bool
+
+	wake    chan struct{}   // a full batch is waiting
+	flushes chan chan error // Flush requests
+	stop    chan chan error // Close request
+	done    chan struct{}   // the loop has exited
+}
+
+// WriterStats counts what a MetricWriter did.
+type WriterStats struct {
+	Written int64 // points committed
+	Batches int64 // transactions committed
+	Pending int   // points waiting
+}
+
+// NewMetricWriter starts a writer; Close it to write the rest and stop it.
+func (s *Store) NewMetricWriter(opt WriterOptions) *MetricWriter {
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 2000
+	}
+	if opt.Interval <= 0 {
+		opt.Interval = time.Second
+	}
+	w := &MetricWriter{
+		s:       s,
+		opt:     opt,
+		wake:    make(chan struct{}, 1),
+		flushes: make(chan chan error),
+		stop:    make(chan chan error),
+		done:    make(chan struct{}),
+	}
+	go w.loop()
+	return w
+}
+
+// Log queues one point. A zero Time is set to now. Points logged after Close
+// are dropped.
+func (w *MetricWriter) Log(m Metric) {
+	if m.Time.IsZero() {
+		m.Time = time.Now()
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.pending = append(w.pending, m)
+	full := len(w.pending) >= w.opt.BatchSize
+	w.mu.Unlock()
+	if full {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Flush writes every point logged before it and waits for the commit.
+func (w *MetricWriter) Flush(ctx context.Context) error {
+	reply := make(chan error, 1)
+	select {
+	case w.flushes <- reply:
+	case <-w.done:
+		return errors.New("store: metric writer is closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close writes the remaining points and stops the writer. It returns the
+// error of the last write if points could not be written.
+func (w *MetricWriter) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		<-w.done
+		return nil
+	}
+	w.closed = true
+	w.mu.Unlock()
+	reply := make(chan error, 1)
+	w.stop <- reply
+	err := <-reply
+	<-w.done
+	return err
+}
+
+// Stats returns counts of what the writer did so far.
+func (w *MetricWriter) Stats() WriterStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return WriterStats{Written: w.written, Batches: w.batches, Pending: len(w.pending)}
+}
+
+func (w *MetricWriter) loop() {
+	defer close(w.done)
+	tick := time.NewTicker(w.opt.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-w.wake:
+			w.writePending()
+		case <-tick.C:
+			w.writePending()
+		case reply := <-w.flushes:
+			reply <- w.writePending()
+		case reply := <-w.stop:
+			reply <- w.writePending()
+			return
+		}
+	}
+}
+
+// writePending writes everything waiting, in transactions of at most
+// BatchSize points. Points of a failed transaction go back to the front.
+func (w *MetricWriter) writePending() error {
+	w.mu.Lock()
+	batch := w.pending
+	w.pending = nil
+	w.mu.Unlock()
+	for len(batch) > 0 {
+		n := min(len(batch), w.opt.BatchSize)
+		if err := w.s.writeMetrics(context.Background(), batch[:n]); err != nil {
+			w.mu.Lock()
+			w.pending = append(batch, w.pending...)
+			w.lastErr = err
+			w.mu.Unlock()
+			return err
+		}
+		batch = batch[n:]
+		w.mu.Lock()
+		w.written += int64(n)
+		w.batches++
+		w.lastErr = nil
+		w.mu.Unlock()
+	}
+	return nil
+}
+
+// rowsPerInsert points go into one INSERT statement (6 values each, well
+// under SQLite's limit on bound parameters).
+const rowsPerInsert = 100
+
+// writeMetrics appends points in one transaction.
+func (s *Store) writeMetrics(ctx context.Context, ms []Metric) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
+	}
+	defer tx.Rollback()
+	full, err := tx.PrepareContext(ctx, insertMetrics(rowsPerInsert))
+	if err != nil {
+		return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
+	}
+	defer full.Close()
+	args := make([]any, 0, 6*rowsPerInsert)
+	for len(ms) > 0 {
+		n := min(len(ms), rowsPerInsert)
+		args = args[:0]
+		for _, m := range ms[:n] {
+			args = append(args, m.RunID, m.Key, m.Step, m.Epoch, nullFloat(m.Value), m.Time.UnixMilli())
+		}
+		if n == rowsPerInsert {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertMetrics(n), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("store: write metric points of run %d: %w", ms[0].RunID, err)
+		}
+		ms = ms[n:]
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit metric points: %w", err)
+	}
+	return nil
+}
+
+func insertMetrics(rows int) string {
+	return "INSERT INTO metrics (run_id, key, step, epoch, value, time) VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", rows), ", ")
+}
+
+// LogMetrics writes points at once in one transaction, bypassing any
+// MetricWriter (for tests, imports and small one-off writes).
+func (s *Store) LogMetrics(ctx context.Context, ms []Metric) error {
+	for i := range ms {
+		if ms[i].Time.IsZero() {
+			ms[i].Time = time.Now()
+		}
+	}
+	for len(ms) > 0 {
+		n := min(len(ms), 5000)
+		if err := s.writeMetrics(ctx, ms[:n]); err != nil {
+			return err
+		}
+		ms = ms[n:]
+	}
+	return nil
+}

@@ -1,0 +1,303 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// PutStudy records a study spec, creating it or updating its title, text
+// and hash (the creation time is kept).
+func (s *Store) PutStudy(ctx context.Context, st Study) error {
+	if st.Name == "" {
+		return errors.New("store: study has no name")
+	}
+	now := ms(time.Now())
+	_, err := s.db.ExecContext(ctx, `INSERT INTO studies (name, title, spec, spec_hash, created, updated)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET title = excluded.title, spec = excluded.spec,
+			spec_hash = excluded.spec_hash, updated = excluded.updated`,
+		st.Name, st.Title, st.Spec, st.SpecHash, now, now)
+	if err != nil {
+		return fmt.Errorf("store: record study %s: %w", st.Name, err)
+	}
+	return nil
+}
+
+// NewRun is what CreateRun records for a run before it starts.
+type NewRun struct {
+	Study      string
+	Variant    string
+	Seed       int64
+	Config     string // canonical JSON
+	ConfigHash string
+	Params     map[string]string // for filtering: the variant's settings, profile, ...
+	// Owner is the process that queues the run (Host, PID); Dataset and
+	// DatasetFingerprint are recorded too. The rest is filled by StartRun.
+	Owner Provenance
+}
+
+// CreateRun records a queued run and its params in one transaction and
+// returns its id.
+func (s *Store) CreateRun(ctx context.Context, r NewRun) (int64, error) {
+	if r.Study == "" || r.ConfigHash == "" {
+		return 0, fmt.Errorf("store: run of study %q variant %q: study and config hash are required", r.Study, r.Variant)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: create run: %w", err)
+	}
+	defer tx.Rollback()
+	now := ms(time.Now())
+	res, err := tx.ExecContext(ctx, `INSERT INTO runs (study, variant, seed, config, config_hash, status, created,
+			heartbeat, host, pid, dataset, dataset_fingerprint, code_version)
+		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+		r.Study, r.Variant, r.Seed, r.Config, r.ConfigHash, now, now,
+		r.Owner.Host, r.Owner.PID, r.Owner.Dataset, r.Owner.DatasetFingerprint, r.Owner.CodeVersion)
+	if err != nil {
+		return 0, fmt.Errorf("store: create run of %s/%s seed %d: %w", r.Study, r.Variant, r.Seed, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("store: create run: %w", err)
+	}
+	keys := make([]string, 0, len(r.Params))
+	for k := range r.Params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)", id, k, r.Params[k]); err != nil {
+			return 0, fmt.Errorf("store: run %d param %s: %w", id, k, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: create run: %w", err)
+	}
+	return id, nil
+}
+
+// StartRun claims a queued or interrupted run for the calling process: it
+// becomes running, with the given provenance, a fresh heartbeat and one more
+// attempt. It fails with ErrConflict when the run is in any other state (for
+// example already running in another process).
+func (s *Store) StartRun(ctx context.Context, id int64, p Provenance) error {
+	now := ms(time.Now())
+	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'running', error = '', diverged_step = NULL,
+			started = COALESCE(started, ?), ended = NULL, heartbeat = ?, attempts = attempts + 1,
+			host = ?, pid = ?, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?,
+			dataset = COALESCE(NULLIF(?, ''), dataset), dataset_fingerprint = COALESCE(NULLIF(?, ''), dataset_fingerprint)
+		WHERE id = ? AND status IN ('queued', 'interrupted')`,
+		now, now, p.Host, p.PID, p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion,
+		p.Dataset, p.DatasetFingerprint, id)
+	if err != nil {
+		return fmt.Errorf("store: start run %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		r, err := s.Run(ctx, id)
+		if err != nil {
+			return fmt.Errorf("store: start run %d: %w", id, err)
+		}
+		return fmt.Errorf("store: start run %d: it is %s (pid %d on %s): %w", id, r.Status, r.PID, r.Host, ErrConflict)
+	}
+	return nil
+}
+
+// Beat is one run's heartbeat with its progress.
+type Beat struct {
+	RunID    int64
+	Progress Progress
+}
+
+// Heartbeat refreshes the heartbeat of runs owned by (host, pid): the given
+// running runs get their progress written, and the owner's queued runs a
+// fresh heartbeat, all in one transaction. It returns the ids among beats
+// that are no longer running (another process marked them stale).
+func (s *Store) Heartbeat(ctx context.Context, host string, pid int, beats []Beat) (lost []int64, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: heartbeat: %w", err)
+	}
+	defer tx.Rollback()
+	now := ms(time.Now())
+	for _, b := range beats {
+		latest, err := encodeLatest(b.Progress.Latest)
+		if err != nil {
+			return nil, fmt.Errorf("store: heartbeat of run %d: %w", b.RunID, err)
+		}
+		p := b.Progress
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET heartbeat = ?, step = ?, batch = ?, total_batches = ?,
+				epoch = ?, images_per_sec = ?, latest = ?
+			WHERE id = ? AND status = 'running'`,
+			now, p.Step, p.Batch, p.TotalBatches, p.Epoch, finiteOr0(p.ImagesPerSec), latest, b.RunID)
+		if err != nil {
+			return nil, fmt.Errorf("store: heartbeat of run %d: %w", b.RunID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			lost = append(lost, b.RunID)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE runs SET heartbeat = ? WHERE status = 'queued' AND host = ? AND pid = ?", now, host, pid); err != nil {
+		return nil, fmt.Errorf("store: heartbeat of queued runs: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: heartbeat: %w", err)
+	}
+	return lost, nil
+}
+
+// End is how a run ended.
+type End struct {
+	Status       Status // Finished, Failed, Interrupted or Diverged
+	Error        string
+	DivergedStep int64
+	// Summaries are the run's final numbers (replacing any earlier ones).
+	Summaries map[string]float64
+	// Progress, when not nil, is the last progress to record.
+	Progress *Progress
+}
+
+// EndRun records the end of a run, with its summaries, in one transaction.
+func (s *Store) EndRun(ctx context.Context, id int64, e End) error {
+	switch e.Status {
+	case Finished, Failed, Interrupted, Diverged:
+	default:
+		return fmt.Errorf("store: end run %d: %q is not an end status", id, e.Status)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: end run %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	now := ms(time.Now())
+	var div any
+	if e.Status == Diverged {
+		div = e.DivergedStep
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, diverged_step = ?, ended = ?, heartbeat = ?
+		WHERE id = ?`, string(e.Status), e.Error, div, now, now, id)
+	if err != nil {
+		return fmt.Errorf("store: end run %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: end run %d: %w", id, ErrNotFound)
+	}
+	if p := e.Progress; p != nil {
+		latest, err := encodeLatest(p.Latest)
+		if err != nil {
+			return fmt.Errorf("store: end run %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET step = ?, batch = ?, total_batches = ?, epoch = ?,
+				images_per_sec = ?, latest = ? WHERE id = ?`,
+			p.Step, p.Batch, p.TotalBatches, p.Epoch, finiteOr0(p.ImagesPerSec), latest, id); err != nil {
+			return fmt.Errorf("store: end run %d: %w", id, err)
+		}
+	}
+	if len(e.Summaries) > 0 {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM summaries WHERE run_id = ?", id); err != nil {
+			return fmt.Errorf("store: end run %d: %w", id, err)
+		}
+		for k, v := range e.Summaries {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO summaries (run_id, key, value) VALUES (?, ?, ?)", id, k, nullFloat(v)); err != nil {
+				return fmt.Errorf("store: run %d summary %s: %w", id, k, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: end run %d: %w", id, err)
+	}
+	return nil
+}
+
+// AddArtifact records an artifact of a run. A checkpoint is recorded once per
+// run and path: adding the same kind and path again only refreshes it.
+func (s *Store) AddArtifact(ctx context.Context, a Artifact) (int64, error) {
+	if a.Path == "" && a.Blob == nil {
+		return 0, fmt.Errorf("store: artifact %s of run %d has neither path nor blob", a.Kind, a.RunID)
+	}
+	if a.Kind == "" {
+		return 0, fmt.Errorf("store: artifact of run %d has no kind", a.RunID)
+	}
+	var path, blob any
+	if a.Path != "" {
+		path = a.Path
+	}
+	if a.Blob != nil {
+		blob = a.Blob
+	}
+	now := ms(time.Now())
+	if a.Path != "" && a.Blob == nil {
+		var id int64
+		err := s.db.QueryRowContext(ctx, "SELECT id FROM artifacts WHERE run_id = ? AND kind = ? AND path = ?",
+			a.RunID, a.Kind, a.Path).Scan(&id)
+		if err == nil {
+			if _, err := s.db.ExecContext(ctx, "UPDATE artifacts SET name = ?, created = ? WHERE id = ?", a.Name, now, id); err != nil {
+				return 0, fmt.Errorf("store: artifact %s of run %d: %w", a.Kind, a.RunID, err)
+			}
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("store: artifact %s of run %d: %w", a.Kind, a.RunID, err)
+		}
+	}
+	res, err := s.db.ExecContext(ctx, "INSERT INTO artifacts (run_id, kind, name, path, blob, created) VALUES (?, ?, ?, ?, ?, ?)",
+		a.RunID, a.Kind, a.Name, path, blob, now)
+	if err != nil {
+		return 0, fmt.Errorf("store: artifact %s of run %d: %w", a.Kind, a.RunID, err)
+	}
+	return res.LastInsertId()
+}
+
+// encodeLatest writes the latest-metrics map as JSON; NaN and Inf become null.
+func encodeLatest(m map[string]float64) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	out := make(map[string]*float64, len(m))
+	for k, v := range m {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			out[k] = nil
+			continue
+		}
+		v := v
+		out[k] = &v
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+func decodeLatest(s string) (map[string]float64, error) {
+	var in map[string]*float64
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, err
+	}
+	out := make(map[string]float64, len(in))
+	for k, v := range in {
+		if v == nil {
+			out[k] = math.NaN()
+		} else {
+			out[k] = *v
+		}
+	}
+	return out, nil
+}
+
+// nullFloat stores NaN as NULL (SQLite has no NaN); ±Inf are kept.
+func nullFloat(v float64) any {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return v
+}
+
+func finiteOr0(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
