@@ -109,4 +109,3 @@ type staleCandidate struct {
 	pid    int
 	beat   *int64 // NULL: never
 }
-
