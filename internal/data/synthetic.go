@@ -307,8 +307,8 @@ func sdPoly(x, y float64, pts ...[2]float64) float64 {
 // x forward (towards the beak), y up, one unit = half a body length.
 type bird struct {
 	body, belly, wing, head, crown, bar, ring, bib, beak, eye, legs rgb
-	cls                                                            birdClass
-	headX, headY, beakLen, beakDroop, barW, ringW, notch           float64
+	cls                                                             birdClass
+	headX, headY, beakLen, beakDroop, barW, ringW, notch            float64
 }
 
 // render generates image i of class c in split s. The random stream is
