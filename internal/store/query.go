@@ -13,8 +13,13 @@ import (
 // RunFilter selects runs. Empty fields select everything; set fields must
 // all match.
 type RunFilter struct {
-	IDs        []int64
-	Study      string
+	IDs []int64
+	// Study selects the runs the study uses: those created for it and those
+	// it reuses from other studies (AddToStudy). The runs returned then carry
+	// the study's name and its own variant label for them.
+	Study string
+	// Variants selects by variant label: the study's labels when Study is
+	// set, else the label each run was created under.
 	Variants   []string
 	Statuses   []Status
 	ConfigHash string
@@ -26,25 +31,29 @@ type RunFilter struct {
 	Newest bool
 }
 
-const runColumns = `id, study, variant, seed, config, config_hash, status, error, diverged_step,
-	created, started, ended, heartbeat, attempts,
-	host, pid, go_version, git_commit, git_dirty, code_version, dataset, dataset_fingerprint,
-	step, batch, total_batches, epoch, images_per_sec, latest`
+const runColumns = `runs.id, runs.study, runs.variant, runs.seed, runs.config, runs.config_hash,
+	runs.status, runs.error, runs.diverged_step,
+	runs.created, runs.started, runs.ended, runs.heartbeat, runs.attempts,
+	runs.host, runs.pid, runs.go_version, runs.git_commit, runs.git_dirty, runs.code_version,
+	runs.dataset, runs.dataset_fingerprint,
+	runs.step, runs.batch, runs.total_batches, runs.epoch, runs.images_per_sec, runs.latest`
 
-func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
+// scanRun reads runColumns, then extra destinations.
+func scanRun(sc interface{ Scan(...any) error }, extra ...any) (Run, error) {
 	var r Run
 	var div, created, started, ended, beat sql.NullInt64
 	var status, latest string
-	err := sc.Scan(&r.ID, &r.Study, &r.Variant, &r.Seed, &r.Config, &r.ConfigHash, &status, &r.Error, &div,
+	dest := []any{&r.ID, &r.Study, &r.Variant, &r.Seed, &r.Config, &r.ConfigHash, &status, &r.Error, &div,
 		&created, &started, &ended, &beat, &r.Attempts,
 		&r.Host, &r.PID, &r.GoVersion, &r.GitCommit, &r.GitDirty, &r.CodeVersion, &r.Dataset, &r.DatasetFingerprint,
-		&r.Progress.Step, &r.Progress.Batch, &r.Progress.TotalBatches, &r.Progress.Epoch, &r.Progress.ImagesPerSec, &latest)
-	if err != nil {
+		&r.Progress.Step, &r.Progress.Batch, &r.Progress.TotalBatches, &r.Progress.Epoch, &r.Progress.ImagesPerSec, &latest}
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return r, err
 	}
 	r.Status = Status(status)
 	r.DivergedStep = div.Int64
 	r.Created, r.Started, r.Ended, r.Heartbeat = fromMS(created), fromMS(started), fromMS(ended), fromMS(beat)
+	var err error
 	if r.Progress.Latest, err = decodeLatest(latest); err != nil {
 		return r, fmt.Errorf("run %d: latest metrics: %w", r.ID, err)
 	}
@@ -53,7 +62,7 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 
 // Run returns one run; the error wraps ErrNotFound when there is none.
 func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
-	r, err := scanRun(s.db.QueryRowContext(ctx, "SELECT "+runColumns+" FROM runs WHERE id = ?", id))
+	r, err := scanRun(s.db.QueryRowContext(ctx, "SELECT "+runColumns+" FROM runs WHERE runs.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("store: run %d: %w", id, ErrNotFound)
 	}
@@ -67,30 +76,36 @@ func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
 func (s *Store) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 	var where []string
 	var args []any
+	from := "SELECT " + runColumns + " FROM runs"
+	if f.Study != "" {
+		from = "SELECT " + runColumns + ", sr.study, sr.variant FROM runs JOIN study_runs sr ON sr.run_id = runs.id"
+		where = append(where, "sr.study = ?")
+		args = append(args, f.Study)
+	}
 	if len(f.IDs) > 0 {
-		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
+		where = append(where, "runs.id IN ("+placeholders(len(f.IDs))+")")
 		for _, id := range f.IDs {
 			args = append(args, id)
 		}
 	}
-	if f.Study != "" {
-		where = append(where, "study = ?")
-		args = append(args, f.Study)
-	}
 	if len(f.Variants) > 0 {
-		where = append(where, "variant IN ("+placeholders(len(f.Variants))+")")
+		col := "runs.variant"
+		if f.Study != "" {
+			col = "sr.variant"
+		}
+		where = append(where, col+" IN ("+placeholders(len(f.Variants))+")")
 		for _, v := range f.Variants {
 			args = append(args, v)
 		}
 	}
 	if len(f.Statuses) > 0 {
-		where = append(where, "status IN ("+placeholders(len(f.Statuses))+")")
+		where = append(where, "runs.status IN ("+placeholders(len(f.Statuses))+")")
 		for _, st := range f.Statuses {
 			args = append(args, string(st))
 		}
 	}
 	if f.ConfigHash != "" {
-		where = append(where, "config_hash = ?")
+		where = append(where, "runs.config_hash = ?")
 		args = append(args, f.ConfigHash)
 	}
 	keys := make([]string, 0, len(f.Params))
@@ -102,15 +117,18 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 		where = append(where, "EXISTS (SELECT 1 FROM params p WHERE p.run_id = runs.id AND p.key = ? AND p.value = ?)")
 		args = append(args, k, f.Params[k])
 	}
-	q := "SELECT " + runColumns + " FROM runs"
+	q := from
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	if f.Newest {
-		q += " ORDER BY id DESC"
-	} else {
-		q += " ORDER BY id"
+	order := "runs.id"
+	if f.Study != "" {
+		order += ", sr.variant"
 	}
+	if f.Newest {
+		order = strings.ReplaceAll(order, ",", " DESC,") + " DESC"
+	}
+	q += " ORDER BY " + order
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
@@ -121,9 +139,17 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 	defer rows.Close()
 	var out []Run
 	for rows.Next() {
-		r, err := scanRun(rows)
+		var extra []any
+		var study, variant string
+		if f.Study != "" {
+			extra = []any{&study, &variant}
+		}
+		r, err := scanRun(rows, extra...)
 		if err != nil {
 			return nil, fmt.Errorf("store: list runs: %w", err)
+		}
+		if f.Study != "" {
+			r.Study, r.Variant = study, variant
 		}
 		out = append(out, r)
 	}
@@ -161,7 +187,8 @@ func (s *Store) Studies(ctx context.Context) ([]StudyInfo, error) {
 	if err := rows.Close(); err != nil {
 		return nil, fmt.Errorf("store: list studies: %w", err)
 	}
-	rows, err = s.db.QueryContext(ctx, "SELECT study, status, COUNT(*) FROM runs GROUP BY study, status")
+	rows, err = s.db.QueryContext(ctx, `SELECT sr.study, r.status, COUNT(*) FROM study_runs sr
+		JOIN runs r ON r.id = sr.run_id GROUP BY sr.study, r.status`)
 	if err != nil {
 		return nil, fmt.Errorf("store: count runs: %w", err)
 	}

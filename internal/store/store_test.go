@@ -85,7 +85,7 @@ func TestMigrateFromEmpty(t *testing.T) {
 	if v != LatestSchemaVersion() || v < 2 {
 		t.Fatalf("schema version %d, want %d (>= 2)", v, LatestSchemaVersion())
 	}
-	want := []string{"artifacts", "metrics", "params", "runs", "schema_migrations", "studies", "summaries"}
+	want := []string{"artifacts", "metrics", "params", "runs", "schema_migrations", "studies", "study_runs", "summaries"}
 	if got := tableNames(t, s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("tables %v, want %v", got, want)
 	}
@@ -106,52 +106,69 @@ func TestMigrateFromEmpty(t *testing.T) {
 	}
 }
 
-func TestMigrateFromPreviousVersion(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "runs.db")
-	prev := LatestSchemaVersion() - 1
-	old, err := openDB(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if applied, err := old.migrate(ctx, prev); err != nil || len(applied) != prev {
-		t.Fatalf("migrate to %d: applied %v, err %v", prev, applied, err)
-	}
-	// Data written by the previous version, with its columns only.
-	if _, err := old.db.Exec(`INSERT INTO studies (name, title, spec, spec_hash, created, updated) VALUES ('table9', 'Steps', 'x', 'h', 1, 1);
-		INSERT INTO runs (id, study, variant, seed, config, config_hash, status, created, started, ended, host, pid)
-			VALUES (1, 'table9', 'two-step', 1, '{}', 'hash1', 'finished', 1, 2, 3, 'h', 7),
-			       (2, 'table9', 'baseline', 1, '{}', 'hash2', 'queued', 1, NULL, NULL, 'h', 7);
-		INSERT INTO summaries (run_id, key, value) VALUES (1, 'acc.S4', 61.5);
-		INSERT INTO metrics (run_id, key, step, epoch, value, time) VALUES (1, 'loss.ce4', 10, 1, 2.5, 5);`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
+// TestMigrateFromPreviousVersions writes data with each older schema and
+// upgrades the file to the latest one.
+func TestMigrateFromPreviousVersions(t *testing.T) {
+	for from := 1; from < LatestSchemaVersion(); from++ {
+		t.Run(fmt.Sprintf("from %d", from), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "runs.db")
+			old, err := openDB(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if applied, err := old.migrate(ctx, from); err != nil || len(applied) != from {
+				t.Fatalf("migrate to %d: applied %v, err %v", from, applied, err)
+			}
+			// Data written by that version, with the columns of schema 1 only.
+			if _, err := old.db.Exec(`INSERT INTO studies (name, title, spec, spec_hash, created, updated) VALUES ('table9', 'Steps', 'x', 'h', 1, 1);
+				INSERT INTO runs (id, study, variant, seed, config, config_hash, status, created, started, ended, host, pid)
+					VALUES (1, 'table9', 'two-step', 1, '{}', 'hash1', 'finished', 1, 2, 3, 'h', 7),
+					       (2, 'table9', 'baseline', 1, '{}', 'hash2', 'queued', 1, NULL, NULL, 'h', 7);
+				INSERT INTO summaries (run_id, key, value) VALUES (1, 'acc.S4', 61.5);
+				INSERT INTO metrics (run_id, key, step, epoch, value, time) VALUES (1, 'loss.ce4', 10, 1, 2.5, 5);`); err != nil {
+				t.Fatal(err)
+			}
+			if from >= 3 { // schema 3 keeps study membership in study_runs
+				if _, err := old.db.Exec(`INSERT INTO study_runs (study, variant, run_id, added) VALUES ('table9', 'two-step', 1, 1), ('table9', 'baseline', 2, 1)`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			old.Close()
 
-	s, err := OpenWith(path, Options{NoRecover: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if v, _ := s.SchemaVersion(ctx); v != LatestSchemaVersion() {
-		t.Fatalf("after upgrade: version %d, want %d", v, LatestSchemaVersion())
-	}
-	r1, err := s.Run(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r1.Status != Finished || r1.Attempts != 1 || r1.Progress.Step != 0 || len(r1.Progress.Latest) != 0 {
-		t.Fatalf("upgraded finished run: %+v", r1)
-	}
-	if r2, _ := s.Run(ctx, 2); r2.Attempts != 0 {
-		t.Fatalf("upgraded queued run has %d attempts, want 0", r2.Attempts)
-	}
-	sums, err := s.Summaries(ctx, 1)
-	if err != nil || sums[1]["acc.S4"] != 61.5 {
-		t.Fatalf("summaries after upgrade: %v, %v", sums, err)
-	}
-	series, err := s.Series(ctx, []int64{1}, nil, 0)
-	if err != nil || len(series) != 1 || series[0].Points[0].Value != 2.5 {
-		t.Fatalf("metrics after upgrade: %+v, %v", series, err)
+			s, err := OpenWith(path, Options{NoRecover: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if v, _ := s.SchemaVersion(ctx); v != LatestSchemaVersion() {
+				t.Fatalf("after upgrade: version %d, want %d", v, LatestSchemaVersion())
+			}
+			r1, err := s.Run(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r1.Status != Finished || r1.Progress.Step != 0 || len(r1.Progress.Latest) != 0 {
+				t.Fatalf("upgraded finished run: %+v", r1)
+			}
+			if from < 2 && r1.Attempts != 1 {
+				t.Fatalf("a run started before schema 2 has %d attempts, want 1", r1.Attempts)
+			}
+			if r2, _ := s.Run(ctx, 2); r2.Attempts != 0 {
+				t.Fatalf("upgraded queued run has %d attempts, want 0", r2.Attempts)
+			}
+			runs, err := s.Runs(ctx, RunFilter{Study: "table9"})
+			if err != nil || len(runs) != 2 || runs[0].Variant != "two-step" || runs[1].Variant != "baseline" {
+				t.Fatalf("study membership after upgrade: %+v, %v", runs, err)
+			}
+			sums, err := s.Summaries(ctx, 1)
+			if err != nil || sums[1]["acc.S4"] != 61.5 {
+				t.Fatalf("summaries after upgrade: %v, %v", sums, err)
+			}
+			series, err := s.Series(ctx, []int64{1}, nil, 0)
+			if err != nil || len(series) != 1 || series[0].Points[0].Value != 2.5 {
+				t.Fatalf("metrics after upgrade: %+v, %v", series, err)
+			}
+		})
 	}
 }
 
@@ -559,5 +576,49 @@ func TestOpenRecoversDeadRuns(t *testing.T) {
 	}
 	if r, _ := s.Run(ctx, id); r.Status != Interrupted {
 		t.Fatalf("status %s, want interrupted", r.Status)
+	}
+}
+
+// TestRunsSharedByStudies: table10's "sync" variant reuses table9's
+// identical "two-step" run; each study sees it under its own label.
+func TestRunsSharedByStudies(t *testing.T) {
+	s := openTemp(t)
+	mustStudy(t, s, "table9")
+	mustStudy(t, s, "table10")
+	shared := mustRun(t, s, "table9", "two-step", 1, nil)
+	finish(t, s, shared, map[string]float64{"acc.S4": 70})
+	async := mustRun(t, s, "table10", "async", 1, nil)
+	for range 2 { // idempotent
+		if err := s.AddToStudy(ctx, shared, "table10", "sync"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs, err := s.Runs(ctx, RunFilter{Study: "table10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].ID != shared || runs[0].Study != "table10" || runs[0].Variant != "sync" || runs[1].ID != async {
+		t.Fatalf("table10 runs: %+v", runs)
+	}
+	if r, _ := s.Run(ctx, shared); r.Study != "table9" || r.Variant != "two-step" {
+		t.Fatalf("the run's own study and label changed: %s/%s", r.Study, r.Variant)
+	}
+	only, _ := s.Runs(ctx, RunFilter{Study: "table10", Variants: []string{"sync"}})
+	if len(only) != 1 || only[0].ID != shared {
+		t.Fatalf("table10 sync: %+v", only)
+	}
+	p, err := s.Pivot(ctx, RunFilter{Study: "table10"}, "acc.S4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vals, _ := p.Values("sync", "acc.S4"); len(vals) != 1 || vals[0] != 70 {
+		t.Fatalf("table10 pivot: %+v", p)
+	}
+	studies, _ := s.Studies(ctx)
+	if studies[0].Name != "table10" || studies[0].Total != 2 || studies[0].Finished != 1 || studies[1].Total != 1 {
+		t.Fatalf("study counts: %+v", studies)
+	}
+	if err := s.AddToStudy(ctx, shared, "nope", "x"); err == nil {
+		t.Fatal("added a run to an unknown study")
 	}
 }

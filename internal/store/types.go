@@ -52,7 +52,7 @@ type Study struct {
 // StudyInfo is a study with its run counts.
 type StudyInfo struct {
 	Study
-	Total    int            // runs recorded for the study, all statuses
+	Total    int            // runs the study uses (its own and reused ones), all statuses
 	Finished int            // runs with status finished
 	Counts   map[Status]int // runs per status
 }

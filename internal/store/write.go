@@ -66,6 +66,10 @@ func (s *Store) CreateRun(ctx context.Context, r NewRun) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: create run: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO study_runs (study, variant, run_id, added) VALUES (?, ?, ?, ?)",
+		r.Study, r.Variant, id, now); err != nil {
+		return 0, fmt.Errorf("store: run %d of study %s: %w", id, r.Study, err)
+	}
 	keys := make([]string, 0, len(r.Params))
 	for k := range r.Params {
 		keys = append(keys, k)
@@ -82,17 +86,29 @@ func (s *Store) CreateRun(ctx context.Context, r NewRun) (int64, error) {
 	return id, nil
 }
 
-// StartRun claims a queued or interrupted run for the calling process: it
-// becomes running, with the given provenance, a fresh heartbeat and one more
-// attempt. It fails with ErrConflict when the run is in any other state (for
-// example already running in another process).
+// AddToStudy makes an existing run part of a study under a variant label,
+// as when a study reuses an identical run (same config hash) that another
+// study created. Adding it again is a no-op.
+func (s *Store) AddToStudy(ctx context.Context, runID int64, study, variant string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO study_runs (study, variant, run_id, added) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`, study, variant, runID, ms(time.Now()))
+	if err != nil {
+		return fmt.Errorf("store: add run %d to study %s as %q: %w", runID, study, variant, err)
+	}
+	return nil
+}
+
+// StartRun claims a queued, interrupted or failed run for the calling
+// process: it becomes running, with the given provenance, a fresh heartbeat
+// and one more attempt. It fails with ErrConflict when the run is running
+// (in this or another process), finished or diverged.
 func (s *Store) StartRun(ctx context.Context, id int64, p Provenance) error {
 	now := ms(time.Now())
 	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'running', error = '', diverged_step = NULL,
 			started = COALESCE(started, ?), ended = NULL, heartbeat = ?, attempts = attempts + 1,
 			host = ?, pid = ?, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?,
 			dataset = COALESCE(NULLIF(?, ''), dataset), dataset_fingerprint = COALESCE(NULLIF(?, ''), dataset_fingerprint)
-		WHERE id = ? AND status IN ('queued', 'interrupted')`,
+		WHERE id = ? AND status IN ('queued', 'interrupted', 'failed')`,
 		now, now, p.Host, p.PID, p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion,
 		p.Dataset, p.DatasetFingerprint, id)
 	if err != nil {
