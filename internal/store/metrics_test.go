@@ -35,12 +35,13 @@ func TestMetricWriterBatches(t *testing.T) {
 	if st := w.Stats(); st.Written < 200 || st.Batches < 2 {
 		t.Fatalf("after 250 points with batch size 100: %+v", st)
 	}
-	// Flush writes the rest, in transactions of at most BatchSize points.
+	// Flush writes the rest, in transactions of at most BatchSize points
+	// (how the first 200 were split depends on when the writer woke).
 	if err := w.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := w.Stats(); st.Written != 250 || st.Pending != 0 || st.Batches != 3 {
-		t.Fatalf("after flush: %+v, want 250 points in 3 batches", st)
+	if st := w.Stats(); st.Written != 250 || st.Pending != 0 || st.Batches < 3 {
+		t.Fatalf("after flush: %+v, want 250 points in at least 3 batches", st)
 	}
 	if n := countMetrics(t, s, id); n != 250 {
 		t.Fatalf("%d points in the db, want 250", n)
