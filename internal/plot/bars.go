@@ -1,0 +1,153 @@
+package plot
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/mksmt/workbench/internal/report"
+)
+
+// Bars draws a table as a grouped bar chart: one group per accuracy column
+// (acc.* and drop.*, in points), one bar per variant, each bar the seed mean
+// with a ± std error bar and its value printed above. Bars start at zero;
+// the printed values carry the differences that a zero-based axis makes
+// small. Parameter, FLOP and time columns are left to the table.
+func Bars(t *report.Table) (*Figure, error) {
+	var cols []int
+	for i, c := range t.Columns {
+		if strings.HasPrefix(c.Metric, "acc.") || strings.HasPrefix(c.Metric, "drop.") {
+			cols = append(cols, i)
+		}
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("bar chart %s: no accuracy column to draw", t.Study)
+	}
+	g := &groupedBars{}
+	var groups []string
+	for _, ci := range cols {
+		groups = append(groups, t.Columns[ci].Header)
+	}
+	var entries []legendEntry
+	found := false
+	for vi, r := range t.Rows {
+		colr := colorOf(vi)
+		g.colors = append(g.colors, colr)
+		entries = append(entries, legendEntry{Label: r.Variant, Color: colr})
+		var means, stds []float64
+		var ns []int
+		for _, ci := range cols {
+			cell := r.Cells[ci]
+			means = append(means, cell.Mean)
+			stds = append(stds, cell.Std)
+			ns = append(ns, cell.N)
+			found = found || cell.N > 0
+		}
+		g.mean = append(g.mean, means)
+		g.std = append(g.std, stds)
+		g.n = append(g.n, ns)
+	}
+	if !found {
+		return nil, fmt.Errorf("bar chart %s: no finished run to plot", t.Study)
+	}
+	p := newPanel("", "", "points (top-1 %)")
+	p.Add(g)
+	p.NominalX(groups...)
+	p.X.Tick.Label.Font.Size = vg.Points(10)
+	title := t.Title
+	if title == "" {
+		title = t.Study
+	}
+	title += " — mean ± std over seeds"
+	w := vg.Length(math.Max(6.5, 1.2+float64(len(groups)*len(t.Rows))*0.55)) * vg.Inch
+	f := &Figure{Name: safeName(t.Study) + "-bars", Width: w, Height: 4.2*vg.Inch + headerHeight(title, entries, w)}
+	f.draw = func(c draw.Canvas) {
+		rest := header(c, title, entries)
+		tiles(rest, []*plot.Plot{p}, 1)
+	}
+	return f, nil
+}
+
+// groupedBars is a plot.Plotter: groups at x = 0, 1, …, within a group one
+// bar per series side by side, with error bars and value labels. Cells with
+// no value are left empty.
+type groupedBars struct {
+	mean, std [][]float64 // [series][group]
+	n         [][]int
+	colors    []color.Color
+}
+
+func (g *groupedBars) groups() int {
+	if len(g.mean) == 0 {
+		return 0
+	}
+	return len(g.mean[0])
+}
+
+// Plot implements plot.Plotter.
+func (g *groupedBars) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	ns := len(g.mean)
+	if ns == 0 || g.groups() == 0 {
+		return
+	}
+	groupW := trX(1) - trX(0)
+	if g.groups() == 1 {
+		groupW = (c.Max.X - c.Min.X) / 2
+	}
+	barW := groupW * 0.8 / vg.Length(ns)
+	label := textStyle(vg.Points(7))
+	label.XAlign, label.YAlign = draw.XCenter, draw.YBottom
+	errStyle := draw.LineStyle{Color: color.Black, Width: vg.Points(1)}
+	y0 := trY(0)
+	for s := range ns {
+		for gi := range g.groups() {
+			m := g.mean[s][gi]
+			if g.n[s][gi] == 0 || math.IsNaN(m) {
+				continue
+			}
+			xc := trX(float64(gi)) + (vg.Length(s)-vg.Length(ns-1)/2)*barW
+			x0, x1 := xc-barW/2*0.9, xc+barW/2*0.9
+			ym := trY(m)
+			c.FillPolygon(g.colors[s], c.ClipPolygonY([]vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: ym}, {X: x0, Y: ym}}))
+			top := ym
+			if e := g.std[s][gi]; !math.IsNaN(e) && e > 0 {
+				lo, hi := trY(m-e), trY(m+e)
+				capW := barW * 0.2
+				c.StrokeLines(errStyle, c.ClipLinesY([]vg.Point{{X: xc, Y: lo}, {X: xc, Y: hi}})...)
+				c.StrokeLine2(errStyle, xc-capW, lo, xc+capW, lo)
+				c.StrokeLine2(errStyle, xc-capW, hi, xc+capW, hi)
+				top = max(top, hi)
+			}
+			c.FillText(label, vg.Point{X: xc, Y: top + vg.Points(2)}, fmt.Sprintf("%.1f", m))
+		}
+	}
+}
+
+// DataRange implements plot.DataRanger: every bar from 0 to mean ± std,
+// with head room for the labels.
+func (g *groupedBars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	ymin, ymax = 0, 0
+	for s := range g.mean {
+		for gi, m := range g.mean[s] {
+			if g.n[s][gi] == 0 || math.IsNaN(m) {
+				continue
+			}
+			e := g.std[s][gi]
+			if math.IsNaN(e) {
+				e = 0
+			}
+			ymin = math.Min(ymin, m-e)
+			ymax = math.Max(ymax, m+e)
+		}
+	}
+	if ymax == ymin {
+		ymax = ymin + 1
+	}
+	return -0.5, float64(g.groups()) - 0.5, ymin, ymax + 0.08*(ymax-ymin)
+}
