@@ -1,0 +1,287 @@
+package experiment
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mksmt/workbench/internal/train"
+)
+
+// ExpandOptions choose how a study is expanded into runs.
+type ExpandOptions struct {
+	Profile string  // "" = the study's, else DefaultProfile
+	Seeds   []int64 // nil = the study's
+	Dataset string  // "" = the study's; replaces it for every variant
+	// Fingerprint identifies the data set's content for the run hash (the
+	// CLI passes one that opens the data set). nil uses the spec text itself,
+	// which is right only for data sets generated from their spec.
+	Fingerprint func(datasetSpec string) (string, error)
+	CodeVersion string // git commit (+dirty) of the workbench
+}
+
+// RunSpec is one run of a study: a variant at a seed.
+type RunSpec struct {
+	Study, Variant string
+	Seed           int64
+	Profile        string
+	// Config is the effective config: train.DefaultConfig() ← backbone
+	// defaults ← profile ← study defaults ← [base] ← variant ← seed, then
+	// Canonical.
+	Config          train.Config
+	ConfigJSON      string            // canonical JSON of Config, as hashed
+	Params          map[string]string // Config flattened by toml name, for runs.params
+	DataFingerprint string
+	CodeVersion     string
+	// Hash is the sha256 (hex) of the canonical JSON of Config, the data
+	// fingerprint and the code version: equal hashes are the same run,
+	// whichever study or label it came from.
+	Hash string
+}
+
+// Expand yields one RunSpec per variant and seed, variants outermost, in
+// the study's order.
+func (s *Study) Expand(o ExpandOptions) ([]RunSpec, error) {
+	profName := o.Profile
+	if profName == "" {
+		profName = s.Profile
+	}
+	if profName == "" {
+		profName = DefaultProfile
+	}
+	prof, err := LookupProfile(profName)
+	if err != nil {
+		return nil, fmt.Errorf("study %s: %w", s.Name, err)
+	}
+	seeds := s.Seeds
+	if o.Seeds != nil {
+		seeds = o.Seeds
+	}
+	if len(seeds) == 0 {
+		return nil, fmt.Errorf("study %s: no seeds to run", s.Name)
+	}
+	for i, sd := range seeds {
+		if slices.Contains(seeds[:i], sd) {
+			return nil, fmt.Errorf("study %s: seed %d is given twice", s.Name, sd)
+		}
+	}
+	if len(s.Variants) == 0 {
+		return nil, fmt.Errorf("study %s: no variants", s.Name)
+	}
+	dataset := o.Dataset
+	if dataset == "" {
+		dataset = s.Dataset
+	}
+	if dataset == "" {
+		dataset = train.DefaultConfig().Dataset
+	}
+	if err := checkDatasetSpec(dataset); err != nil {
+		return nil, fmt.Errorf("study %s: data set: %w", s.Name, err)
+	}
+	if dataset, err = withProfileData(dataset, prof.Data); err != nil {
+		return nil, fmt.Errorf("study %s: %w", s.Name, err)
+	}
+	fingerprint := "spec:" + dataset
+	if o.Fingerprint != nil {
+		if fingerprint, err = o.Fingerprint(dataset); err != nil {
+			return nil, fmt.Errorf("study %s: data set %s: %w", s.Name, dataset, err)
+		}
+	}
+
+	var out []RunSpec
+	for _, v := range s.Variants {
+		cfg := buildConfig(prof, s.Backbone, dataset, s.Base, v.Overrides)
+		if err := validateConfig(cfg); err != nil {
+			return nil, fmt.Errorf("study %s, variant %q, profile %s: %w", s.Name, v.Label, prof.Name, err)
+		}
+		cfg = Canonical(cfg)
+		for _, seed := range seeds {
+			c := cloneConfig(cfg)
+			c.Seed = seed
+			cj, hash, err := hashRun(c, fingerprint, o.CodeVersion)
+			if err != nil {
+				return nil, fmt.Errorf("study %s, variant %q: %w", s.Name, v.Label, err)
+			}
+			out = append(out, RunSpec{
+				Study: s.Name, Variant: v.Label, Seed: seed, Profile: prof.Name,
+				Config: c, ConfigJSON: cj, Params: Params(c),
+				DataFingerprint: fingerprint, CodeVersion: o.CodeVersion, Hash: hash,
+			})
+		}
+	}
+	return out, nil
+}
+
+// buildConfig applies the layers below the seed: defaults, the backbone's
+// defaults, the profile, the study's backbone and data set, [base], variant.
+func buildConfig(prof Profile, backbone, dataset string, base, over map[string]any) train.Config {
+	cfg := train.DefaultConfig()
+	bb := cfg.Backbone
+	if backbone != "" {
+		bb = backbone
+	}
+	if b, ok := base["backbone"].(string); ok {
+		bb = b
+	}
+	if b, ok := over["backbone"].(string); ok {
+		bb = b
+	}
+	for _, layer := range []map[string]any{backboneDefaults[bb], prof.Overrides} {
+		for k, v := range layer {
+			setField(&cfg, k, v)
+		}
+	}
+	cfg.Backbone = bb
+	if dataset != "" {
+		cfg.Dataset = dataset
+	}
+	for _, layer := range []map[string]any{base, over} {
+		for k, v := range layer {
+			setField(&cfg, k, v)
+		}
+	}
+	return cfg
+}
+
+// validateConfig range-checks every field of an effective config and the
+// rules that span fields.
+func validateConfig(cfg train.Config) error {
+	rv := reflect.ValueOf(cfg)
+	var msgs []string
+	for _, f := range configFields {
+		r, ok := rules[f.name]
+		if !ok {
+			continue
+		}
+		if msg := r.check(fieldValue(rv.Field(f.index), f.kind)); msg != "" {
+			if len(r.allowed) > 0 {
+				msg += " (allowed: " + strings.Join(r.allowed, ", ") + ")"
+			}
+			msgs = append(msgs, f.name+": "+msg)
+		}
+	}
+	for _, p := range crossCheck(cfg) {
+		msgs = append(msgs, p.field+": "+p.msg)
+	}
+	if len(msgs) > 0 {
+		return fmt.Errorf("%s", strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// fieldValue reads a config field as its normalised spec value.
+func fieldValue(v reflect.Value, k valueKind) any {
+	switch k {
+	case kindString:
+		return v.String()
+	case kindInt:
+		return int(v.Int())
+	case kindFloat:
+		return v.Float()
+	case kindBool:
+		return v.Bool()
+	case kindIntList:
+		out := make([]int, v.Len())
+		for i := range out {
+			out[i] = int(v.Index(i).Int())
+		}
+		return out
+	}
+	return nil
+}
+
+// Canonical resets settings that have no effect on training (DESIGN §1–2) to
+// fixed values, so that the same training run has the same config and hash
+// however it was written:
+//
+//   - steps 0 (baseline) has no distillation: distill = "none";
+//   - λ1 weighs CE(z4) only in the last update of 2- and 3-step schedules:
+//     steps < 2 resets lambda1 to its default;
+//   - distill = "none" has no KD term: temperature and lambda2 reset to
+//     their defaults; distill = "feature" (MSE) has no temperature;
+//   - a resnet has no swin settings (embed_dim, heads, window, patch_size,
+//     mlp_ratio are zeroed) and a swin no resnet widths.
+func Canonical(cfg train.Config) train.Config {
+	def := train.DefaultConfig()
+	cfg = cloneConfig(cfg)
+	if cfg.Steps == 0 {
+		cfg.Distill = "none"
+	}
+	if cfg.Steps < 2 {
+		cfg.Lambda1 = def.Lambda1
+	}
+	switch cfg.Distill {
+	case "none":
+		cfg.Temperature, cfg.Lambda2 = def.Temperature, def.Lambda2
+	case "feature":
+		cfg.Temperature = def.Temperature
+	}
+	switch cfg.Backbone {
+	case "resnet":
+		cfg.EmbedDim, cfg.Heads, cfg.Window, cfg.PatchSize, cfg.MLPRatio = 0, nil, 0, 0, 0
+	case "swin":
+		cfg.Widths = nil
+	}
+	return cfg
+}
+
+func cloneConfig(c train.Config) train.Config {
+	c.Widths = slices.Clone(c.Widths)
+	c.Depths = slices.Clone(c.Depths)
+	c.Heads = slices.Clone(c.Heads)
+	return c
+}
+
+// hashRun returns the config's canonical JSON and the run hash.
+func hashRun(cfg train.Config, fingerprint, code string) (string, string, error) {
+	cj, err := json.Marshal(cfg)
+	if err != nil {
+		return "", "", fmt.Errorf("config to JSON: %w", err)
+	}
+	in, err := json.Marshal(struct {
+		Config      json.RawMessage `json:"config"`
+		Data        string          `json:"data_fingerprint"`
+		CodeVersion string          `json:"code_version"`
+	}{cj, fingerprint, code})
+	if err != nil {
+		return "", "", fmt.Errorf("run hash: %w", err)
+	}
+	sum := sha256.Sum256(in)
+	return string(cj), hex.EncodeToString(sum[:]), nil
+}
+
+// Params flattens a config by toml name for filtering: numbers as Go writes
+// them shortest, lists comma-separated ("16,32,64,128"). Fields left empty
+// by Canonical are omitted.
+func Params(cfg train.Config) map[string]string {
+	rv := reflect.ValueOf(cfg)
+	out := map[string]string{}
+	for _, f := range configFields {
+		fv := rv.Field(f.index)
+		if fv.IsZero() && strings.Contains(reflect.TypeOf(cfg).Field(f.index).Tag.Get("json"), "omitempty") {
+			continue
+		}
+		switch x := fieldValue(fv, f.kind).(type) {
+		case string:
+			out[f.name] = x
+		case int:
+			out[f.name] = strconv.Itoa(x)
+		case float64:
+			out[f.name] = fmtFloat(x)
+		case bool:
+			out[f.name] = strconv.FormatBool(x)
+		case []int:
+			parts := make([]string, len(x))
+			for i, n := range x {
+				parts[i] = strconv.Itoa(n)
+			}
+			out[f.name] = strings.Join(parts, ",")
+		}
+	}
+	return out
+}

@@ -1,0 +1,267 @@
+package experiment
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Study is one spec file: a set of variants run over seeds and compared.
+type Study struct {
+	Name, Title string
+	Description string // free text shown beside the study (the TUI, reports)
+
+	Path   string // file it came from ("" when built in memory)
+	Source []byte // the spec text as read
+	Hash   string // sha256 of Source, hex
+
+	// Defaults for every run; "" = train.DefaultConfig()'s value.
+	Dataset, Backbone string
+	Profile           string // default profile; ExpandOptions.Profile overrides it
+
+	// Table names the paper table this study renders: "table7".."table11",
+	// "fig3", or "" for a generic study.
+	Table string
+
+	Base map[string]any // [base]: train.Config overrides by toml name
+
+	// Variants are the runs' settings, in order: the named [[variant]]
+	// entries, or the product of the [grid] axes, or (when both are given)
+	// each named variant crossed with every grid point. Grid labels read
+	// "temperature=2"; crossed ones "two-step,temperature=2".
+	Variants []Variant
+	// Named and Grid are the [[variant]] entries and [grid] axes as written;
+	// Variants is their product. Encode writes Named and Grid when either is
+	// set (and checks they still give Variants), else Variants as [[variant]].
+	Named []Variant
+	Grid  []Axis
+
+	Seeds    []int64
+	Metrics  []string // metric keys to tabulate (MetricKeys), e.g. "acc.S4"
+	Baseline string   // label of the variant that paired comparisons use
+
+	Paper  []PaperFigure // the paper's figures (DESIGN §1)
+	Claims []Claim       // the paper's claims, each to get a verdict
+}
+
+// Variant is a labelled set of train.Config overrides (toml names). Values
+// are normalised to the field's Go type: string, int, float64, bool or []int.
+type Variant struct {
+	Label     string
+	Overrides map[string]any
+}
+
+// Axis is one [grid] key and the values it takes, in order.
+type Axis struct {
+	Key    string
+	Values []any
+}
+
+// PaperFigure is a number the paper states. With Versus and VersusMetric
+// empty, Value is Metric of Variant. Otherwise Value is a difference:
+// Metric(Variant) − VersusMetric(Versus), where Versus defaults to Variant
+// and VersusMetric to Metric; Percent makes it relative, in percent of the
+// reference (e.g. Table 7: params.total of two-step vs baseline, +1.1 %).
+type PaperFigure struct {
+	Variant, Metric string
+	Value           float64
+	Note            string
+	Versus          string
+	VersusMetric    string
+	Percent         bool
+}
+
+// IsDifference reports whether Value is a difference rather than a level.
+func (f PaperFigure) IsDifference() bool { return f.Versus != "" || f.VersusMetric != "" }
+
+// Claim is a statement of the paper checked on the runs: Metric of Variant
+// compared with Metric of Baseline over matching seeds.
+type Claim struct {
+	Text     string
+	Metric   string
+	Variant  string
+	Baseline string // variant label; defaults to the study's Baseline
+	Expect   string // "higher", "lower" or "equal"
+}
+
+// Expectations are the allowed Claim.Expect values.
+var Expectations = []string{"higher", "lower", "equal"}
+
+// Tables are the paper tables a study may render.
+var Tables = []string{"table7", "table8", "table9", "table10", "table11", "fig3"}
+
+// Variant returns the variant with the given label.
+func (s *Study) Variant(label string) (Variant, bool) {
+	for _, v := range s.Variants {
+		if v.Label == label {
+			return v, true
+		}
+	}
+	return Variant{}, false
+}
+
+// Labels lists the variant labels in order.
+func (s *Study) Labels() []string {
+	out := make([]string, len(s.Variants))
+	for i, v := range s.Variants {
+		out[i] = v.Label
+	}
+	return out
+}
+
+// Load reads and parses a spec file.
+func Load(path string) (*Study, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("study spec: %w", err)
+	}
+	return Parse(path, src)
+}
+
+func hashText(src []byte) string {
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidName checks a study name or variant label: 1–64 letters, digits, '-'
+// or '_', starting with a letter or digit. A valid name is never a path.
+func ValidName(name string) error {
+	if name == "" {
+		return fmt.Errorf("empty name")
+	}
+	if len(name) > 64 {
+		return fmt.Errorf("name %.20q... is longer than 64 characters", name)
+	}
+	for i, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !ok && i > 0 && (r == '-' || r == '_') {
+			ok = true
+		}
+		if !ok {
+			return fmt.Errorf("name %q: %q is not allowed (use letters, digits, '-' and '_', starting with a letter or digit)", name, r)
+		}
+	}
+	return nil
+}
+
+// ValidLabel checks a variant label: 1–100 characters from letters, digits
+// and "-_.=,+[] ", starting with a letter or digit and not ending in a
+// space. Grid labels ("temperature=2.5", "two-step,widths=[8 16 32 64]")
+// are valid labels; the paper studies use plain names ("two-step").
+func ValidLabel(label string) error {
+	if label == "" {
+		return fmt.Errorf("empty label")
+	}
+	if len(label) > 100 {
+		return fmt.Errorf("label %.20q... is longer than 100 characters", label)
+	}
+	for i, r := range label {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !ok && i > 0 && strings.ContainsRune("-_.=,+[] ", r) {
+			ok = true
+		}
+		if !ok {
+			return fmt.Errorf("label %q: %q is not allowed (use letters, digits and -_.=,+[] and space, starting with a letter or digit)", label, r)
+		}
+	}
+	if strings.HasSuffix(label, " ") {
+		return fmt.Errorf("label %q ends in a space", label)
+	}
+	return nil
+}
+
+// Product crosses named variants with grid axes, as a spec does: named only,
+// grid only (labels "key=value,key=value"), or each named variant with every
+// grid point ("label,key=value"). It fails on a duplicate label or a key set
+// by both a variant and an axis.
+func Product(named []Variant, grid []Axis) ([]Variant, error) {
+	for _, v := range named {
+		for _, a := range grid {
+			if _, ok := v.Overrides[a.Key]; ok {
+				return nil, fmt.Errorf("variant %q sets %s, which the grid varies; set it in one place", v.Label, a.Key)
+			}
+		}
+	}
+	points := []Variant{{}}
+	for _, a := range grid {
+		if len(a.Values) == 0 {
+			return nil, fmt.Errorf("grid axis %s has no values", a.Key)
+		}
+		var next []Variant
+		for _, p := range points {
+			for _, val := range a.Values {
+				o := cloneOverrides(p.Overrides)
+				o[a.Key] = val
+				label := a.Key + "=" + labelValue(val)
+				if p.Label != "" {
+					label = p.Label + "," + label
+				}
+				next = append(next, Variant{Label: label, Overrides: o})
+			}
+		}
+		points = next
+	}
+	var out []Variant
+	switch {
+	case len(grid) == 0:
+		for _, v := range named {
+			out = append(out, Variant{Label: v.Label, Overrides: cloneOverrides(v.Overrides)})
+		}
+	case len(named) == 0:
+		out = points
+	default:
+		for _, v := range named {
+			for _, p := range points {
+				o := cloneOverrides(v.Overrides)
+				for k, x := range p.Overrides {
+					o[k] = x
+				}
+				out = append(out, Variant{Label: v.Label + "," + p.Label, Overrides: o})
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, v := range out {
+		if seen[v.Label] {
+			return nil, fmt.Errorf("variant label %q appears twice", v.Label)
+		}
+		seen[v.Label] = true
+	}
+	return out, nil
+}
+
+func cloneOverrides(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if l, ok := v.([]int); ok {
+			v = slices.Clone(l)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// labelValue writes a grid value for a label: 2, 0.5, async, [8 16 32 64].
+func labelValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return fmtFloat(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case []int:
+		parts := make([]string, len(x))
+		for i, n := range x {
+			parts[i] = strconv.Itoa(n)
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	}
+	return fmt.Sprint(v)
+}
