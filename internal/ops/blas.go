@@ -7,6 +7,7 @@ void openblas_set_num_threads(int);
 import "C"
 
 import (
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
 	"gorgonia.org/gorgonia"
 )
@@ -26,4 +27,22 @@ var blasImpl netlib.Implementation
 func init() {
 	C.openblas_set_num_threads(1)
 	gorgonia.Use(blasImpl)
+}
+
+// gemm is C = alpha·op(A)·op(B) + beta·C on row-major matrices (op = transpose
+// when tA / tB), through OpenBLAS's sgemm or dgemm.
+func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if tA {
+		ta = blas.Trans
+	}
+	if tB {
+		tb = blas.Trans
+	}
+	switch av := any(a).(type) {
+	case []float32:
+		blasImpl.Sgemm(ta, tb, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		blasImpl.Dgemm(ta, tb, m, n, k, float64(alpha), av, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -10,7 +11,12 @@ import (
 // Conv2d convolves x (N,C,H,W) with w (O,C,KH,KW) into (N,O,H',W'), with
 // symmetric zero padding pad, stride stride and no bias. H' =
 // (H+2·pad−KH)/stride+1, likewise W'. noInputGrad marks a convolution whose
-// input needs no gradient (the stem, reading the image).
+// input needs no gradient (the stem, reading the image): its backward pass
+// computes dL/dw only.
+//
+// The convolution is im2col into a workspace the op owns followed by one
+// OpenBLAS GEMM per group of images, written straight into the NCHW output;
+// groups are spread over two goroutines.
 func Conv2d(x, w *gorgonia.Node, stride, pad int, noInputGrad bool) (*gorgonia.Node, error) {
 	xs, ws := x.Shape(), w.Shape()
 	if xs.Dims() != 4 || ws.Dims() != 4 {
@@ -25,9 +31,405 @@ func Conv2d(x, w *gorgonia.Node, stride, pad int, noInputGrad bool) (*gorgonia.N
 	if xs[2]+2*pad < ws[2] || xs[3]+2*pad < ws[3] {
 		return nil, fmt.Errorf("conv2d of %v with %v: kernel %dx%d larger than the padded input %dx%d", x.Name(), w.Name(), ws[2], ws[3], xs[2]+2*pad, xs[3]+2*pad)
 	}
-	n, err := gorgonia.Conv2d(x, w, tensor.Shape{ws[2], ws[3]}, []int{pad, pad}, []int{stride, stride}, []int{1, 1})
+	geo := newConvGeom(xs, ws, stride, pad)
+	op := &convOp{base: newBase(fmt.Sprintf("conv%dx%d-s%d-p%d", ws[2], ws[3], stride, pad)), geo: geo, noInputGrad: noInputGrad}
+	n, err := gorgonia.ApplyOp(op, x, w)
 	if err != nil {
 		return nil, fmt.Errorf("conv2d of %v with %v: %w", x.Name(), w.Name(), err)
 	}
 	return n, nil
+}
+
+// convGeom is the fixed geometry of one convolution node.
+type convGeom struct {
+	n, c, h, w     int // input
+	o, kh, kw      int // filters
+	stride, pad    int
+	oh, ow         int // output spatial size
+	ckk, ohw       int // rows of the column matrix, output pixels per image
+	group          int // images per GEMM
+	direct         bool
+	inSize, outSiz int // elements per image
+}
+
+func newConvGeom(xs, ws tensor.Shape, stride, pad int) convGeom {
+	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: ws[0], kh: ws[2], kw: ws[3], stride: stride, pad: pad}
+	g.oh = (g.h+2*pad-g.kh)/stride + 1
+	g.ow = (g.w+2*pad-g.kw)/stride + 1
+	g.ckk = g.c * g.kh * g.kw
+	g.ohw = g.oh * g.ow
+	g.inSize = g.c * g.h * g.w
+	g.outSiz = g.o * g.ohw
+	// A 1×1, stride-1, unpadded convolution reads x as its column matrix.
+	g.direct = g.kh == 1 && g.kw == 1 && stride == 1 && pad == 0
+	g.group = chooseGroup(g.n, g.ohw)
+	if g.direct {
+		g.group = 1
+	}
+	return g
+}
+
+// chooseGroup picks how many images share one GEMM: enough that the GEMM
+// has at least minGEMMCols columns (skinny GEMMs on small late-stage maps
+// are slow), but at most half the batch so both workers get work.
+func chooseGroup(n, ohw int) int {
+	const minGEMMCols = 256
+	g := 1
+	for g*ohw < minGEMMCols && g*2 <= max(n/2, 1) {
+		g *= 2
+	}
+	return g
+}
+
+func (g *convGeom) outShape() tensor.Shape { return tensor.Shape{g.n, g.o, g.oh, g.ow} }
+
+func (g *convGeom) check(x, w *tensor.Dense) error {
+	if !x.Shape().Eq(tensor.Shape{g.n, g.c, g.h, g.w}) {
+		return fmt.Errorf("x has shape %v, the graph was built for (%d,%d,%d,%d)", x.Shape(), g.n, g.c, g.h, g.w)
+	}
+	if !w.Shape().Eq(tensor.Shape{g.o, g.c, g.kh, g.kw}) {
+		return fmt.Errorf("w has shape %v, the graph was built for (%d,%d,%d,%d)", w.Shape(), g.o, g.c, g.kh, g.kw)
+	}
+	return nil
+}
+
+// convWork is one worker's scratch space.
+type convWork[T float] struct {
+	col, tmp, dw []T
+}
+
+// convScratch holds per-worker workspaces of both dtypes.
+type convScratch struct {
+	f32 []convWork[float32]
+	f64 []convWork[float64]
+}
+
+func workspaces[T float](s *convScratch) []convWork[T] {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		if len(s.f32) < maxWorkers {
+			s.f32 = make([]convWork[float32], maxWorkers)
+		}
+		return any(s.f32).([]convWork[T])
+	default:
+		if len(s.f64) < maxWorkers {
+			s.f64 = make([]convWork[float64], maxWorkers)
+		}
+		return any(s.f64).([]convWork[T])
+	}
+}
+
+type convOp struct {
+	base
+	geo         convGeom
+	noInputGrad bool
+	out         buffer
+	scratch     convScratch
+}
+
+func (op *convOp) Arity() int { return 2 }
+
+func (op *convOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4))
+}
+
+func (op *convOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.geo.outShape(), nil
+}
+
+func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, err := denses(op.String(), vs, 2)
+	if err != nil {
+		return nil, err
+	}
+	x, w := in[0], in[1]
+	if err := op.geo.check(x, w); err != nil {
+		return nil, fmt.Errorf("%v: %w", op, err)
+	}
+	out := op.out.get(x.Dtype(), op.geo.outShape()...)
+	switch xd := x.Data().(type) {
+	case []float32:
+		convForward(&op.geo, workspaces[float32](&op.scratch), xd, w.Data().([]float32), out.Data().([]float32))
+	case []float64:
+		convForward(&op.geo, workspaces[float64](&op.scratch), xd, w.Data().([]float64), out.Data().([]float64))
+	}
+	return out, nil
+}
+
+// convForward: for each group of images, y = W (O, CKK) · col (CKK, G·OHW).
+func convForward[T float](g *convGeom, ws []convWork[T], x, w, y []T) {
+	groups := (g.n + g.group - 1) / g.group
+	parallelForWorker(groups, func(worker, lo, hi int) {
+		wk := &ws[worker]
+		for gi := lo; gi < hi; gi++ {
+			i0, i1 := gi*g.group, min((gi+1)*g.group, g.n)
+			cols := (i1 - i0) * g.ohw
+			if g.direct {
+				// 1×1 stride 1: x_i (C, HW) is the column matrix.
+				gemm(false, false, g.o, g.ohw, g.c, 1, w, g.c, x[i0*g.inSize:], g.ohw, 0, y[i0*g.outSiz:], g.ohw)
+				continue
+			}
+			wk.col = grow(wk.col, g.ckk*cols)
+			for i := i0; i < i1; i++ {
+				im2col(g, x[i*g.inSize:(i+1)*g.inSize], wk.col, cols, (i-i0)*g.ohw)
+			}
+			if i1-i0 == 1 {
+				gemm(false, false, g.o, g.ohw, g.ckk, 1, w, g.ckk, wk.col, g.ohw, 0, y[i0*g.outSiz:], g.ohw)
+				continue
+			}
+			// (O, G·OHW) then scatter to NCHW.
+			wk.tmp = grow(wk.tmp, g.o*cols)
+			gemm(false, false, g.o, cols, g.ckk, 1, w, g.ckk, wk.col, cols, 0, wk.tmp, cols)
+			for i := i0; i < i1; i++ {
+				yi := y[i*g.outSiz:]
+				for oc := range g.o {
+					copy(yi[oc*g.ohw:(oc+1)*g.ohw], wk.tmp[oc*cols+(i-i0)*g.ohw:])
+				}
+			}
+		}
+	})
+}
+
+// im2col writes image x (C,H,W) into columns [off, off+OHW) of col, a
+// (CKK, ld) row-major matrix: col[(c·KH+i)·KW+j][off+p] is the input pixel
+// under kernel tap (i,j) of output pixel p, or 0 in the padding.
+func im2col[T float](g *convGeom, x, col []T, ld, off int) {
+	for c := range g.c {
+		xc := x[c*g.h*g.w : (c+1)*g.h*g.w]
+		for ki := range g.kh {
+			for kj := range g.kw {
+				row := col[((c*g.kh+ki)*g.kw+kj)*ld+off:]
+				for oy := range g.oh {
+					iy := oy*g.stride - g.pad + ki
+					dst := row[oy*g.ow : (oy+1)*g.ow]
+					if iy < 0 || iy >= g.h {
+						clear(dst)
+						continue
+					}
+					src := xc[iy*g.w : (iy+1)*g.w]
+					if g.stride == 1 {
+						// ix = ox − pad + kj: a shifted copy with zero edges.
+						lo := max(0, g.pad-kj)
+						hi := min(g.ow, g.w+g.pad-kj)
+						clear(dst[:lo])
+						if hi > lo {
+							copy(dst[lo:hi], src[lo-g.pad+kj:])
+						}
+						if hi < g.ow {
+							clear(dst[max(hi, lo):])
+						}
+						continue
+					}
+					for ox := range g.ow {
+						ix := ox*g.stride - g.pad + kj
+						if ix < 0 || ix >= g.w {
+							dst[ox] = 0
+						} else {
+							dst[ox] = src[ix]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds columns [off, off+OHW) of col (CKK, ld) back into image dx
+// (C,H,W): the adjoint of im2col.
+func col2im[T float](g *convGeom, col []T, ld, off int, dx []T) {
+	for c := range g.c {
+		dc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
+		for ki := range g.kh {
+			for kj := range g.kw {
+				row := col[((c*g.kh+ki)*g.kw+kj)*ld+off:]
+				for oy := range g.oh {
+					iy := oy*g.stride - g.pad + ki
+					if iy < 0 || iy >= g.h {
+						continue
+					}
+					src := row[oy*g.ow : (oy+1)*g.ow]
+					dst := dc[iy*g.w : (iy+1)*g.w]
+					if g.stride == 1 {
+						lo := max(0, g.pad-kj)
+						hi := min(g.ow, g.w+g.pad-kj)
+						if hi > lo {
+							d := dst[lo-g.pad+kj : hi-g.pad+kj]
+							for k, v := range src[lo:hi] {
+								d[k] += v
+							}
+						}
+						continue
+					}
+					for ox, v := range src {
+						ix := ox*g.stride - g.pad + kj
+						if ix >= 0 && ix < g.w {
+							dst[ix] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func (op *convOp) DiffWRT(int) []bool { return []bool{!op.noInputGrad, true} }
+
+// SymDiff: one backward op computes dx and dw in a pass over the groups;
+// dw is returned by a getter that reads it from that op. Without an input
+// gradient the backward op returns dw itself.
+func (op *convOp) SymDiff(inputs gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 2 {
+		return nil, fmt.Errorf("%v: SymDiff got %d inputs, want 2", op, len(inputs))
+	}
+	bwd := &convBwdOp{base: newBase(op.name + "-diff"), fwd: op, wOnly: op.noInputGrad}
+	first, err := gorgonia.ApplyOp(bwd, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, fmt.Errorf("%v: gradient: %w", op, err)
+	}
+	if op.noInputGrad {
+		return gorgonia.Nodes{nil, first}, nil
+	}
+	dw, err := gorgonia.ApplyOp(&paramGradOp{base: newBase(op.name + "-dw"), src: &bwd.dw, inDims: 4, shape: inputs[1].Shape().Clone()}, first)
+	if err != nil {
+		return nil, fmt.Errorf("%v: dw: %w", op, err)
+	}
+	return gorgonia.Nodes{first, dw}, nil
+}
+
+// convBwdOp takes (x, w, dy) and returns dx, keeping dw for a getter; with
+// wOnly it returns dw and computes no dx.
+type convBwdOp struct {
+	base
+	fwd    *convOp
+	wOnly  bool
+	dx, dw buffer
+}
+
+func (op *convBwdOp) Arity() int { return 3 }
+
+func (op *convBwdOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(4), tensorType(4))
+}
+
+func (op *convBwdOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	g := &op.fwd.geo
+	if op.wOnly {
+		return tensor.Shape{g.o, g.c, g.kh, g.kw}, nil
+	}
+	return tensor.Shape{g.n, g.c, g.h, g.w}, nil
+}
+
+func (op *convBwdOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	in, err := denses(op.String(), vs, 3)
+	if err != nil {
+		return nil, err
+	}
+	x, w, dy := in[0], in[1], in[2]
+	g := &op.fwd.geo
+	if err := g.check(x, w); err != nil {
+		return nil, fmt.Errorf("%v: %w", op, err)
+	}
+	if !dy.Shape().Eq(g.outShape()) {
+		return nil, fmt.Errorf("%v: dy has shape %v, want %v", op, dy.Shape(), g.outShape())
+	}
+	dt := x.Dtype()
+	dw := op.dw.get(dt, g.o, g.c, g.kh, g.kw)
+	var dx *tensor.Dense
+	if !op.wOnly {
+		dx = op.dx.get(dt, g.n, g.c, g.h, g.w)
+	}
+	switch xd := x.Data().(type) {
+	case []float32:
+		var dxd []float32
+		if dx != nil {
+			dxd = dx.Data().([]float32)
+		}
+		convBackward(g, workspaces[float32](&op.fwd.scratch), xd, w.Data().([]float32), dy.Data().([]float32), dxd, dw.Data().([]float32))
+	case []float64:
+		var dxd []float64
+		if dx != nil {
+			dxd = dx.Data().([]float64)
+		}
+		convBackward(g, workspaces[float64](&op.fwd.scratch), xd, w.Data().([]float64), dy.Data().([]float64), dxd, dw.Data().([]float64))
+	}
+	if op.wOnly {
+		return dw, nil
+	}
+	return dx, nil
+}
+
+// convBackward, per group of images with dY_g (O, G·OHW) and col_g:
+// dW += dY_g · col_gᵀ (per worker, summed at the end) and, when dx is
+// wanted, dcol = Wᵀ · dY_g scattered back by col2im.
+func convBackward[T float](g *convGeom, ws []convWork[T], x, w, dy, dx, dw []T) {
+	groups := (g.n + g.group - 1) / g.group
+	nw, _ := split(groups)
+	wsize := g.o * g.ckk
+	parallelForWorker(groups, func(worker, lo, hi int) {
+		wk := &ws[worker]
+		acc := dw
+		if worker > 0 {
+			wk.dw = grow(wk.dw, wsize)
+			acc = wk.dw
+		}
+		var beta T
+		for gi := lo; gi < hi; gi++ {
+			i0, i1 := gi*g.group, min((gi+1)*g.group, g.n)
+			cols := (i1 - i0) * g.ohw
+			if g.direct {
+				xi, dyi := x[i0*g.inSize:], dy[i0*g.outSiz:]
+				gemm(false, true, g.o, g.c, g.ohw, 1, dyi, g.ohw, xi, g.ohw, beta, acc, g.c)
+				beta = 1
+				if dx != nil {
+					gemm(true, false, g.c, g.ohw, g.o, 1, w, g.c, dyi, g.ohw, 0, dx[i0*g.inSize:], g.ohw)
+				}
+				continue
+			}
+			wk.col = grow(wk.col, g.ckk*cols)
+			for i := i0; i < i1; i++ {
+				im2col(g, x[i*g.inSize:(i+1)*g.inSize], wk.col, cols, (i-i0)*g.ohw)
+			}
+			// dY of the group as an (O, cols) matrix: in place for one image,
+			// else gathered from NCHW.
+			dyg, ld := dy[i0*g.outSiz:], g.ohw
+			if i1-i0 > 1 {
+				wk.tmp = grow(wk.tmp, g.o*cols)
+				for i := i0; i < i1; i++ {
+					yi := dy[i*g.outSiz:]
+					for oc := range g.o {
+						copy(wk.tmp[oc*cols+(i-i0)*g.ohw:], yi[oc*g.ohw:(oc+1)*g.ohw])
+					}
+				}
+				dyg, ld = wk.tmp, cols
+			}
+			gemm(false, true, g.o, g.ckk, cols, 1, dyg, ld, wk.col, cols, beta, acc, g.ckk)
+			beta = 1
+			if dx == nil {
+				continue
+			}
+			// dcol overwrites col, which is no longer needed.
+			gemm(true, false, g.ckk, cols, g.o, 1, w, g.ckk, dyg, ld, 0, wk.col, cols)
+			for i := i0; i < i1; i++ {
+				dxi := dx[i*g.inSize : (i+1)*g.inSize]
+				clear(dxi)
+				col2im(g, wk.col, cols, (i-i0)*g.ohw, dxi)
+			}
+		}
+		if beta == 0 {
+			clear(acc[:wsize]) // a worker without groups contributes zero
+		}
+	})
+	for k := 1; k < nw; k++ {
+		part := ws[k].dw[:wsize]
+		for i, v := range part {
+			dw[i] += v
+		}
+	}
+}
+
+func (op *convBwdOp) DiffWRT(int) []bool { return []bool{false, false, false} }
+
+func (op *convBwdOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, fmt.Errorf("%v: second derivatives are not supported", op)
 }

@@ -69,6 +69,12 @@ func allCases() []opCase {
 		convCase("conv1x1-s1-p0", 3, 2, 4, 4, 5, 1, 1, 0, false),
 		convCase("conv3x3-s1-p0", 1, 2, 5, 5, 2, 3, 1, 0, false),
 		convCase("conv3x3-stem-noInputGrad", 2, 3, 6, 6, 4, 3, 1, 1, true),
+		// Small maps: several images share one GEMM (convGeom.group > 1),
+		// including a last, partial group.
+		convCase("conv3x3-s1-p1-grouped", 8, 3, 4, 4, 4, 3, 1, 1, false),
+		convCase("conv3x3-s2-p1-grouped-partial", 7, 2, 5, 5, 3, 3, 2, 1, false),
+		convCase("conv1x1-s2-p0-grouped", 6, 3, 4, 4, 2, 1, 2, 0, false),
+		convCase("conv3x3-grouped-noInputGrad", 8, 2, 3, 3, 3, 3, 1, 1, true),
 		bnCase("batchnorm", 3, 4, 3, 2, false, false),
 		bnCase("batchnorm-relu", 3, 4, 3, 2, true, false),
 		bnCase("batchnorm-1x1", 5, 3, 1, 1, false, false),
@@ -89,6 +95,25 @@ func allCases() []opCase {
 			shapes: []tensor.Shape{{2, 3, 4, 5}},
 			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return GlobalAvgPool(in[0]) },
 		},
+	}
+}
+
+func TestConvGroups(t *testing.T) {
+	cases := []struct{ n, ohw, want int }{
+		{32, 1024, 1}, {32, 256, 1}, {32, 64, 4}, {32, 16, 16}, {8, 16, 4}, {7, 9, 2}, {1, 4, 1},
+	}
+	for _, c := range cases {
+		if got := chooseGroup(c.n, c.ohw); got != c.want {
+			t.Errorf("chooseGroup(%d, %d) = %d, want %d", c.n, c.ohw, got, c.want)
+		}
+	}
+	for _, c := range allCases() {
+		if c.name == "conv3x3-s2-p1-grouped-partial" {
+			g := newConvGeom(c.shapes[0], c.shapes[1], 2, 1)
+			if g.group != 2 || g.n%g.group == 0 {
+				t.Errorf("%s: group %d of %d images, want a partial last group of 2", c.name, g.group, g.n)
+			}
+		}
 	}
 }
 

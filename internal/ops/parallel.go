@@ -10,23 +10,40 @@ import (
 // worker (see blas.go).
 var maxWorkers = min(runtime.GOMAXPROCS(0), 2)
 
-// parallelFor calls f on contiguous, disjoint parts [lo,hi) of [0,n), in
-// up to maxWorkers goroutines, and returns when all are done.
-func parallelFor(n int, f func(lo, hi int)) {
+// split divides n items into workers contiguous chunks of chunk items
+// (the last may be shorter); every worker gets at least one item.
+func split(n int) (workers, chunk int) {
+	if n <= 0 {
+		return 0, 0
+	}
 	w := min(maxWorkers, n)
-	if w <= 1 {
-		f(0, n)
+	chunk = (n + w - 1) / w
+	return (n + chunk - 1) / chunk, chunk
+}
+
+// parallelForWorker calls f(worker, lo, hi) on the chunks of split(n), each
+// in its own goroutine (worker 0 in the caller's), and waits for all.
+func parallelForWorker(n int, f func(worker, lo, hi int)) {
+	workers, chunk := split(n)
+	if workers <= 1 {
+		if n > 0 {
+			f(0, 0, n)
+		}
 		return
 	}
 	var wg sync.WaitGroup
-	chunk := (n + w - 1) / w
-	for lo := chunk; lo < n; lo += chunk {
+	for k := 1; k < workers; k++ {
 		wg.Add(1)
-		go func(lo, hi int) {
+		go func(k int) {
 			defer wg.Done()
-			f(lo, hi)
-		}(lo, min(lo+chunk, n))
+			f(k, k*chunk, min((k+1)*chunk, n))
+		}(k)
 	}
-	f(0, min(chunk, n))
+	f(0, 0, chunk)
 	wg.Wait()
+}
+
+// parallelFor calls f on the disjoint chunks [lo,hi) of [0,n) in parallel.
+func parallelFor(n int, f func(lo, hi int)) {
+	parallelForWorker(n, func(_, lo, hi int) { f(lo, hi) })
 }
