@@ -21,9 +21,9 @@ func TestBuildErrors(t *testing.T) {
 		{"claim variant", func(s *Spec) { s.Claims = []Claim{{Text: "c", Metric: "acc.S4", Variant: "z", Expect: "higher"}} }, nil, `claim 1 ("c"): variant "z"`},
 		{"claim expect", func(s *Spec) { s.Claims = []Claim{{Text: "c", Metric: "acc.S4", Variant: "b", Expect: "more"}} }, nil, `expect "more"`},
 		{"claim metric", func(s *Spec) { s.Claims = []Claim{{Text: "c", Variant: "b", Expect: "higher"}} }, nil, "no metric"},
-		{"claim tolerance", func(s *Spec) {
-			s.Claims = []Claim{{Text: "c", Metric: "acc.S4", Variant: "b", Expect: "equal", Tolerance: -1}}
-		}, nil, "tolerance -1"},
+		{"paper versus", func(s *Spec) {
+			s.Paper = []PaperFigure{{Variant: "b", Metric: "acc.S4", Versus: "z", Value: 1}}
+		}, nil, `compares with unknown variant "z"`},
 		{"paper variant", func(s *Spec) { s.Paper = []PaperFigure{{Variant: "z", Metric: "acc.S4", Value: 1}} }, nil, `paper figure for unknown variant "z"`},
 		{"duplicate run", func(*Spec) {}, []RunResult{{Variant: "a", Seed: 1}, {Variant: "a", Seed: 1}}, `two finished runs for variant "a" seed 1`},
 	} {
@@ -38,20 +38,24 @@ func TestBuildErrors(t *testing.T) {
 	}
 }
 
-func TestDerive(t *testing.T) {
-	got := derive(map[string]float64{
-		"acc.S4": 60, "acc.vflip.S4": 49, "acc.hflip.S4": 59.5, "acc.vflip.S3": 40,
+// Derived metrics come from experiment.MetricValue; Build computes them per
+// run and skips runs that lack an input.
+func TestBuildDerived(t *testing.T) {
+	spec := Spec{Name: "s", Variants: []string{"a"},
+		Metrics: []string{"drop.vflip.S4", "drop.vflip.S3", "params.total", "flops.total"}}
+	rs := []RunResult{{Variant: "a", Seed: 1, Summaries: map[string]float64{
+		"acc.S4": 60, "acc.vflip.S4": 49, "acc.vflip.S3": 40,
 		"params.inference": 100, "params.extra": 5, "flops.inference": 1000,
-	})
-	want := map[string]float64{"change.vflip.S4": -11, "change.hflip.S4": -0.5, "params.total": 105}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %v, want %v", k, got[k], v)
-		}
+	}}}
+	tb, err := Build(spec, rs)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, k := range []string{"change.vflip.S3", "flops.total"} {
-		if _, ok := got[k]; ok {
-			t.Errorf("%s derived without its inputs", k)
+	want := map[string]float64{"drop.vflip.S4": 11, "drop.vflip.S3": math.NaN(), "params.total": 105, "flops.total": math.NaN()}
+	for i, c := range tb.Columns {
+		cell := tb.Rows[0].Cells[i]
+		if w := want[c.Metric]; math.IsNaN(w) != (cell.N == 0) || (cell.N > 0 && cell.Mean != w) {
+			t.Errorf("%s: n=%d mean=%v, want %v", c.Metric, cell.N, cell.Mean, w)
 		}
 	}
 }

@@ -2,8 +2,10 @@ package report_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/mksmt/workbench/internal/report"
 	"github.com/mksmt/workbench/internal/report/reporttest"
+	"github.com/mksmt/workbench/internal/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -39,18 +42,112 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// fixtureTables builds the table of every fixture study.
+// fixtureDB writes every fixture study to a fresh runs.db through the
+// store's API and returns the store.
+func fixtureDB(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "runs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := reporttest.WriteDB(context.Background(), st, reporttest.Studies()...); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// fixtureTables builds the table of every fixture study from a fixture
+// runs.db, and checks it equals the table built from the values directly.
 func fixtureTables(t *testing.T) []*report.Table {
 	t.Helper()
+	st := fixtureDB(t)
 	var tables []*report.Table
 	for _, s := range reporttest.Studies() {
-		tb, err := report.Build(s.Spec, s.Results)
+		l, err := report.Load(context.Background(), st, s.Spec, report.Query{Configs: reporttest.Configs(s)})
 		if err != nil {
 			t.Fatalf("%s: %v", s.Spec.Name, err)
+		}
+		tb, err := report.Build(l.Spec, l.Results)
+		if err != nil {
+			t.Fatalf("%s: %v", s.Spec.Name, err)
+		}
+		direct, err := report.Build(s.Spec, s.Results)
+		if err != nil {
+			t.Fatalf("%s: %v", s.Spec.Name, err)
+		}
+		var a, b bytes.Buffer
+		if err := report.WriteJSON(&a, tb); err != nil {
+			t.Fatal(err)
+		}
+		if err := report.WriteJSON(&b, direct); err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != b.String() {
+			t.Fatalf("%s: the table from runs.db differs from the table of the values written\n%s\n---\n%s", s.Spec.Name, a.String(), b.String())
 		}
 		tables = append(tables, tb)
 	}
 	return tables
+}
+
+// Load picks, per variant and seed, the newest finished run with the
+// spec's config; without Configs, the newest finished run of any config.
+func TestLoadSelection(t *testing.T) {
+	st := fixtureDB(t)
+	s, _ := reporttest.ByName("table9")
+	ctx := context.Background()
+	first := s.Results[0]
+	for _, c := range []struct {
+		name    string
+		q       report.Query
+		want    float64
+		notes   int
+		results int
+	}{
+		{"spec configs", report.Query{Configs: reporttest.Configs(s)}, first.Summaries["acc.S4"], 1, len(s.Results)},
+		{"any config", report.Query{}, first.Summaries["acc.S4"] - 50, 0, len(s.Results)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, err := report.Load(ctx, st, s.Spec, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(l.Results) != c.results || len(l.Notes) != c.notes {
+				t.Fatalf("%d results, notes %q; want %d results, %d notes", len(l.Results), l.Notes, c.results, c.notes)
+			}
+			for _, r := range l.Results {
+				if r.Variant == first.Variant && r.Seed == first.Seed && r.Summaries["acc.S4"] != c.want {
+					t.Errorf("acc.S4 of %s seed %d = %v, want %v", r.Variant, r.Seed, r.Summaries["acc.S4"], c.want)
+				}
+			}
+		})
+	}
+	// Series: accuracies against epoch, losses against step; lr is left out.
+	l, err := report.Load(ctx, st, s.Spec, report.Query{Configs: reporttest.Configs(s), Series: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Series) != len(s.Series) {
+		t.Fatalf("%d series loaded, %d written", len(l.Series), len(s.Series))
+	}
+	got := report.Curves(l.Series, s.Spec.Variants)
+	want := report.Curves(s.Series, s.Spec.Variants)
+	if len(got) != len(want) {
+		t.Fatalf("%d curves, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Variant != want[i].Variant || got[i].Metric != want[i].Metric || len(got[i].X) != len(want[i].X) {
+			t.Fatalf("curve %d: %s %s %d points, want %s %s %d", i, got[i].Variant, got[i].Metric, len(got[i].X),
+				want[i].Variant, want[i].Metric, len(want[i].X))
+		}
+		for j := range want[i].X {
+			if got[i].X[j] != want[i].X[j] || math.Abs(got[i].Mean[j]-want[i].Mean[j]) > 1e-9 {
+				t.Errorf("curve %s %s point %d: (%v, %v), want (%v, %v)", want[i].Variant, want[i].Metric, j,
+					got[i].X[j], got[i].Mean[j], want[i].X[j], want[i].Mean[j])
+			}
+		}
+	}
 }
 
 func TestGoldenFormats(t *testing.T) {

@@ -74,6 +74,44 @@ func (t *Table) claimGrid() (header []string, rows [][]string) {
 	return header, rows
 }
 
+// paperDiffGrid sets each difference the paper states beside the runs'.
+func (t *Table) paperDiffGrid() (header []string, rows [][]string) {
+	header = []string{"Paper's difference", "Compared", "Paper", "Runs [95% CI] (n)"}
+	for _, d := range t.PaperDiffs {
+		f := d.Figure
+		col := Column{Metric: f.Metric, Unit: t.unitOf(f.Metric)}
+		paper := col.Unit.FormatDelta(f.Value)
+		ours := col.DeltaText(d.Paired)
+		if f.Percent {
+			paper = fmt.Sprintf("%+.1f %%", f.Value)
+			ours = fmt.Sprintf("%+.1f %% (%d)", d.Ours(), d.Paired.N())
+			if d.Paired.N() == 0 {
+				ours = "— (0)"
+			}
+		}
+		rows = append(rows, []string{f.Note, diffLabel(f), paper, ours})
+	}
+	return header, rows
+}
+
+// diffLabel says what a difference figure subtracts from what.
+func diffLabel(f PaperFigure) string {
+	versus, vm := f.Versus, f.VersusMetric
+	if versus == "" {
+		versus = f.Variant
+	}
+	if vm == "" {
+		vm = f.Metric
+	}
+	switch {
+	case vm == f.Metric:
+		return fmt.Sprintf("%s − %s, %s", f.Variant, versus, f.Metric)
+	case versus == f.Variant:
+		return fmt.Sprintf("%s: %s − %s", f.Variant, f.Metric, vm)
+	}
+	return fmt.Sprintf("%s %s − %s %s", f.Variant, f.Metric, versus, vm)
+}
+
 // unitOf is the unit of metric's column, or the unit UnitFor picks for it
 // from the claim values when it is not a column.
 func (t *Table) unitOf(metric string) Unit {
@@ -84,6 +122,11 @@ func (t *Table) unitOf(metric string) Unit {
 	for _, c := range t.Claims {
 		if c.Metric == metric {
 			vs = append(vs, c.Paired.BaselineMean, c.Paired.VariantMean)
+		}
+	}
+	for _, d := range t.PaperDiffs {
+		if d.Figure.Metric == metric {
+			vs = append(vs, d.Paired.BaselineMean, d.Paired.VariantMean)
 		}
 	}
 	return UnitFor(metric, vs)

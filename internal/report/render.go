@@ -131,6 +131,10 @@ func WriteTerm(w io.Writer, t *Table, r *lipgloss.Renderer) error {
 		h, rows := t.deltaGrid()
 		b.WriteString(grid(h, rows, nil) + "\n")
 	}
+	if len(t.PaperDiffs) > 0 {
+		h, rows := t.paperDiffGrid()
+		b.WriteString(grid(h, rows, nil) + "\n")
+	}
 	if len(t.Claims) > 0 {
 		h, rows := t.claimGrid()
 		b.WriteString(grid(h, rows, func(row, col int) lipgloss.Style {
@@ -161,6 +165,11 @@ func WriteMarkdown(w io.Writer, t *Table) error {
 		b.WriteString("\n")
 		h, rows := t.deltaGrid()
 		mdTable(&b, h, rows, "l")
+	}
+	if len(t.PaperDiffs) > 0 {
+		b.WriteString("\n")
+		h, rows := t.paperDiffGrid()
+		mdTable(&b, h, rows, "ll")
 	}
 	if len(t.Claims) > 0 {
 		b.WriteString("\n")
@@ -321,6 +330,7 @@ type (
 		Rows     []jsonRow    `json:"rows"`
 		Deltas   []jsonDelta  `json:"deltas,omitempty"`
 		Claims   []jsonClaim  `json:"claims,omitempty"`
+		Paper    []jsonDiff   `json:"paper_differences,omitempty"`
 		Notes    []string     `json:"notes,omitempty"`
 	}
 	jsonColumn struct {
@@ -371,6 +381,17 @@ type (
 	}
 	jsonDeltaCell struct {
 		Metric string `json:"metric"`
+		jsonPaired
+	}
+	jsonDiff struct {
+		Variant      string   `json:"variant"`
+		Metric       string   `json:"metric"`
+		Versus       string   `json:"versus"`
+		VersusMetric string   `json:"versus_metric"`
+		Percent      bool     `json:"percent,omitempty"`
+		Note         string   `json:"note,omitempty"`
+		PaperValue   float64  `json:"paper_value"`
+		RunsValue    *float64 `json:"runs_value"`
 		jsonPaired
 	}
 	jsonClaim struct {
@@ -447,6 +468,18 @@ func (t *Table) toJSON() jsonTable {
 			jc.Tolerance = jf(c.Tolerance)
 		}
 		j.Claims = append(j.Claims, jc)
+	}
+	for _, d := range t.PaperDiffs {
+		f := d.Figure
+		jd := jsonDiff{Variant: f.Variant, Metric: f.Metric, Versus: f.Versus, VersusMetric: f.VersusMetric,
+			Percent: f.Percent, Note: f.Note, PaperValue: f.Value, RunsValue: jf(d.Ours()), jsonPaired: jsonPair(d.Paired)}
+		if jd.Versus == "" {
+			jd.Versus = f.Variant
+		}
+		if jd.VersusMetric == "" {
+			jd.VersusMetric = f.Metric
+		}
+		j.Paper = append(j.Paper, jd)
 	}
 	return j
 }
@@ -526,6 +559,24 @@ func WriteLaTeX(w io.Writer, t *Table) error {
 		}
 	}
 	b.WriteString("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
+	if len(t.PaperDiffs) > 0 {
+		b.WriteString("\n\\begin{table}[t]\n\\centering\n")
+		fmt.Fprintf(&b, "\\caption{%s: differences the paper states, beside the runs'.}\n", texEscape(t.heading()))
+		fmt.Fprintf(&b, "\\label{tab:%s-paper}\n", labelSafe(t.Study))
+		b.WriteString("\\begin{tabular}{llrr}\n\\toprule\n")
+		h, rows := t.paperDiffGrid()
+		for i := range h {
+			h[i] = texText(h[i])
+		}
+		b.WriteString(strings.Join(h, " & ") + " \\\\\n\\midrule\n")
+		for _, r := range rows {
+			for i := range r {
+				r[i] = texText(r[i])
+			}
+			b.WriteString(strings.Join(r, " & ") + " \\\\\n")
+		}
+		b.WriteString("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
+	}
 	if len(t.Claims) > 0 {
 		b.WriteString("\n\\begin{table}[t]\n\\centering\n")
 		fmt.Fprintf(&b, "\\caption{%s: the paper's claims at the scale run.}\n", texEscape(t.heading()))
@@ -562,7 +613,7 @@ func texEscape(s string) string {
 
 // texText is texEscape plus the few Unicode symbols report prints.
 func texText(s string) string {
-	return strings.NewReplacer("±", `$\pm$`, "Δ", `$\Delta$`, "—", "---", "<", `$<$`, "≥", `$\geq$`).Replace(texEscape(s))
+	return strings.NewReplacer("±", `$\pm$`, "Δ", `$\Delta$`, "—", "---", "<", `$<$`, "≥", `$\geq$`, "−", `$-$`).Replace(texEscape(s))
 }
 
 func labelSafe(s string) string {

@@ -3,8 +3,8 @@ package report
 import (
 	"fmt"
 	"math"
-	"strings"
 
+	"github.com/mksmt/workbench/internal/experiment"
 	"github.com/mksmt/workbench/internal/train"
 )
 
@@ -22,8 +22,8 @@ type Spec struct {
 	Seeds    []int64  // the seeds the study asks for (to report incomplete cells)
 	Baseline string   // variant the deltas and claims compare against; may be ""
 	// Metrics are the columns: summary keys (train's KeyAcc…, FlipKey, …) or
-	// the derived keys of this package (ChangeKey, KeyParamsTotal, …). Empty:
-	// DefaultMetrics(Table).
+	// derived keys (experiment.MetricKeys: params.total, drop.vflip.S4, …).
+	// Empty: DefaultMetrics(Table).
 	Metrics []string
 	Paper   []PaperFigure
 	Claims  []Claim
@@ -32,26 +32,15 @@ type Spec struct {
 	Sweep *Sweep
 }
 
-// PaperFigure is a number the paper reports for one variant and metric.
-type PaperFigure struct {
-	Variant string
-	Metric  string
-	Value   float64
-	Note    string
-}
+// PaperFigure is a number the paper states, as the study spec gives it: a
+// level (Metric of Variant) or, with Versus/VersusMetric set, a difference
+// (see experiment.PaperFigure).
+type PaperFigure = experiment.PaperFigure
 
 // Claim is one statement of the paper that a study checks: Metric of
-// Variant compared with Baseline is Expect ("higher", "lower" or "equal").
-type Claim struct {
-	Text     string
-	Metric   string
-	Variant  string
-	Baseline string
-	Expect   string
-	// Tolerance of an "equal" claim, in the metric's unit; 0 picks the
-	// default (see the package doc).
-	Tolerance float64
-}
+// Variant compared with Baseline (default: the study's) is Expect
+// ("higher", "lower" or "equal").
+type Claim = experiment.Claim
 
 // Sweep places each variant on a numeric axis.
 type Sweep struct {
@@ -66,56 +55,32 @@ type RunResult struct {
 	Summaries map[string]float64
 }
 
-// Derived metric keys, computed per run from the stored summaries.
-const (
-	KeyParamsTotal = "params.total" // params.inference + params.extra
-	KeyFLOPsTotal  = "flops.total"  // flops.inference + flops.extra
-)
-
-// ChangeKey names the accuracy change of head under a test-time flip, in
-// points: acc.<flip>.<head> − acc.<head> (negative when the flip hurts),
-// e.g. ChangeKey("vflip", "S4") = "change.vflip.S4". Table 8's last columns.
-func ChangeKey(flip, head string) string { return "change." + flip + "." + head }
-
-// derive returns the run's summaries with the derived keys added where their
-// inputs exist. The input map is not modified.
-func derive(sum map[string]float64) map[string]float64 {
-	out := make(map[string]float64, len(sum)+4)
-	for k, v := range sum {
-		out[k] = v
+// metricValue is the value of metric key for a run: a stored summary, or a
+// derived metric (params.total, flops.total, drop.<flip>.<head>) computed
+// from them as experiment.MetricValue defines. ok is false when an input is
+// missing or not finite.
+func metricValue(key string, summaries map[string]float64) (float64, bool) {
+	v, ok := experiment.MetricValue(key, summaries)
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
 	}
-	if a, ok := sum[train.KeyParamsInference]; ok {
-		if b, ok := sum[train.KeyParamsExtra]; ok {
-			out[KeyParamsTotal] = a + b
-		}
-	}
-	if a, ok := sum[train.KeyFLOPsInference]; ok {
-		if b, ok := sum[train.KeyFLOPsExtra]; ok {
-			out[KeyFLOPsTotal] = a + b
-		}
-	}
-	for k, v := range sum {
-		// acc.<flip>.<head>
-		parts := strings.SplitN(k, ".", 3)
-		if len(parts) != 3 || parts[0] != "acc" || (parts[1] != "hflip" && parts[1] != "vflip") {
-			continue
-		}
-		if clean, ok := sum["acc."+parts[2]]; ok {
-			out[ChangeKey(parts[1], parts[2])] = v - clean
-		}
-	}
-	return out
+	return v, true
 }
+
+// DropKey names the accuracy that head loses under a test-time flip, in
+// points: acc.<head> − acc.<flip>.<head>, e.g. DropKey("vflip", "S4") =
+// "drop.vflip.S4" (positive when the flip hurts). Table 8's last columns.
+func DropKey(flip, head string) string { return "drop." + flip + "." + head }
 
 // DefaultMetrics are the columns of a paper table when the study names none.
 func DefaultMetrics(table string) []string {
 	switch table {
 	case "table7":
-		return []string{train.KeyParamsInference, train.KeyParamsExtra, KeyParamsTotal,
+		return []string{train.KeyParamsInference, train.KeyParamsExtra, "params.total",
 			train.KeyFLOPsInference, train.KeyFLOPsExtra, train.KeyAccS4}
 	case "table8":
 		return []string{train.KeyAccS4, train.FlipKey("hflip", "S4"), train.FlipKey("vflip", "S4"),
-			ChangeKey("hflip", "S4"), ChangeKey("vflip", "S4")}
+			DropKey("hflip", "S4"), DropKey("vflip", "S4")}
 	case "table9":
 		return []string{train.KeyAccS2, train.KeyAccS3, train.KeyAccS4}
 	default: // table10, table11, fig3, studies of one's own
@@ -146,7 +111,7 @@ func (s Spec) Validate() error {
 		if c.Metric == "" {
 			return fmt.Errorf("study %s: claim %d (%q): no metric", s.Name, i+1, c.Text)
 		}
-		for _, v := range []string{c.Variant, c.baseline(s)} {
+		for _, v := range []string{c.Variant, claimBaseline(c, s)} {
 			if !known[v] {
 				return fmt.Errorf("study %s: claim %d (%q): variant %q is not one of %v", s.Name, i+1, c.Text, v, s.Variants)
 			}
@@ -156,20 +121,23 @@ func (s Spec) Validate() error {
 		default:
 			return fmt.Errorf("study %s: claim %d (%q): expect %q, want higher, lower or equal", s.Name, i+1, c.Text, c.Expect)
 		}
-		if c.Tolerance < 0 || math.IsNaN(c.Tolerance) {
-			return fmt.Errorf("study %s: claim %d (%q): tolerance %v must be ≥ 0", s.Name, i+1, c.Text, c.Tolerance)
-		}
 	}
 	for _, p := range s.Paper {
 		if !known[p.Variant] {
 			return fmt.Errorf("study %s: paper figure for unknown variant %q", s.Name, p.Variant)
 		}
+		if p.Versus != "" && !known[p.Versus] {
+			return fmt.Errorf("study %s: paper figure compares with unknown variant %q", s.Name, p.Versus)
+		}
+		if p.Metric == "" {
+			return fmt.Errorf("study %s: paper figure for %s has no metric", s.Name, p.Variant)
+		}
 	}
 	return nil
 }
 
-// baseline is the claim's baseline, defaulting to the study's.
-func (c Claim) baseline(s Spec) string {
+// claimBaseline is the claim's baseline, defaulting to the study's.
+func claimBaseline(c Claim, s Spec) string {
 	if c.Baseline != "" {
 		return c.Baseline
 	}

@@ -152,25 +152,26 @@ func TestJudge(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		claim  Claim
+		tol    float64
 		p      Paired
 		want   Verdict
 		reason string
 	}{
-		{"higher, CI above 0", Claim{Metric: "acc.S4", Expect: "higher"}, up, Reproduced, "excludes 0, higher as claimed"},
-		{"lower, CI above 0", Claim{Metric: "acc.S4", Expect: "lower"}, up, NotReproduced, "other side"},
-		{"lower, CI below 0", Claim{Metric: "acc.S4", Expect: "lower"}, down, Reproduced, "lower as claimed"},
-		{"higher, CI includes 0", Claim{Metric: "acc.S4", Expect: "higher"}, wide, Inconclusive, "includes 0"},
-		{"equal, narrow around 0", Claim{Metric: "acc.S3", Expect: "equal"}, flat, Reproduced, "within ±1"},
-		{"equal, wide", Claim{Metric: "acc.S3", Expect: "equal"}, wide, Inconclusive, "wider than ±1"},
-		{"equal, clearly different", Claim{Metric: "acc.S3", Expect: "equal"}, up, NotReproduced, "beyond ±1"},
-		{"equal, different but within explicit tolerance", Claim{Metric: "acc.S3", Expect: "equal", Tolerance: 2}, up, Reproduced, "within ±2"},
-		{"equal, tighter explicit tolerance", Claim{Metric: "acc.S3", Expect: "equal", Tolerance: 0.1}, flat, Inconclusive, "wider than ±0.1"},
-		{"equal FLOPs, relative tolerance", Claim{Metric: "flops.inference", Expect: "equal"}, hair, Reproduced, "within ±10000"},
-		{"one seed", Claim{Metric: "acc.S4", Expect: "higher"}, one, Inconclusive, "need ≥ 2 paired seeds"},
-		{"no seeds", Claim{Metric: "acc.S4", Variant: "a", Baseline: "b", Expect: "higher"}, Paired{Delta: Describe(nil)}, Inconclusive, "no seed has finished both a and b"},
+		{"higher, CI above 0", Claim{Metric: "acc.S4", Expect: "higher"}, 0, up, Reproduced, "excludes 0, higher as claimed"},
+		{"lower, CI above 0", Claim{Metric: "acc.S4", Expect: "lower"}, 0, up, NotReproduced, "other side"},
+		{"lower, CI below 0", Claim{Metric: "acc.S4", Expect: "lower"}, 0, down, Reproduced, "lower as claimed"},
+		{"higher, CI includes 0", Claim{Metric: "acc.S4", Expect: "higher"}, 0, wide, Inconclusive, "includes 0"},
+		{"equal, narrow around 0", Claim{Metric: "acc.S3", Expect: "equal"}, 0, flat, Reproduced, "within ±1"},
+		{"equal, wide", Claim{Metric: "acc.S3", Expect: "equal"}, 0, wide, Inconclusive, "wider than ±1"},
+		{"equal, clearly different", Claim{Metric: "acc.S3", Expect: "equal"}, 0, up, NotReproduced, "beyond ±1"},
+		{"equal, different but within explicit tolerance", Claim{Metric: "acc.S3", Expect: "equal"}, 2, up, Reproduced, "within ±2"},
+		{"equal, tighter explicit tolerance", Claim{Metric: "acc.S3", Expect: "equal"}, 0.1, flat, Inconclusive, "wider than ±0.1"},
+		{"equal FLOPs, relative tolerance", Claim{Metric: "flops.inference", Expect: "equal"}, 0, hair, Reproduced, "within ±10000"},
+		{"one seed", Claim{Metric: "acc.S4", Expect: "higher"}, 0, one, Inconclusive, "need ≥ 2 paired seeds"},
+		{"no seeds", Claim{Metric: "acc.S4", Variant: "a", Baseline: "b", Expect: "higher"}, 0, Paired{Delta: Describe(nil)}, Inconclusive, "no seed has finished both a and b"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := Judge(c.claim, c.p)
+			r := judge(c.claim, c.p, c.tol)
 			if r.Verdict != c.want {
 				t.Errorf("verdict %q, want %q (%s)", r.Verdict, c.want, r.Reason)
 			}

@@ -19,6 +19,10 @@ type Table struct {
 	// (empty without a baseline).
 	Deltas []DeltaRow
 	Claims []ClaimResult
+	// PaperDiffs are the paper's figures that state a difference (Table 7's
+	// "+1.1 %", Table 9's "S4 0.4 lower"), each beside the same difference
+	// computed from the runs.
+	PaperDiffs []PaperDiff
 	// Notes say what is missing or unusual (incomplete seeds, metrics that
 	// no run recorded), in the order found.
 	Notes []string
@@ -52,6 +56,24 @@ type Cell struct {
 	Missing []int64           // seeds the spec asks for that have no value
 }
 
+// PaperDiff is a difference the paper states and the same difference in
+// the runs: Metric of Variant minus VersusMetric of Versus, paired over
+// matching seeds (with the same variant on both sides, the pairs are the two
+// metrics of each run).
+type PaperDiff struct {
+	Figure PaperFigure
+	Paired Paired
+}
+
+// Ours is the runs' value comparable with Figure.Value: the mean delta, or
+// the relative change in percent when the figure is a percentage.
+func (d PaperDiff) Ours() float64 {
+	if d.Figure.Percent {
+		return d.Paired.RelChange()
+	}
+	return d.Paired.Delta.Mean
+}
+
 // DeltaRow is one variant compared with the baseline.
 type DeltaRow struct {
 	Variant string
@@ -68,6 +90,21 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 	metrics := spec.metrics()
 	t := &Table{Study: spec.Name, Title: spec.Title, Kind: spec.Table, Baseline: spec.Baseline,
 		Seeds: append([]int64(nil), spec.Seeds...), Sweep: spec.Sweep}
+
+	// The keys to compute per run: columns, claims and paper figures.
+	keys := map[string]bool{}
+	for _, m := range metrics {
+		keys[m] = true
+	}
+	for _, c := range spec.Claims {
+		keys[c.Metric] = true
+	}
+	for _, p := range spec.Paper {
+		keys[p.Metric] = true
+		if p.VersusMetric != "" {
+			keys[p.VersusMetric] = true
+		}
+	}
 
 	// variant → metric → seed → value
 	byVariant := map[string]map[string]map[int64]float64{}
@@ -90,8 +127,9 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 			return nil, fmt.Errorf("study %s: two finished runs for variant %q seed %d", spec.Name, r.Variant, r.Seed)
 		}
 		seen[r.Variant][r.Seed] = true
-		for k, x := range derive(r.Summaries) {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
+		for k := range keys {
+			x, ok := metricValue(k, r.Summaries)
+			if !ok {
 				continue
 			}
 			m := byVariant[r.Variant][k]
@@ -106,6 +144,18 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 	paper := map[[2]string]*PaperFigure{}
 	for i := range spec.Paper {
 		p := spec.Paper[i]
+		if p.IsDifference() {
+			versus, vm := p.Versus, p.VersusMetric
+			if versus == "" {
+				versus = p.Variant
+			}
+			if vm == "" {
+				vm = p.Metric
+			}
+			t.PaperDiffs = append(t.PaperDiffs, PaperDiff{Figure: p,
+				Paired: ComparePaired(byVariant[p.Variant][p.Metric], byVariant[versus][vm])})
+			continue
+		}
 		paper[[2]string{p.Variant, p.Metric}] = &p
 	}
 	for _, m := range metrics {
@@ -177,7 +227,7 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 	}
 
 	for _, c := range spec.Claims {
-		b := c.baseline(spec)
+		b := claimBaseline(c, spec)
 		p := ComparePaired(byVariant[c.Variant][c.Metric], byVariant[b][c.Metric])
 		c.Baseline = b
 		t.Claims = append(t.Claims, Judge(c, p))

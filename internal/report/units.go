@@ -19,7 +19,7 @@ type Unit struct {
 // or G (by the largest value) with three decimals; seconds as whole numbers.
 func UnitFor(metric string, values []float64) Unit {
 	switch {
-	case strings.HasPrefix(metric, "acc.") || strings.HasPrefix(metric, "change."):
+	case strings.HasPrefix(metric, "acc.") || strings.HasPrefix(metric, "drop."):
 		return Unit{Scale: 1, Decimals: 1}
 	case strings.HasPrefix(metric, "params.") || strings.HasPrefix(metric, "flops."):
 		max := 0.0
@@ -79,8 +79,8 @@ func Header(metric string) string {
 		return p[1]
 	case len(p) == 3 && p[0] == "acc":
 		return p[2] + " " + p[1]
-	case len(p) == 3 && p[0] == "change":
-		return p[2] + " " + p[1] + " Δ"
+	case len(p) == 3 && p[0] == "drop":
+		return p[2] + " " + p[1] + " drop"
 	case len(p) == 2 && (p[0] == "params" || p[0] == "flops"):
 		name := map[string]string{"params": "Params", "flops": "FLOPs"}[p[0]]
 		switch p[1] {

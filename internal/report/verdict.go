@@ -18,7 +18,7 @@ const (
 
 // Default tolerances of "equal" claims (see the package doc).
 const (
-	DefaultAccTolerance = 1.0  // percentage points, for acc.* and change.*
+	DefaultAccTolerance = 1.0  // percentage points, for acc.* and drop.*
 	DefaultRelTolerance = 0.01 // fraction of the baseline's mean, for the rest
 )
 
@@ -32,8 +32,12 @@ type ClaimResult struct {
 }
 
 // Judge gives the verdict of claim c from the paired comparison p of
-// c.Variant against c.Baseline on c.Metric (rules in the package doc).
-func Judge(c Claim, p Paired) ClaimResult {
+// c.Variant against c.Baseline on c.Metric (rules in the package doc), with
+// the default tolerance for "equal" claims.
+func Judge(c Claim, p Paired) ClaimResult { return judge(c, p, 0) }
+
+// judge is Judge with the tolerance of an "equal" claim given (0: default).
+func judge(c Claim, p Paired, tol float64) ClaimResult {
 	r := ClaimResult{Claim: c, Paired: p, Verdict: Inconclusive}
 	n := p.N()
 	if n < 2 {
@@ -68,7 +72,6 @@ func Judge(c Claim, p Paired) ClaimResult {
 			r.Reason = ci + ": includes 0"
 		}
 	case "equal":
-		tol := c.Tolerance
 		if tol == 0 {
 			tol = defaultTolerance(c.Metric, p.BaselineMean)
 		}
@@ -92,7 +95,7 @@ func Judge(c Claim, p Paired) ClaimResult {
 // defaultTolerance is the tolerance of an "equal" claim on metric whose
 // baseline mean is base.
 func defaultTolerance(metric string, base float64) float64 {
-	if strings.HasPrefix(metric, "acc.") || strings.HasPrefix(metric, "change.") {
+	if strings.HasPrefix(metric, "acc.") || strings.HasPrefix(metric, "drop.") {
 		return DefaultAccTolerance
 	}
 	if math.IsNaN(base) {

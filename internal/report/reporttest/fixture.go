@@ -135,10 +135,12 @@ func table7() Study {
 		Paper: []report.PaperFigure{
 			{Variant: "baseline", Metric: train.KeyAccS4, Value: 91.9},
 			{Variant: "mksmt", Metric: train.KeyAccS4, Value: 92.8},
+			{Variant: "mksmt", Metric: "params.total", Versus: "baseline", Percent: true, Value: 1.1, Note: "params +1.1 %"},
+			{Variant: "mksmt", Metric: train.KeyAccS4, Versus: "baseline", Value: 1.0, Note: "accuracy +1.0"},
 		},
 		Claims: []report.Claim{
 			{Text: "inference FLOPs about equal", Metric: train.KeyFLOPsInference, Variant: "mksmt", Expect: "equal"},
-			{Text: "training parameters grow (+1.1 %)", Metric: report.KeyParamsTotal, Variant: "mksmt", Expect: "higher"},
+			{Text: "training parameters grow (+1.1 %)", Metric: "params.total", Variant: "mksmt", Expect: "higher"},
 			{Text: "accuracy +1.0", Metric: train.KeyAccS4, Variant: "mksmt", Expect: "higher"},
 		},
 	}, Results: rs, Series: series(rs, 5)}
@@ -163,13 +165,16 @@ func table8() Study {
 	return Study{Spec: report.Spec{
 		Name: "table8", Title: "Table 8: robustness to test-time flips", Table: "table8",
 		Variants: order, Seeds: Seeds, Baseline: "baseline",
+		Metrics: []string{train.KeyAccS4, train.FlipKey("hflip", "S4"), train.FlipKey("vflip", "S4"),
+			report.DropKey("hflip", "S4"), report.DropKey("vflip", "S4")},
 		Paper: []report.PaperFigure{
-			{Variant: "baseline", Metric: report.ChangeKey("vflip", "S4"), Value: -11},
-			{Variant: "mksmt", Metric: report.ChangeKey("vflip", "S4"), Value: -7},
+			{Variant: "baseline", Metric: report.DropKey("vflip", "S4"), Value: 11},
+			{Variant: "mksmt", Metric: report.DropKey("vflip", "S4"), Value: 7},
+			{Variant: "mksmt", Metric: train.FlipKey("vflip", "S4"), VersusMetric: train.KeyAccS4, Value: -7, Note: "MKSMT under vflip"},
 		},
 		Claims: []report.Claim{
-			{Text: "vertical flip hurts MKSMT less", Metric: report.ChangeKey("vflip", "S4"), Variant: "mksmt", Expect: "higher"},
-			{Text: "horizontal flip: change about equal", Metric: report.ChangeKey("hflip", "S4"), Variant: "mksmt", Expect: "equal"},
+			{Text: "vertical flip hurts MKSMT less", Metric: report.DropKey("vflip", "S4"), Variant: "mksmt", Expect: "lower"},
+			{Text: "horizontal flip: drop about equal", Metric: report.DropKey("hflip", "S4"), Variant: "mksmt", Expect: "equal"},
 		},
 	}, Results: rs, Series: series(rs, 5)}
 }
@@ -204,6 +209,7 @@ func table9() Study {
 			{Variant: "two-step", Metric: train.KeyAccS4, Value: 92.8},
 			{Variant: "two-step-nokd", Metric: train.KeyAccS3, Value: 90.9},
 			{Variant: "two-step-nokd", Metric: train.KeyAccS4, Value: 92.1},
+			{Variant: "one-step", Metric: train.KeyAccS4, Versus: "two-step", Value: -0.4, Note: "single-step: S4 0.4 lower"},
 		},
 		Claims: []report.Claim{
 			{Text: "two-step beats the baseline", Metric: train.KeyAccS4, Variant: "two-step", Baseline: "baseline", Expect: "higher"},
@@ -228,6 +234,10 @@ func table10() Study {
 	return Study{Spec: report.Spec{
 		Name: "table10", Title: "Table 10: sync vs async", Table: "table10",
 		Variants: order, Seeds: Seeds, Baseline: "sync",
+		Paper: []report.PaperFigure{
+			{Variant: "async", Metric: train.KeyAccS3, Versus: "sync", Value: 0.1},
+			{Variant: "async", Metric: train.KeyAccS4, Versus: "sync", Value: -0.3},
+		},
 		Claims: []report.Claim{
 			{Text: "async: S3 +0.1", Metric: train.KeyAccS3, Variant: "async", Expect: "higher"},
 			{Text: "async: S4 −0.3", Metric: train.KeyAccS4, Variant: "async", Expect: "lower"},
@@ -251,7 +261,10 @@ func table11() Study {
 	return Study{Spec: report.Spec{
 		Name: "table11", Title: "Table 11: decision vs feature distillation", Table: "table11",
 		Variants: order, Seeds: Seeds, Baseline: "decision",
-		Paper: []report.PaperFigure{{Variant: "feature", Metric: train.KeyAccS4, Value: 91.6}},
+		Paper: []report.PaperFigure{
+			{Variant: "feature", Metric: train.KeyAccS4, Value: 91.6},
+			{Variant: "feature", Metric: train.KeyAccS4, Versus: "decision", Value: -1.2, Note: "feature KD: S4 1.2 lower"},
+		},
 		Claims: []report.Claim{
 			{Text: "feature KD: S4 1.2 lower", Metric: train.KeyAccS4, Variant: "feature", Expect: "lower"},
 		},

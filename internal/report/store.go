@@ -1,0 +1,184 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/store"
+)
+
+// This file is report's only contact with runs.db: it reads through the
+// store's query methods, never SQL.
+
+// Source is the part of *store.Store that report reads.
+type Source interface {
+	Runs(ctx context.Context, f store.RunFilter) ([]store.Run, error)
+	Summaries(ctx context.Context, ids ...int64) (map[int64]map[string]float64, error)
+	Series(ctx context.Context, ids []int64, keys []string, maxPoints int) ([]store.Series, error)
+}
+
+// Query says which runs of runs.db make a study's table.
+type Query struct {
+	// Configs, when set, keeps only the runs whose config is the one the
+	// spec expands to for their variant and seed (variant → seed → canonical
+	// config JSON; see StudyConfigs): the runs of this spec at this profile.
+	// Nil counts every finished run of the study.
+	Configs map[string]map[int64]string
+	// Series also loads the runs' metric series (learning curves).
+	Series bool
+	// MaxPoints caps each series (0: 200).
+	MaxPoints int
+}
+
+// Loaded is what Load read: the spec's results and, when asked, series.
+type Loaded struct {
+	Spec    Spec
+	Results []RunResult
+	Series  []Series
+	// RunIDs maps variant → seed → the run behind the results.
+	RunIDs map[string]map[int64]int64
+	// Notes say which finished runs were left out and why.
+	Notes []string
+}
+
+// Load reads the finished runs of spec.Name from src: for each variant and
+// seed the newest finished run that Query selects.
+func Load(ctx context.Context, src Source, spec Spec, q Query) (*Loaded, error) {
+	runs, err := src.Runs(ctx, store.RunFilter{Study: spec.Name, Statuses: []store.Status{store.Finished}})
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", spec.Name, err)
+	}
+	l := &Loaded{Spec: spec, RunIDs: map[string]map[int64]int64{}}
+	other := 0
+	for _, r := range runs { // id order: a newer run replaces an older one
+		if q.Configs != nil {
+			want, ok := q.Configs[r.Variant][r.Seed]
+			if !ok || !sameConfig(want, r.Config) {
+				other++
+				continue
+			}
+		}
+		if l.RunIDs[r.Variant] == nil {
+			l.RunIDs[r.Variant] = map[int64]int64{}
+		}
+		l.RunIDs[r.Variant][r.Seed] = r.ID
+	}
+	if other > 0 {
+		l.Notes = append(l.Notes, fmt.Sprintf("%d finished run(s) of study %s have another config (another profile, seed list or an edited spec) and are not counted", other, spec.Name))
+	}
+	var ids []int64
+	type key struct {
+		variant string
+		seed    int64
+	}
+	byID := map[int64]key{}
+	for v, seeds := range l.RunIDs {
+		for s, id := range seeds {
+			ids = append(ids, id)
+			byID[id] = key{v, s}
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	sums, err := src.Summaries(ctx, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", spec.Name, err)
+	}
+	for _, id := range ids {
+		k := byID[id]
+		l.Results = append(l.Results, RunResult{Variant: k.variant, Seed: k.seed, Summaries: sums[id]})
+	}
+	if q.Series && len(ids) > 0 {
+		maxPoints := q.MaxPoints
+		if maxPoints <= 0 {
+			maxPoints = 200
+		}
+		ss, err := src.Series(ctx, ids, nil, maxPoints)
+		if err != nil {
+			return nil, fmt.Errorf("report %s: %w", spec.Name, err)
+		}
+		for _, s := range ss {
+			k, ok := byID[s.RunID]
+			if !ok || !curveMetric(s.Key) {
+				continue
+			}
+			out := Series{Variant: k.variant, Seed: k.seed, Metric: s.Key}
+			for _, p := range s.Points {
+				x := float64(p.Step)
+				if strings.HasPrefix(s.Key, "acc.") {
+					x = float64(p.Epoch)
+				}
+				out.Points = append(out.Points, Point{X: x, Y: p.Value})
+			}
+			l.Series = append(l.Series, out)
+		}
+	}
+	return l, nil
+}
+
+// curveMetric reports whether a metric series belongs in the learning
+// curves: per-epoch head accuracies and per-step losses (not lr or rates).
+func curveMetric(key string) bool {
+	return strings.HasPrefix(key, "acc.") || strings.HasPrefix(key, "loss.")
+}
+
+// sameConfig compares two canonical config JSON texts, ignoring
+// insignificant white space at the ends.
+func sameConfig(a, b string) bool { return strings.TrimSpace(a) == strings.TrimSpace(b) }
+
+// StudySpec is the report's view of an experiment study: its labels, seeds,
+// metrics, baseline, paper figures and claims, and — for a sweep (one
+// numeric [grid] axis, or Figure 3's temperature) — each variant's position.
+func StudySpec(st *experiment.Study) Spec {
+	s := Spec{Name: st.Name, Title: st.Title, Table: st.Table, Variants: st.Labels(),
+		Seeds: append([]int64(nil), st.Seeds...), Baseline: st.Baseline,
+		Metrics: append([]string(nil), st.Metrics...),
+		Paper:   append([]PaperFigure(nil), st.Paper...), Claims: append([]Claim(nil), st.Claims...)}
+	axis := ""
+	if len(st.Grid) == 1 {
+		axis = st.Grid[0].Key
+	} else if st.Table == "fig3" {
+		axis = "temperature"
+	}
+	if axis != "" {
+		x := map[string]float64{}
+		for _, v := range st.Variants {
+			switch n := v.Overrides[axis].(type) {
+			case float64:
+				x[v.Label] = n
+			case int:
+				x[v.Label] = float64(n)
+			}
+		}
+		if len(x) == len(st.Variants) && len(x) > 1 {
+			s.Sweep = &Sweep{Label: axisLabel(axis), X: x}
+		}
+	}
+	return s
+}
+
+func axisLabel(key string) string {
+	if key == "temperature" {
+		return "temperature T"
+	}
+	return key
+}
+
+// StudyConfigs expands st with profile ("" = the study's) and returns the
+// canonical config JSON of every variant and seed, for Query.Configs.
+func StudyConfigs(st *experiment.Study, profile string) (map[string]map[int64]string, error) {
+	runs, err := st.Expand(experiment.ExpandOptions{Profile: profile})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[int64]string{}
+	for _, r := range runs {
+		if out[r.Variant] == nil {
+			out[r.Variant] = map[int64]string{}
+		}
+		out[r.Variant][r.Seed] = r.ConfigJSON
+	}
+	return out, nil
+}
