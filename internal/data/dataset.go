@@ -80,7 +80,8 @@ type Dataset struct {
 	mean, std   [3]float32
 	lut         [3][256]float32 // (v - mean) / std per channel
 	fingerprint string
-	source      string // human description of where the images came from
+	source      string   // human description of where the images came from
+	notes       []string // what a user should know about the loading
 }
 
 // StoredSide is the shorter side images are stored at for a network input
@@ -94,6 +95,16 @@ var (
 	openMemo = map[string]*Dataset{}
 )
 
+// Options tune how Open loads a data set; they never change its content.
+type Options struct {
+	// CacheDir is the directory of the disk cache of decoded images: ""
+	// means DefaultCacheDir(), "off" disables it.
+	CacheDir string
+	// Progress, when set, is called as images are loaded (from several
+	// goroutines, so it must be safe for concurrent use).
+	Progress func(done, total int)
+}
+
 // Open parses a data set spec (see Spec), loads or generates it, and
 // computes the per-channel normalisation from the training split. size is
 // the network input side (32 for the reference nets).
@@ -101,17 +112,9 @@ var (
 // Opened data sets are kept for the life of the process, so that the runs
 // of a study that share a spec load it once; a Dataset is immutable.
 func Open(spec string, size int) (*Dataset, error) {
-	return OpenContext(context.Background(), spec, size)
-}
-
-// OpenContext is Open with a context that can cancel a long load.
-func OpenContext(ctx context.Context, spec string, size int) (*Dataset, error) {
 	sp, err := ParseSpec(spec)
 	if err != nil {
 		return nil, err
-	}
-	if size < 8 || size > 1024 {
-		return nil, fmt.Errorf("data set %s: image size %d out of range [8, 1024]", spec, size)
 	}
 	key := fmt.Sprintf("%s|%d", sp.String(), size)
 	openMu.Lock()
@@ -124,6 +127,24 @@ func OpenContext(ctx context.Context, spec string, size int) (*Dataset, error) {
 		c.spec = spec
 		return &c, nil
 	}
+	d, err := OpenWith(context.Background(), spec, size, Options{})
+	if err != nil {
+		return nil, err
+	}
+	openMemo[key] = d
+	return d, nil
+}
+
+// OpenWith is Open without the per-process memo, with a context that
+// cancels a long load and loading options.
+func OpenWith(ctx context.Context, spec string, size int, o Options) (*Dataset, error) {
+	sp, err := ParseSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	if size < 8 || size > 1024 {
+		return nil, fmt.Errorf("data set %s: image size %d out of range [8, 1024]", spec, size)
+	}
 	d := &Dataset{spec: spec, parsed: sp, size: size, stored: StoredSide(size)}
 	switch sp.Kind {
 	case KindSynthetic:
@@ -131,17 +152,16 @@ func OpenContext(ctx context.Context, spec string, size int) (*Dataset, error) {
 	case KindFashionMNIST:
 		err = d.loadFashionMNIST(ctx)
 	case KindImageFolder, KindCUB, KindNABirds, KindDogs:
-		err = d.loadFiles(ctx)
+		err = d.loadFiles(ctx, o)
 	default:
 		err = fmt.Errorf("kind %q has no loader", sp.Kind)
+	}
+	if err == nil {
+		err = d.finish()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("data set %s: %w", spec, err)
 	}
-	if err := d.finish(); err != nil {
-		return nil, fmt.Errorf("data set %s: %w", spec, err)
-	}
-	openMemo[key] = d
 	return d, nil
 }
 
@@ -177,30 +197,35 @@ func (d *Dataset) finish() error {
 // computeNorm sets mean and std per channel over every stored pixel of the
 // training split, and the lookup table that applies them.
 func (d *Dataset) computeNorm() {
-	var sum, sq [3]float64
+	// One histogram per channel over all training pixels, plus one for
+	// grayscale pictures, which count in every channel.
+	var hist [3][256]int64
+	var gray [256]int64
 	var n float64
 	for _, p := range d.splits[Train].pics {
 		hw := p.W * p.H
-		var hist [3][256]int64
-		for c := 0; c < 3; c++ {
-			sc := c
-			if p.C == 1 {
-				sc = 0
+		if p.C == 1 {
+			for _, v := range p.Pix[:hw] {
+				gray[v]++
 			}
-			for _, v := range p.Pix[sc*hw : (sc+1)*hw] {
-				hist[c][v]++
-			}
-		}
-		for c := 0; c < 3; c++ {
-			for v, cnt := range hist[c] {
-				if cnt != 0 {
-					f := float64(v) / 255
-					sum[c] += f * float64(cnt)
-					sq[c] += f * f * float64(cnt)
+		} else {
+			for c := 0; c < 3; c++ {
+				h := &hist[c]
+				for _, v := range p.Pix[c*hw : (c+1)*hw] {
+					h[v]++
 				}
 			}
 		}
 		n += float64(hw)
+	}
+	var sum, sq [3]float64
+	for c := 0; c < 3; c++ {
+		for v := range hist[c] {
+			cnt := float64(hist[c][v] + gray[v])
+			f := float64(v) / 255
+			sum[c] += f * cnt
+			sq[c] += f * f * cnt
+		}
 	}
 	for c := 0; c < 3; c++ {
 		m := sum[c] / n
@@ -224,6 +249,10 @@ func (d *Dataset) Kind() string { return d.parsed.Kind }
 
 // Source describes where the images came from, for listings.
 func (d *Dataset) Source() string { return d.source }
+
+// Notes are remarks about the loading a user should see: files that are
+// not images and were not used, per-class caps, a disk cache rebuilt.
+func (d *Dataset) Notes() []string { return append([]string(nil), d.notes...) }
 
 // Fingerprint is a hash of the spec (without its root directory, so that
 // the same files elsewhere give the same fingerprint), the network input
