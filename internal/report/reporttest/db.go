@@ -15,8 +15,12 @@ func Config(study, variant string, seed int64) string {
 	return fmt.Sprintf(`{"study":%q,"variant":%q,"seed":%d}`, study, variant, seed)
 }
 
-// Configs is Query.Configs for a fixture study.
+// Configs is Query.Configs for a fixture study: s.Configs when set, else
+// the stand-in Config of every variant and seed.
 func Configs(s Study) map[string]map[int64]string {
+	if s.Configs != nil {
+		return s.Configs
+	}
 	out := map[string]map[int64]string{}
 	for _, v := range s.Spec.Variants {
 		out[v] = map[int64]string{}
@@ -71,21 +75,28 @@ func WriteDB(ctx context.Context, st *store.Store, studies ...Study) error {
 			}
 			return st.EndRun(ctx, id, end)
 		}
+		cfg := Configs(s)
+		config := func(v string, seed int64) string {
+			if c, ok := cfg[v][seed]; ok {
+				return c
+			}
+			return Config(s.Spec.Name, v, seed)
+		}
 		first := s.Results[0]
 		junk := map[string]float64{}
 		for k, v := range first.Summaries {
 			junk[k] = v - 50
 		}
-		if err := add(first.Variant, first.Seed, Config(s.Spec.Name, first.Variant, first.Seed),
+		if err := add(first.Variant, first.Seed, config(first.Variant, first.Seed),
 			store.End{Status: store.Finished, Summaries: junk}, false); err != nil {
 			return err
 		}
-		if err := add(first.Variant, first.Seed, Config(s.Spec.Name, first.Variant, first.Seed)+" ",
+		if err := add(first.Variant, first.Seed, config(first.Variant, first.Seed)+" ",
 			store.End{Status: store.Failed, Error: "fixture failure"}, false); err != nil {
 			return err
 		}
 		for _, r := range s.Results {
-			if err := add(r.Variant, r.Seed, Config(s.Spec.Name, r.Variant, r.Seed),
+			if err := add(r.Variant, r.Seed, config(r.Variant, r.Seed),
 				store.End{Status: store.Finished, Summaries: r.Summaries}, true); err != nil {
 				return err
 			}

@@ -21,13 +21,38 @@ type Study struct {
 	Spec    report.Spec
 	Results []report.RunResult
 	Series  []report.Series
+	// Configs are the config JSON texts WriteDB records per variant and
+	// seed (nil: the stand-in Config).
+	Configs map[string]map[int64]string
+}
+
+// Synthesize makes fixture results for any spec: every variant and seed
+// gets every head's accuracy (rising with the variant's position, with a
+// per-seed offset), flip accuracies, parameter and FLOP counts and a train
+// time, plus learning-curve series. configs is recorded as Study.Configs
+// (e.g. report.StudyConfigs of a real spec, so that Load selects the runs).
+func Synthesize(spec report.Spec, configs map[string]map[int64]string) Study {
+	fns := map[string]func(int64) map[string]float64{}
+	for i, v := range spec.Variants {
+		i := float64(i)
+		fns[v] = func(s int64) map[string]float64 {
+			m := accs(map[string]float64{
+				train.KeyAccS2: 48 + 0.3*i, train.KeyAccS3: 57 + 0.5*i, train.KeyAccS4: 62 + 0.6*i,
+				train.FlipKey("hflip", "S4"): 61.8 + 0.6*i, train.FlipKey("vflip", "S4"): 51 + 1.1*i,
+			}, s, 0.8+0.1*i)
+			return merge(complexity(i > 0), m)
+		}
+	}
+	rs := results(fns, spec.Variants, spec.Seeds...)
+	return Study{Spec: spec, Results: rs, Series: series(rs, 4), Configs: configs}
 }
 
 // Seeds of every fixture study.
 var Seeds = []int64{1, 2, 3}
 
-// noise is a fixed per-seed offset (mean 0, std 0.5) so cells have spread.
-var noise = map[int64]float64{1: -0.5, 2: 0.5, 3: 0}
+// noise is a fixed per-seed offset (mean 0, std 0.5 over seeds 1–3) so
+// cells have spread; other seeds get offsets of their own.
+var noise = map[int64]float64{1: -0.5, 2: 0.5, 3: 0, 4: 0.3, 5: -0.3}
 
 // Studies returns the six fixture studies, in paper order.
 func Studies() []Study {
@@ -82,10 +107,13 @@ func complexity(extra bool) map[string]float64 {
 	return m
 }
 
-func results(variants map[string]func(seed int64) map[string]float64, order []string) []report.RunResult {
+func results(variants map[string]func(seed int64) map[string]float64, order []string, seeds ...int64) []report.RunResult {
+	if len(seeds) == 0 {
+		seeds = Seeds
+	}
 	var rs []report.RunResult
 	for _, v := range order {
-		for _, s := range Seeds {
+		for _, s := range seeds {
 			rs = append(rs, report.RunResult{Variant: v, Seed: s, Summaries: variants[v](s)})
 		}
 	}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/report"
+	"github.com/mksmt/workbench/internal/store"
+)
+
+func init() {
+	register(&command{
+		Name:    "table",
+		Summary: "print the comparison table of studies (paper tables 7–11, Figure 3's data)",
+		Run:     runTable,
+	})
+}
+
+// tableOptions are the flags of `workbench table`.
+type tableOptions struct {
+	db      string
+	format  string
+	profile string
+}
+
+func runTable(ctx context.Context, args []string, io IO) error {
+	var o tableOptions
+	fs := flag.NewFlagSet("table", flag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	fs.StringVar(&o.db, "db", "runs.db", "the runs database")
+	fs.StringVar(&o.format, "format", "term", "output format: term, md, csv, json or latex")
+	fs.StringVar(&o.profile, "profile", "", "tabulate the runs of this profile (default: each study's own)")
+	fs.Usage = func() {
+		fmt.Fprintln(io.Err, "usage: workbench table NAME|SPEC... [--format term|md|csv|json|latex] [--profile P] [--db runs.db]")
+		fmt.Fprintln(io.Err, "\nNAME is a study in experiments/ (or recorded in the db); SPEC a study file.")
+		fs.PrintDefaults()
+	}
+	names, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		fs.Usage()
+		return errors.New("table: name a study (e.g. workbench table table9)")
+	}
+	format, err := report.ParseFormat(o.format)
+	if err != nil {
+		return err
+	}
+	st, err := openExistingDB(o.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var tables []*report.Table
+	for _, name := range names {
+		study, err := loadStudyArg(ctx, st, name)
+		if err != nil {
+			return err
+		}
+		t, _, err := studyTable(ctx, st, study, o.profile, false)
+		if err != nil {
+			return err
+		}
+		tables = append(tables, t)
+	}
+	return report.Render(io.Out, format, termRenderer(io), tables...)
+}
+
+// termRenderer styles terminal tables in colour when Out is a terminal
+// (and NO_COLOR is not set); nil renders plain text.
+func termRenderer(io IO) *lipgloss.Renderer {
+	if !io.IsTTY || (io.Getenv != nil && io.Getenv("NO_COLOR") != "") {
+		return nil
+	}
+	return lipgloss.NewRenderer(io.Out)
+}
+
+// parseInterspersed parses flags that may come before, between or after
+// the positional arguments (workbench table table9 --format md) and returns
+// the positional ones. "--" ends flag parsing.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// openExistingDB opens the runs database for reading; a missing file is an
+// error that says how to make one, not a new empty database.
+func openExistingDB(path string) (*store.Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no runs database at %s: run a study first (workbench run experiments/table9.toml, or workbench reproduce), or name another with --db", path)
+		}
+		return nil, err
+	}
+	return store.Open(path)
+}
+
+// loadStudyArg resolves NAME|SPEC: a path to a spec file; else a study
+// name, read from experiments/NAME.toml, or from the spec text runs.db
+// recorded for it (a study defined in the TUI, say).
+func loadStudyArg(ctx context.Context, st *store.Store, arg string) (*experiment.Study, error) {
+	if strings.HasSuffix(arg, ".toml") || strings.ContainsRune(arg, filepath.Separator) {
+		return experiment.Load(arg)
+	}
+	if err := experiment.ValidName(arg); err != nil {
+		return nil, fmt.Errorf("study %q: %w", arg, err)
+	}
+	path := filepath.Join("experiments", arg+".toml")
+	if _, err := os.Stat(path); err == nil {
+		return experiment.Load(path)
+	}
+	if st != nil {
+		if rec, err := st.Study(ctx, arg); err == nil && strings.TrimSpace(rec.Spec) != "" {
+			return experiment.Parse(arg+" (as recorded in runs.db)", []byte(rec.Spec))
+		}
+	}
+	known, _ := filepath.Glob(filepath.Join("experiments", "*.toml"))
+	for i, k := range known {
+		known[i] = strings.TrimSuffix(filepath.Base(k), ".toml")
+	}
+	sort.Strings(known)
+	if len(known) == 0 {
+		return nil, fmt.Errorf("study %q: no %s and no study of that name in the db", arg, path)
+	}
+	return nil, fmt.Errorf("study %q: no %s and no study of that name in the db (studies in experiments/: %s)", arg, path, strings.Join(known, ", "))
+}
+
+// studyTable builds the table of study from the runs of profile ("": the
+// study's own), with the series for learning curves when asked. When no run
+// matches the profile but runs of another profile exist, a note says so.
+func studyTable(ctx context.Context, st *store.Store, study *experiment.Study, profile string, series bool) (*report.Table, *report.Loaded, error) {
+	spec := report.StudySpec(study)
+	cfgs, err := report.StudyConfigs(study, profile)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := report.Load(ctx, st, spec, report.Query{Configs: cfgs, Series: series})
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := report.Build(l.Spec, l.Results)
+	if err != nil {
+		return nil, nil, err
+	}
+	used := profile
+	if used == "" {
+		used = study.Profile
+	}
+	if used == "" {
+		used = experiment.DefaultProfile
+	}
+	t.Notes = append(t.Notes, "profile "+used)
+	t.Notes = append(t.Notes, l.Notes...)
+	if len(l.Results) == 0 {
+		for _, p := range experiment.ProfileNames() {
+			if p == used {
+				continue
+			}
+			other, err := report.StudyConfigs(study, p)
+			if err != nil {
+				continue
+			}
+			lo, err := report.Load(ctx, st, spec, report.Query{Configs: other})
+			if err == nil && len(lo.Results) > 0 {
+				t.Notes = append(t.Notes, fmt.Sprintf("%d finished run(s) of profile %s: add --profile %s", len(lo.Results), p, p))
+			}
+		}
+	}
+	return t, l, nil
+}

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/report"
+	"github.com/mksmt/workbench/internal/report/reporttest"
+	"github.com/mksmt/workbench/internal/store"
+)
+
+// The golden files of this package are rewritten with go test -update. The
+// flag may be registered by another test file of the package already.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files in testdata/")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+func goldenFile(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if updating() {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update creates it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// miniSpec is a small study written by the test, so that the CLI's golden
+// output does not change when the shipped studies in experiments/ do.
+const miniSpec = `name = "mini"
+title = "Mini: sync vs async"
+table = "table10"
+dataset = "synthetic"
+backbone = "resnet"
+profile = "quick"
+seeds = [1, 2, 3]
+metrics = ["acc.S3", "acc.S4"]
+baseline = "sync"
+
+[base]
+steps = 2
+distill = "decision"
+
+[[variant]]
+label = "sync"
+mode = "sync"
+
+[[variant]]
+label = "async"
+mode = "async"
+
+[[paper]]
+variant = "async"
+metric = "acc.S4"
+value = -0.3
+versus = "sync"
+
+[[claim]]
+text = "async: S4 higher than sync"
+metric = "acc.S4"
+variant = "async"
+expect = "higher"
+`
+
+// miniFixture writes experiments/mini.toml and a runs.db holding its runs
+// at the smoke profile (through the store's API) into a fresh directory,
+// makes it the working directory, and returns the db path.
+func miniFixture(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "experiments"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "experiments", "mini.toml")
+	if err := os.WriteFile(specPath, []byte(miniSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	study, err := experiment.Load(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgs, err := report.StudyConfigs(study, "smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "runs.db")
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reporttest.WriteDB(context.Background(), st, reporttest.Synthesize(report.StudySpec(study), cfgs)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	return db
+}
+
+// runVerb runs the CLI with args and returns stdout, stderr and the exit code.
+func runVerb(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runMain(context.Background(), args, IO{In: strings.NewReader(""), Out: &out, Err: &errb,
+		Getenv: func(string) string { return "" }})
+	return out.String(), errb.String(), code
+}
+
+func TestTableVerb(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := miniFixture(t)
+	out, errs, code := runVerb(t, "table", "mini", "--format", "md", "--profile", "smoke", "--db", db)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	t.Chdir(wd) // golden files live beside the test
+	goldenFile(t, "table-mini.md", []byte(out))
+}
+
+func TestTableVerbFormats(t *testing.T) {
+	db := miniFixture(t)
+	for _, c := range []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, out string)
+	}{
+		{"json by path", []string{"table", filepath.Join("experiments", "mini.toml"), "--format=json", "--profile=smoke", "--db", db},
+			func(t *testing.T, out string) {
+				var v struct {
+					Study  string
+					Rows   []struct{ Variant string }
+					Claims []struct{ Verdict string }
+				}
+				if err := json.Unmarshal([]byte(out), &v); err != nil {
+					t.Fatal(err)
+				}
+				if v.Study != "mini" || len(v.Rows) != 2 || len(v.Claims) != 1 || v.Claims[0].Verdict == "" {
+					t.Errorf("JSON table %+v", v)
+				}
+			}},
+		{"csv", []string{"table", "--format", "csv", "--profile", "smoke", "--db", db, "mini"},
+			func(t *testing.T, out string) {
+				recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(recs) != 1+2*2 || recs[1][2] != "sync" || recs[1][5] != "3" {
+					t.Errorf("CSV: %q", recs)
+				}
+			}},
+		{"latex", []string{"table", "mini", "--format", "latex", "--profile", "smoke", "--db", db},
+			func(t *testing.T, out string) {
+				if !strings.Contains(out, `\toprule`) || !strings.Contains(out, `\bottomrule`) {
+					t.Errorf("no booktabs table:\n%s", out)
+				}
+			}},
+		{"term, two studies", []string{"table", "mini", "mini", "--profile", "smoke", "--db", db},
+			func(t *testing.T, out string) {
+				if strings.Count(out, "Mini: sync vs async") != 2 || strings.Contains(out, "\x1b[") {
+					t.Errorf("want two plain tables:\n%s", out)
+				}
+			}},
+		{"default profile has no runs", []string{"table", "mini", "--db", db},
+			func(t *testing.T, out string) {
+				if !strings.Contains(out, "— (0)") || !strings.Contains(out, "finished run(s) of profile smoke: add --profile smoke") {
+					t.Errorf("want empty cells and a hint:\n%s", out)
+				}
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, errs, code := runVerb(t, c.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			c.check(t, out)
+		})
+	}
+}
+
+func TestTableVerbErrors(t *testing.T) {
+	db := miniFixture(t)
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no study", []string{"table", "--db", db}, "name a study"},
+		{"no db", []string{"table", "mini", "--db", "absent.db"}, "no runs database at absent.db"},
+		{"unknown study", []string{"table", "nope", "--db", db}, `study "nope": no experiments/nope.toml and no study of that name in the db (studies in experiments/: mini)`},
+		{"bad name", []string{"table", "a b", "--db", db}, `study "a b"`},
+		{"bad format", []string{"table", "mini", "--format", "xls", "--db", db}, `unknown table format "xls"`},
+		{"bad profile", []string{"table", "mini", "--profile", "huge", "--db", db}, "huge"},
+		{"plot bad format", []string{"plot", "mini", "--format", "gif", "--db", db}, `unknown plot format "gif"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, errs, code := runVerb(t, c.args...)
+			if code == 0 || !strings.Contains(errs, c.want) {
+				t.Fatalf("exit %d, stderr %q; want failure saying %q", code, errs, c.want)
+			}
+		})
+	}
+}
+
+func TestPlotVerb(t *testing.T) {
+	db := miniFixture(t)
+	out, errs, code := runVerb(t, "plot", "mini", "--profile", "smoke", "--db", db, "--out", "figs", "--format", "png,svg")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, name := range []string{"mini-curves.png", "mini-curves.svg", "mini-bars.png", "mini-bars.svg"} {
+		path := filepath.Join("figs", name)
+		if !strings.Contains(out, "wrote "+path) {
+			t.Errorf("output does not list %s:\n%s", path, out)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(name, ".png") {
+			if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
+		}
+	}
+}
