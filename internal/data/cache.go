@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -118,10 +119,11 @@ func readCache(r io.Reader) (map[string]cacheEntry, error) {
 		if pic.W == 0 || pic.H == 0 || (pic.C != 1 && pic.C != 3) {
 			return nil, fmt.Errorf("entry %d: bad image shape %dx%dx%d", i, pic.W, pic.H, pic.C)
 		}
-		pic.Pix = make([]uint8, pic.W*pic.H*pic.C)
-		if _, err := io.ReadFull(r, pic.Pix); err != nil {
+		pix, err := readN(r, pic.W*pic.H*pic.C)
+		if err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i, err)
 		}
+		pic.Pix = pix
 		out[string(name)] = cacheEntry{k, pic}
 	}
 	return out, nil
@@ -216,4 +218,22 @@ func writeCache(w io.Writer, entries map[string]cacheEntry) error {
 		}
 	}
 	return nil
+}
+
+// readN reads exactly n bytes. Large reads grow with the data actually
+// there, so that a damaged length cannot make it allocate gigabytes.
+func readN(r io.Reader, n int) ([]byte, error) {
+	if n <= 1<<20 {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	var buf bytes.Buffer
+	if m, err := io.CopyN(&buf, r, int64(n)); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: %d of %d bytes", io.ErrUnexpectedEOF, m, n)
+		}
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
