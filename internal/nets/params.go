@@ -20,6 +20,10 @@ type Param struct {
 	// Head is the stage (2..4) whose OPM or output layer this parameter is
 	// part of; 0 for backbone parameters.
 	Head int
+	// Output marks the parameters of a head's output layer (Head > 0), as
+	// opposed to its OPM: a feature-distillation loss on f_i does not reach
+	// them.
+	Output bool
 	// Decay reports whether weight decay applies: true for the weights of
 	// convolutions and linear layers, false for biases, norms and Swin's
 	// relative position bias table.
@@ -151,9 +155,9 @@ func initValues(p *Param, rng *rand.Rand) []float64 {
 
 // declarer lists a model's parameters in their fixed order.
 type declarer struct {
-	m            *Model
-	stage, head  int
-	prefixFormat string
+	m           *Model
+	stage, head int
+	output      bool
 }
 
 func declare(a Arch) *Model {
@@ -176,7 +180,7 @@ func (d *declarer) add(name string, init initKind, decay bool, shape ...int) {
 	}
 	d.m.index[name] = len(d.m.Params)
 	d.m.Params = append(d.m.Params, &Param{
-		Name: name, Shape: shape, Stage: d.stage, Head: d.head, Decay: decay, init: init,
+		Name: name, Shape: shape, Stage: d.stage, Head: d.head, Output: d.output, Decay: decay, init: init,
 	})
 }
 
@@ -212,7 +216,9 @@ func (d *declarer) headParams(i int) {
 	pre := fmt.Sprintf("h%d", i)
 	d.layerNorm(pre+".opm.norm", a.StageChannels(i))
 	d.linear(pre+".opm.fc", initFanInUni, a.StageChannels(i), a.HeadDim, true)
+	d.output = true
 	d.linear(pre+".out", initFanInUni, a.HeadDim, a.Classes, true)
+	d.output = false
 }
 
 func (d *declarer) resnet() {

@@ -1,0 +1,219 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mksmt/workbench/internal/nets"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// updateGraph is one kind of update of the schedule, compiled once per run:
+// its own graph (gorgonia's Grad must not run twice on one graph) and tape
+// machine, over the model's shared parameter tensors.
+type updateGraph struct {
+	u   update
+	net *nets.Net
+	vm  G.VM
+
+	// The parameters the update's loss reaches, in model order: their
+	// indices, nodes, values and decay flags.
+	wrt   []int
+	nodes []*G.Node
+	w     [][]float32
+	decay []bool
+	grads [][]float32 // refreshed after every backward pass
+
+	cost       G.Value
+	components []*component
+}
+
+// component is one logged loss of an update: CE of a head, or the sum of
+// its KD terms, before weighting.
+type component struct {
+	key string
+	val G.Value
+}
+
+// reaches reports whether the update's loss has a gradient with respect to
+// p: every term trains the backbone up to its stage and its head; the
+// teacher (S4's side of a KD term) is detached, and feature distillation
+// compares OPM outputs, so it does not reach the student's output layer.
+func (u update) reaches(p *nets.Param, distill string) bool {
+	for _, t := range u {
+		if p.Stage >= 1 && p.Stage <= t.stage {
+			return true
+		}
+		if p.Head == t.stage && !(t.kd && distill == "feature" && p.Output) {
+			return true
+		}
+	}
+	return false
+}
+
+// newUpdateGraph builds u's forward, losses and backward over m, reading
+// images from its own input tensor and targets from the shared one, and
+// compiles them.
+func newUpdateGraph(m *nets.Model, cfg Config, u update, targets *tensor.Dense) (*updateGraph, error) {
+	ug, cost, err := buildUpdate(m, cfg, u, targets)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := G.Grad(cost, ug.nodes...); err != nil {
+		return nil, fmt.Errorf("update %v: gradient: %w", u, err)
+	}
+	ug.vm = G.NewTapeMachine(ug.net.G, G.BindDualValues(ug.nodes...))
+	return ug, nil
+}
+
+// buildUpdate builds u's forward pass and loss (the scalar cost) and
+// chooses the parameters it reaches, without differentiating.
+func buildUpdate(m *nets.Model, cfg Config, u update, targets *tensor.Dense) (*updateGraph, *G.Node, error) {
+	g := G.NewGraph()
+	net, err := m.Build(g, nets.Spec{Mode: nets.Train, Batch: cfg.BatchSize, UpTo: u.upTo(), Heads: u.heads()})
+	if err != nil {
+		return nil, nil, err
+	}
+	ug := &updateGraph{u: u, net: net}
+	tn := G.NewTensor(g, m.Dtype, 2, G.WithShape(targets.Shape()...), G.WithName("targets"), G.WithValue(targets))
+
+	var cost, kdSum *G.Node
+	var c chain
+	for _, t := range u {
+		var l *G.Node
+		switch {
+		case !t.kd:
+			l = c.do(crossEntropy(net.Z[t.stage], tn))
+			G.Read(l, ug.addComponent(fmt.Sprintf("loss.ce%d", t.stage)))
+		case cfg.Distill == "feature":
+			l = c.do(featureKD(net.F[t.stage], net.F[4]))
+		default:
+			l = c.do(decisionKD(net.Z[t.stage], net.Z[4], cfg.Temperature))
+		}
+		if c.err != nil {
+			return nil, nil, fmt.Errorf("update %v: %w", u, c.err)
+		}
+		if t.kd {
+			if kdSum == nil {
+				kdSum = l
+			} else {
+				kdSum = c.do(G.Add(kdSum, l))
+			}
+		}
+		if t.weight != 1 {
+			l = c.do(G.Mul(l, scalarLike(l, t.weight)))
+		}
+		if cost == nil {
+			cost = l
+		} else {
+			cost = c.do(G.Add(cost, l))
+		}
+	}
+	if kdSum != nil {
+		G.Read(kdSum, ug.addComponent(KeyLossKD))
+	}
+	if c.err != nil {
+		return nil, nil, fmt.Errorf("update %v: %w", u, c.err)
+	}
+	G.Read(cost, &ug.cost)
+
+	for j, p := range m.Params {
+		if net.Params[j] != nil && u.reaches(p, cfg.Distill) {
+			ug.wrt = append(ug.wrt, j)
+			ug.nodes = append(ug.nodes, net.Params[j])
+			ug.w = append(ug.w, p.Value.Data().([]float32))
+			ug.decay = append(ug.decay, p.Decay)
+		}
+	}
+	ug.grads = make([][]float32, len(ug.wrt))
+	return ug, cost, nil
+}
+
+func (ug *updateGraph) addComponent(key string) *G.Value {
+	c := &component{key: key}
+	ug.components = append(ug.components, c)
+	return &c.val
+}
+
+// forward runs the forward and backward passes on the images already in
+// net.XValue. It returns the name of a loss that is not finite, if any.
+func (ug *updateGraph) forward() (bad string, err error) {
+	ug.vm.Reset()
+	if err := ug.vm.RunAll(); err != nil {
+		return "", fmt.Errorf("update %v: %w", ug.u, err)
+	}
+	for _, c := range ug.components {
+		if v := scalarValue(c.val); math.IsNaN(v) || math.IsInf(v, 0) {
+			return c.key, nil
+		}
+	}
+	if v := scalarValue(ug.cost); math.IsNaN(v) || math.IsInf(v, 0) {
+		return "loss", nil
+	}
+	return "", nil
+}
+
+// gradients points ug.grads at the parameters' gradient tensors.
+func (ug *updateGraph) gradients() error {
+	for k, n := range ug.nodes {
+		gv, err := n.Grad()
+		if err != nil {
+			return fmt.Errorf("update %v: gradient of %s: %w", ug.u, n.Name(), err)
+		}
+		ug.grads[k] = gv.Data().([]float32)
+	}
+	return nil
+}
+
+func (ug *updateGraph) close() {
+	if ug.vm != nil {
+		ug.vm.Close()
+	}
+}
+
+func scalarValue(v G.Value) float64 {
+	switch x := v.Data().(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	case []float32:
+		return float64(x[0])
+	case []float64:
+		return x[0]
+	}
+	return math.NaN()
+}
+
+// evalGraph is the inference forward (batch norms use their running
+// statistics) with the trained heads, compiled once per run.
+type evalGraph struct {
+	net    *nets.Net
+	vm     G.VM
+	heads  []int
+	logits [5]G.Value
+}
+
+func newEvalGraph(m *nets.Model, batch int, heads []int) (*evalGraph, error) {
+	g := G.NewGraph()
+	net, err := m.Build(g, nets.Spec{Mode: nets.Infer, Batch: batch, UpTo: 4, Heads: heads})
+	if err != nil {
+		return nil, fmt.Errorf("evaluation graph: %w", err)
+	}
+	e := &evalGraph{net: net, heads: heads}
+	for _, h := range heads {
+		G.Read(net.Z[h], &e.logits[h])
+	}
+	e.vm = G.NewTapeMachine(g)
+	return e, nil
+}
+
+// run computes the logits of the images in net.XValue.
+func (e *evalGraph) run() error {
+	e.vm.Reset()
+	if err := e.vm.RunAll(); err != nil {
+		return fmt.Errorf("evaluation: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/mksmt/workbench/internal/nets"
+)
+
+// The allowed values of Config's enumerations.
+var (
+	Backbones = []string{nets.ResNet, nets.Swin}
+	Modes     = []string{"sync", "async"}
+	Distills  = []string{"decision", "feature", "none"}
+)
+
+// Validate reports the first field of c that cannot run, naming the field,
+// its value and what is allowed.
+func (c Config) Validate() error {
+	if c.Dataset == "" {
+		return fmt.Errorf("dataset is empty: name a data set spec such as \"synthetic\"")
+	}
+	if !slices.Contains(Backbones, c.Backbone) {
+		return fmt.Errorf("backbone = %q: want one of %q", c.Backbone, Backbones)
+	}
+	if err := c.arch(2).Validate(); err != nil {
+		return err
+	}
+	if c.Steps < 0 || c.Steps > 3 {
+		return fmt.Errorf("steps = %d: want 0 (baseline), 1, 2 (MKSMT) or 3", c.Steps)
+	}
+	if !slices.Contains(Modes, c.Mode) {
+		return fmt.Errorf("mode = %q: want one of %q", c.Mode, Modes)
+	}
+	if !slices.Contains(Distills, c.Distill) {
+		return fmt.Errorf("distill = %q: want one of %q", c.Distill, Distills)
+	}
+	finite := func(name string, v float64) error {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s = %g: must be a finite number", name, v)
+		}
+		return nil
+	}
+	type check struct {
+		name string
+		v    float64
+		ok   bool
+		want string
+	}
+	for _, ch := range []check{
+		{"temperature", c.Temperature, c.Temperature > 0, "> 0"},
+		{"lambda1", c.Lambda1, c.Lambda1 >= 0, "≥ 0"},
+		{"lambda2", c.Lambda2, c.Lambda2 >= 0, "≥ 0"},
+		{"lr", c.LR, c.LR > 0, "> 0"},
+		{"weight_decay", c.WeightDecay, c.WeightDecay >= 0, "≥ 0"},
+		{"warmup_epochs", c.WarmupEpochs, c.WarmupEpochs >= 0 && c.WarmupEpochs <= float64(c.Epochs), fmt.Sprintf("in [0, epochs = %d]", c.Epochs)},
+		{"clip_norm", c.ClipNorm, c.ClipNorm >= 0, "≥ 0 (0 = no clipping)"},
+		{"label_smoothing", c.LabelSmoothing, c.LabelSmoothing >= 0 && c.LabelSmoothing < 1, "in [0, 1)"},
+	} {
+		if err := finite(ch.name, ch.v); err != nil {
+			return err
+		}
+		if !ch.ok {
+			return fmt.Errorf("%s = %g: must be %s", ch.name, ch.v, ch.want)
+		}
+	}
+	for _, ch := range []struct {
+		name string
+		v    int
+		min  int
+		note string
+	}{
+		{"epochs", c.Epochs, 1, ""},
+		{"batch_size", c.BatchSize, 2, ""},
+		{"eval_every", c.EvalEvery, 0, " (0 = only after the last epoch)"},
+		{"log_every", c.LogEvery, 1, ""},
+	} {
+		if ch.v < ch.min {
+			return fmt.Errorf("%s = %d: must be ≥ %d%s", ch.name, ch.v, ch.min, ch.note)
+		}
+	}
+	return nil
+}
+
+// arch is the network c describes, for a data set with the given classes.
+func (c Config) arch(classes int) nets.Arch {
+	a := nets.Arch{
+		Backbone: c.Backbone, InChannels: 3, ImageSize: c.ImageSize, Classes: classes,
+		Depths: slices.Clone(c.Depths), HeadDim: c.HeadDim,
+	}
+	if c.Backbone == nets.Swin {
+		a.EmbedDim, a.Heads, a.Window, a.PatchSize, a.MLPRatio = c.EmbedDim, slices.Clone(c.Heads), c.Window, c.PatchSize, c.MLPRatio
+	} else {
+		a.Widths = slices.Clone(c.Widths)
+	}
+	return a
+}
+
+// trainedHeads are the stages whose heads the schedule trains.
+func (c Config) trainedHeads() []int {
+	switch c.Steps {
+	case 0:
+		return []int{4}
+	case 3:
+		return []int{2, 3, 4}
+	}
+	return []int{3, 4}
+}
+
+// Complexity is the parameter and FLOP count of c's network for a data set
+// with numClasses classes (the paper's Table 7), without training.
+func Complexity(c Config, numClasses int) (nets.Complexity, error) {
+	if err := c.Validate(); err != nil {
+		return nets.Complexity{}, err
+	}
+	return c.arch(numClasses).Complexity(c.trainedHeads())
+}
