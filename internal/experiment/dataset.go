@@ -2,98 +2,52 @@ package experiment
 
 import (
 	"fmt"
-	"slices"
-	"strings"
+	"maps"
+
+	"github.com/mksmt/workbench/internal/data"
 )
 
-// DatasetKinds are the data set spec kinds of internal/data (DESIGN §3):
-// "synthetic[:key=value,...]", "imagefolder:PATH", "cub:PATH",
-// "nabirds:PATH", "dogs:PATH", "fashion-mnist[:PATH]".
-var DatasetKinds = []string{"synthetic", "imagefolder", "cub", "nabirds", "dogs", "fashion-mnist"}
+// DatasetKinds are the data set spec kinds internal/data reads (DESIGN §3):
+// "synthetic[:key=value,...]", "imagefolder:PATH", "cub:PATH", ...
+func DatasetKinds() []string { return data.Kinds() }
 
-// checkDatasetSpec checks the form of a data set spec; whether the data set
-// exists is the data package's business.
+// checkDatasetSpec checks the form and options of a data set spec with the
+// data package's own parser; whether the files exist is checked when the
+// data set is opened.
 func checkDatasetSpec(spec string) error {
-	kind, rest, hasRest := strings.Cut(spec, ":")
-	if !slices.Contains(DatasetKinds, kind) {
-		msg := fmt.Sprintf("unknown data set kind %q in %q", kind, spec)
-		if m := suggest(kind, DatasetKinds); m != "" {
-			msg += fmt.Sprintf("; did you mean %q?", m)
-		}
-		return fmt.Errorf("%s", msg)
-	}
-	switch kind {
-	case "synthetic":
-		if !hasRest {
-			return nil
-		}
-		_, err := parseSynthetic(rest)
-		return err
-	case "fashion-mnist":
-		if hasRest && rest == "" {
-			return fmt.Errorf("%q: empty path after ':'", spec)
-		}
-	default:
-		if rest == "" {
-			return fmt.Errorf("%q needs a path: %s:PATH", spec, kind)
-		}
-	}
-	return nil
+	_, err := data.ParseSpec(spec)
+	return err
 }
 
-// parseSynthetic reads "key=value,key=value" options of a synthetic spec.
-func parseSynthetic(opts string) (map[string]string, error) {
-	out := map[string]string{}
-	if opts == "" {
-		return nil, fmt.Errorf(`synthetic spec has ':' but no options (write "synthetic" or "synthetic:key=value,...")`)
+// withProfileData merges a profile's size keys into a data set spec (the
+// spec's own keys win): Data into a synthetic spec, Real into the others
+// (only keys the kind accepts). It returns the data package's canonical
+// form of the spec, so one data set has one spec text.
+func withProfileData(spec string, prof Profile) (string, error) {
+	sp, err := data.ParseSpec(spec)
+	if err != nil {
+		return "", err
 	}
-	for _, kv := range strings.Split(opts, ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("synthetic option %q: want key=value", kv)
-		}
-		for _, c := range []byte(k) {
-			if !isBareKeyChar(c) {
-				return nil, fmt.Errorf("synthetic option %q: key may hold letters, digits, '-' and '_' only", kv)
-			}
-		}
-		if strings.ContainsAny(v, ":= \t\n") {
-			return nil, fmt.Errorf("synthetic option %q: value may not contain ':', '=' or spaces", kv)
-		}
-		if _, dup := out[k]; dup {
-			return nil, fmt.Errorf("synthetic option %q is set twice", k)
-		}
-		out[k] = v
+	extra := prof.Real
+	if sp.Kind == data.KindSynthetic {
+		extra = prof.Data
 	}
-	return out, nil
-}
-
-// withProfileData merges a profile's data keys into a synthetic spec (the
-// spec's own keys win) and writes the keys sorted, so one data set has one
-// spec. Other kinds are returned unchanged.
-func withProfileData(spec string, data map[string]string) (string, error) {
-	kind, rest, hasRest := strings.Cut(spec, ":")
-	if kind != "synthetic" {
-		return spec, nil
-	}
-	opts := map[string]string{}
-	if hasRest {
-		var err error
-		if opts, err = parseSynthetic(rest); err != nil {
-			return "", fmt.Errorf("data set %q: %w", spec, err)
+	for _, k := range sortedKeys(extra) {
+		if _, set := sp.Options[k]; set {
+			continue
+		}
+		try := sp
+		try.Options = maps.Clone(sp.Options)
+		try.Options[k] = extra[k]
+		// A path kind reads only trailing keys it knows as options; check
+		// the key survives as one rather than becoming part of the path.
+		got, err := data.ParseSpec(try.String())
+		if err != nil {
+			return "", fmt.Errorf("profile %s: data set %s with %s=%s: %w", prof.Name, spec, k, extra[k], err)
+		}
+		if _, ok := got.Options[k]; ok && got.Path == sp.Path {
+			sp = got
 		}
 	}
-	for k, v := range data {
-		if _, set := opts[k]; !set {
-			opts[k] = v
-		}
-	}
-	if len(opts) == 0 {
-		return "synthetic", nil
-	}
-	var parts []string
-	for _, k := range sortedKeys(opts) {
-		parts = append(parts, k+"="+opts[k])
-	}
-	return "synthetic:" + strings.Join(parts, ","), nil
+	return sp.String(), nil
 }

@@ -83,7 +83,7 @@ func (s *Study) Expand(o ExpandOptions) ([]RunSpec, error) {
 	if err := checkDatasetSpec(dataset); err != nil {
 		return nil, fmt.Errorf("study %s: data set: %w", s.Name, err)
 	}
-	if dataset, err = withProfileData(dataset, prof.Data); err != nil {
+	if dataset, err = withProfileData(dataset, prof); err != nil {
 		return nil, fmt.Errorf("study %s: %w", s.Name, err)
 	}
 	fingerprint := "spec:" + dataset

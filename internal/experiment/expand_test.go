@@ -67,7 +67,7 @@ label = "b"
 		{"defaults fill the rest", a.LR, def.LR},
 		{"seed", runs[1].Config.Seed, int64(6)},
 		{"profile name", runs[0].Profile, "smoke"},
-		{"profile's data set size", a.Dataset, "synthetic:classes=4,test=32,train=32"},
+		{"profile's data set size", a.Dataset, "synthetic:classes=" + smoke.Data["classes"] + ",test=" + smoke.Data["test"] + ",train=" + smoke.Data["train"]},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -101,19 +101,24 @@ func TestExpandDataSets(t *testing.T) {
 	s := mustParse(t, "name = \"d\"\nseeds = [1]\ndataset = \"cub:/data/CUB_200_2011\"\n[[variant]]\nlabel = \"a\"\n")
 	var asked []string
 	fp := func(spec string) (string, error) { asked = append(asked, spec); return "fp-" + spec, nil }
-	runs := expand(t, s, ExpandOptions{Profile: "smoke", Fingerprint: fp})
+	runs := expand(t, s, ExpandOptions{Profile: "quick", Fingerprint: fp})
 	if runs[0].Config.Dataset != "cub:/data/CUB_200_2011" {
-		t.Errorf("a real data set is used as it is, got %q", runs[0].Config.Dataset)
+		t.Errorf("quick uses a real data set as it is, got %q", runs[0].Config.Dataset)
 	}
 	if len(asked) != 1 || runs[0].DataFingerprint != "fp-cub:/data/CUB_200_2011" {
 		t.Errorf("fingerprint asked %v, got %q", asked, runs[0].DataFingerprint)
+	}
+	// smoke takes a few images per class of a real set; the spec's own keys win.
+	runs = expand(t, s, ExpandOptions{Profile: "smoke", Dataset: "cub:/data/a,b,train_per_class=5"})
+	if got := runs[0].Config.Dataset; got != "cub:/data/a,b,test_per_class=2,train_per_class=5" {
+		t.Errorf("smoke on a real set: %q", got)
 	}
 	boom := errors.New("no such directory")
 	_, err := s.Expand(ExpandOptions{Fingerprint: func(string) (string, error) { return "", boom }})
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "study d: data set cub:/data/CUB_200_2011") {
 		t.Errorf("error %v", err)
 	}
-	if _, err := s.Expand(ExpandOptions{Dataset: "mnist"}); err == nil || !strings.Contains(err.Error(), `unknown data set kind "mnist"`) {
+	if _, err := s.Expand(ExpandOptions{Dataset: "mnist"}); err == nil || !strings.Contains(err.Error(), `unknown kind "mnist"`) {
 		t.Errorf("bad --dataset: %v", err)
 	}
 }

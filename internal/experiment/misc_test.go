@@ -85,7 +85,7 @@ func TestProfiles(t *testing.T) {
 				t.Errorf("profile %s: %s: %s", p.Name, k, msg)
 			}
 		}
-		if spec, err := withProfileData("synthetic", p.Data); err != nil || checkDatasetSpec(spec) != nil {
+		if spec, err := withProfileData("synthetic", p); err != nil || checkDatasetSpec(spec) != nil {
 			t.Errorf("profile %s: data %q: %v", p.Name, spec, err)
 		}
 		if p.Description == "" {

@@ -98,7 +98,7 @@ func (p *parser) study(s *Study, raw map[string]any, md toml.MetaData) {
 	}
 	if s.Dataset = p.str(raw, "dataset"); s.Dataset != "" {
 		if err := checkDatasetSpec(s.Dataset); err != nil {
-			p.fail([]string{"dataset"}, "dataset", err.Error(), DatasetKinds)
+			p.fail([]string{"dataset"}, "dataset", err.Error(), nil)
 		}
 	}
 	if s.Backbone = p.str(raw, "backbone"); s.Backbone != "" && !slices.Contains(Backbones, s.Backbone) {

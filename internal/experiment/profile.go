@@ -15,24 +15,24 @@ type Profile struct {
 	// Overrides are train.Config settings by toml name, applied on top of
 	// the defaults and under the study's own settings.
 	Overrides map[string]any
-	// Data are keys merged into a synthetic data set spec
-	// ("synthetic:classes=10,train=2000,...") where the spec does not set
-	// them; other data sets are used as they are.
-	Data map[string]string
+	// Data are keys merged into a synthetic data set spec where the spec
+	// does not set them ("synthetic:classes=10,test=100,train=200"; train
+	// and test count images per class). Real are merged the same way into
+	// the other kinds (train_per_class, test_per_class), where the kind
+	// accepts them.
+	Data, Real map[string]string
 }
 
 // DefaultProfile is used when neither the command line nor the study names one.
 const DefaultProfile = "quick"
 
 // profiles is the one place where the profiles' numbers live; the lead
-// calibrates them against the trainer's measured speed.
-//
-// The synthetic keys follow internal/data's spec: classes, and the number of
-// training and test images ("train", "test").
+// calibrates them against the trainer's measured speed. Data set keys are
+// internal/data's: classes, and train/test images per class.
 var profiles = []Profile{
 	{
 		Name:        "smoke",
-		Description: "a whole study in well under a minute: a tiny synthetic set, one epoch, narrow nets; for tests and wiring checks, not for conclusions",
+		Description: "a whole study in well under a minute: 4 synthetic classes × 8 images, one epoch, narrow nets; for tests and wiring checks, not for conclusions",
 		Overrides: map[string]any{
 			"epochs":        1,
 			"batch_size":    16,
@@ -45,12 +45,14 @@ var profiles = []Profile{
 			"eval_every":    1,
 			"log_every":     1,
 		},
-		Data: map[string]string{"classes": "4", "train": "32", "test": "32"},
+		Data: map[string]string{"classes": "4", "train": "8", "test": "8"},
+		Real: map[string]string{"train_per_class": "2", "test_per_class": "2"},
 	},
 	{
 		Name: "quick",
 		Description: "the default: every paper study with 3 seeds in about 15 minutes on a 2-core CPU " +
-			"(about 12 distinct variants × 3 seeds, ~25 s a run at 300–400 images/s); the reference resnet on a 10-class synthetic set",
+			"(12 distinct variants × 3 seeds; ~8,000 training images a run, ~25 s at 300–400 images/s); " +
+			"the reference resnet on 10 synthetic classes × 200 training images",
 		Overrides: map[string]any{
 			"epochs":        4,
 			"batch_size":    32,
@@ -58,11 +60,11 @@ var profiles = []Profile{
 			"eval_every":    1,
 			"log_every":     10,
 		},
-		Data: map[string]string{"classes": "10", "train": "2000", "test": "500"},
+		Data: map[string]string{"classes": "10", "train": "200", "test": "100"},
 	},
 	{
 		Name:        "paper",
-		Description: "larger and longer, closer to the paper's setting: a 20-class synthetic set 5× the quick one, 30 epochs; hours on a CPU",
+		Description: "larger and longer, closer to the paper's setting: 20 synthetic classes × 500 training images, 30 epochs; hours on a CPU",
 		Overrides: map[string]any{
 			"epochs":        30,
 			"batch_size":    32,
@@ -70,7 +72,7 @@ var profiles = []Profile{
 			"eval_every":    1,
 			"log_every":     20,
 		},
-		Data: map[string]string{"classes": "20", "train": "10000", "test": "2000"},
+		Data: map[string]string{"classes": "20", "train": "500", "test": "100"},
 	},
 }
 
@@ -115,5 +117,6 @@ func ProfileNames() []string {
 func cloneProfile(p Profile) Profile {
 	p.Overrides = cloneOverrides(p.Overrides)
 	p.Data = maps.Clone(p.Data)
+	p.Real = maps.Clone(p.Real)
 	return p
 }
