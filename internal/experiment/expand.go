@@ -165,8 +165,13 @@ func validateConfig(cfg train.Config) error {
 			msgs = append(msgs, f.name+": "+msg)
 		}
 	}
-	for _, p := range crossCheck(cfg) {
-		msgs = append(msgs, p.field+": "+p.msg)
+	if len(msgs) == 0 {
+		for _, p := range crossCheck(cfg) {
+			if p.field != "" {
+				p.msg = p.field + ": " + p.msg
+			}
+			msgs = append(msgs, p.msg)
+		}
 	}
 	if len(msgs) > 0 {
 		return fmt.Errorf("%s", strings.Join(msgs, "; "))

@@ -188,40 +188,33 @@ func stageList(lo int) rule {
 	}}
 }
 
-// Allowed values of the schedule's enumerations (DESIGN §1).
-var (
-	Backbones    = []string{"resnet", "swin"}
-	Modes        = []string{"sync", "async"}
-	Distillation = []string{"decision", "feature", "none"}
-)
-
 // rules range-check the fields a spec may set. A train.Config field without
 // a rule is type-checked only.
 var rules = map[string]rule{
-	"backbone":        oneOf(Backbones...),
+	"backbone":        oneOf(train.Backbones...),
 	"image_size":      intIn(8, 4096),
 	"widths":          stageList(1),
 	"depths":          stageList(1),
 	"embed_dim":       intAtLeast(1),
 	"heads":           stageList(1),
-	"window":          intAtLeast(1),
+	"window":          intAtLeast(2),
 	"patch_size":      intAtLeast(1),
 	"mlp_ratio":       floatAbove(0, false),
 	"head_dim":        intAtLeast(1),
 	"steps":           intIn(0, 3),
-	"mode":            oneOf(Modes...),
-	"distill":         oneOf(Distillation...),
+	"mode":            oneOf(train.Modes...),
+	"distill":         oneOf(train.Distills...),
 	"temperature":     floatAbove(0, false),
 	"lambda1":         floatAbove(0, true),
 	"lambda2":         floatAbove(0, true),
 	"epochs":          intAtLeast(1),
-	"batch_size":      intAtLeast(1),
+	"batch_size":      intAtLeast(2),
 	"lr":              floatAbove(0, false),
 	"weight_decay":    floatAbove(0, true),
 	"warmup_epochs":   floatAbove(0, true),
 	"clip_norm":       floatAbove(0, true),
 	"label_smoothing": floatBelow(1),
-	"eval_every":      intAtLeast(1),
+	"eval_every":      intAtLeast(0), // 0 = only after the last epoch
 	"log_every":       intAtLeast(1),
 }
 
@@ -423,6 +416,18 @@ func crossCheck(cfg train.Config) []crossProblem {
 					nil, []string{"heads", "embed_dim"}})
 				break
 			}
+		}
+	}
+	if len(out) == 0 {
+		// Whatever else the trainer cannot run (warmup longer than the run,
+		// an image size the backbone cannot halve, ...), in its words.
+		if err := cfg.Validate(); err != nil {
+			msg := err.Error()
+			field, _, _ := strings.Cut(msg, " =")
+			if _, ok := configFieldMap[field]; !ok {
+				field = ""
+			}
+			out = append(out, crossProblem{field, "the trainer cannot run it: " + msg, nil, []string{field}})
 		}
 	}
 	return out

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/mksmt/workbench/internal/train"
 )
 
 // Limits that keep a spec (or a fuzzed one) from expanding without bound.
@@ -101,8 +103,8 @@ func (p *parser) study(s *Study, raw map[string]any, md toml.MetaData) {
 			p.fail([]string{"dataset"}, "dataset", err.Error(), nil)
 		}
 	}
-	if s.Backbone = p.str(raw, "backbone"); s.Backbone != "" && !slices.Contains(Backbones, s.Backbone) {
-		p.fail([]string{"backbone"}, "backbone", enumMsg(s.Backbone, Backbones), Backbones)
+	if s.Backbone = p.str(raw, "backbone"); s.Backbone != "" && !slices.Contains(train.Backbones, s.Backbone) {
+		p.fail([]string{"backbone"}, "backbone", enumMsg(s.Backbone, train.Backbones), train.Backbones)
 	}
 	if s.Profile = p.str(raw, "profile"); s.Profile != "" {
 		if _, err := LookupProfile(s.Profile); err != nil {

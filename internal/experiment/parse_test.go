@@ -245,3 +245,21 @@ var parseErrorCases = []struct {
 			"bad.toml:9: variant[1].temperature: -1 must be > 0",
 			`bad.toml:10: variant[1].mode: "x" is not allowed (allowed: sync, async)`}},
 }
+
+// TestParseTrainerRules: what train.Config.Validate rejects is reported at
+// the key that caused it (the trainer's wording may change; the location
+// may not).
+func TestParseTrainerRules(t *testing.T) {
+	cases := []struct{ src, prefix string }{
+		{head + "\n[[variant]]\nlabel = \"a\"\nepochs = 2\nwarmup_epochs = 3.0\n",
+			`bad.toml:9: variant[1].warmup_epochs: in variant "a": the trainer cannot run it: warmup_epochs = 3`},
+		{head + "\n[base]\nimage_size = 30\n\n[[variant]]\nlabel = \"a\"\n",
+			`bad.toml:7: base.image_size: in variant "a": the trainer cannot run it: image_size = 30`},
+	}
+	for _, c := range cases {
+		_, err := Parse("bad.toml", []byte(c.src))
+		if err == nil || !strings.HasPrefix(err.Error(), c.prefix) {
+			t.Errorf("got %v\nwant prefix %s", err, c.prefix)
+		}
+	}
+}

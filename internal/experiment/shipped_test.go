@@ -64,6 +64,11 @@ func TestShippedSpecs(t *testing.T) {
 				if len(runs) != len(s.Variants)*len(s.Seeds) {
 					t.Errorf("profile %s: %d runs", p.Name, len(runs))
 				}
+				for _, r := range runs {
+					if err := r.Config.Validate(); err != nil {
+						t.Errorf("profile %s, %s: the trainer rejects the config: %v", p.Name, r.Variant, err)
+					}
+				}
 			}
 			enc, err := Encode(s)
 			if err != nil {
