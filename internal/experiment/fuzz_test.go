@@ -2,7 +2,6 @@ package experiment
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,8 +68,8 @@ func FuzzParse(f *testing.F) {
 func TestFuzzCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzParse")
 	inputs := map[string]string{}
-	for i, c := range parseErrorCases {
-		inputs[fmt.Sprintf("bad-%02d", i)] = c.src
+	for _, c := range parseErrorCases {
+		inputs["bad-"+strings.ReplaceAll(c.name, " ", "-")] = c.src
 	}
 	files, _ := filepath.Glob(filepath.Join(shippedDir, "*.toml"))
 	for _, f := range files {

@@ -115,8 +115,12 @@ func (p *parser) study(s *Study, raw map[string]any, md toml.MetaData) {
 	s.Metrics = p.metrics(raw)
 	s.Base = p.overrides(raw["base"], []string{"base"}, "base", false)
 
+	before := len(p.errs)
 	named := p.variants(raw["variant"])
 	grid := p.grid(raw["grid"], md)
+	if len(named) == 0 && len(grid) == 0 && len(p.errs) == before {
+		p.fail([]string{"variant"}, "variant", "no variants: add [[variant]] entries (label = ... plus settings) and/or [grid] axes", nil)
+	}
 	s.Named, s.Grid = named, grid
 	for _, v := range named {
 		for _, a := range grid {
@@ -124,11 +128,6 @@ func (p *parser) study(s *Study, raw map[string]any, md toml.MetaData) {
 				p.fail([]string{"grid", a.Key}, "grid."+a.Key,
 					fmt.Sprintf("variant %q also sets %s; a key is either varied by the grid or set by variants", v.Label, a.Key), nil)
 			}
-		}
-	}
-	if _, has := raw["variant"]; !has {
-		if _, has := raw["grid"]; !has {
-			p.fail(nil, "variant", "no variants: add [[variant]] entries (label = ... plus settings) and/or [grid] axes", nil)
 		}
 	}
 	n := max(len(named), 1)

@@ -188,6 +188,8 @@ var parseErrorCases = []struct {
 		[]string{`bad.toml:6: variant[1]: missing label: every [[variant]] needs one, e.g. label = "two-step"`}},
 	{"no variants", head,
 		[]string{"bad.toml: variant: no variants: add [[variant]] entries (label = ... plus settings) and/or [grid] axes"}},
+	{"empty variant list", head + "variant = []\n",
+		[]string{"bad.toml:5: variant: no variants: add [[variant]] entries (label = ... plus settings) and/or [grid] axes"}},
 	{"empty seeds", strings.Replace(head, "seeds = [1, 2]", "seeds = []", 1) + twoVariants,
 		[]string{"bad.toml:2: seeds: is empty: list at least one seed, e.g. seeds = [1, 2, 3]"}},
 	{"missing seeds", strings.Replace(head, "seeds = [1, 2]\n", "", 1) + twoVariants,
