@@ -69,7 +69,13 @@ func TestFuzzCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzParse")
 	inputs := map[string]string{}
 	for _, c := range parseErrorCases {
-		inputs["bad-"+strings.ReplaceAll(c.name, " ", "-")] = c.src
+		name := strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return '-'
+		}, c.name)
+		inputs["bad-"+name] = c.src
 	}
 	files, _ := filepath.Glob(filepath.Join(shippedDir, "*.toml"))
 	for _, f := range files {
