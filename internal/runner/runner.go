@@ -1,0 +1,767 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/train"
+)
+
+// Job is one run to compute: a variant of a study at a seed, with its
+// effective config and config hash (see experiment.RunSpec).
+type Job struct {
+	Study, Variant string
+	Seed           int64
+	Profile        string
+	Config         train.Config
+	ConfigJSON     string // canonical JSON of Config, as hashed
+	Hash           string
+	// Params are recorded for filtering (experiment.Params of the config);
+	// "profile" is added from Profile.
+	Params          map[string]string
+	DataFingerprint string
+	CodeVersion     string
+}
+
+// TrainFunc trains one run (train.Run behind a data set loader). It must
+// honour ctx: on cancellation it checkpoints to opts.CheckpointPath and
+// returns an error wrapping train.ErrInterrupted.
+type TrainFunc func(ctx context.Context, cfg train.Config, opts train.Options) (train.Result, error)
+
+// Options configure a Runner. Zero fields take the defaults.
+type Options struct {
+	// Jobs is the number of runs trained at once (default DefaultJobs()).
+	Jobs int
+	// Train trains a run: data.Open + train.Run in the workbench, a fake
+	// in tests. Required.
+	Train TrainFunc
+	// Provenance of this process (default DetectProvenance(".")).
+	Provenance *store.Provenance
+	// Progress receives the progress display (nil: none); TTY draws bars
+	// redrawn in place, otherwise plain lines are written.
+	Progress io.Writer
+	TTY      bool
+	// CheckpointEvery is passed to the trainer (0: at epoch ends and on
+	// interruption only).
+	CheckpointEvery int
+	// Heartbeat is how often running runs report to the store (default
+	// store.HeartbeatEvery).
+	Heartbeat time.Duration
+	// Writer tunes the metric writer.
+	Writer store.WriterOptions
+}
+
+// DefaultJobs is how many runs fit the machine at once: the trainer's
+// kernels use two cores each, so one run per two cores (at least one).
+func DefaultJobs() int { return max(1, runtime.NumCPU()/2) }
+
+// Plan says what Submit or Resume did with each job.
+type Plan struct {
+	Queued  []int64 // new runs, queued to train
+	Resumed []int64 // interrupted runs queued to continue from their checkpoints
+	Reused  []int64 // identical finished (or diverged) runs: nothing to train
+	Busy    []int64 // identical runs already queued or running (here or in another live process)
+}
+
+// Train is the number of runs the plan trains.
+func (p Plan) Train() int { return len(p.Queued) + len(p.Resumed) }
+
+func (p *Plan) add(q Plan) {
+	p.Queued = append(p.Queued, q.Queued...)
+	p.Resumed = append(p.Resumed, q.Resumed...)
+	p.Reused = append(p.Reused, q.Reused...)
+	p.Busy = append(p.Busy, q.Busy...)
+}
+
+// Outcome is how one run ended in this runner.
+type Outcome struct {
+	RunID          int64
+	Study, Variant string
+	Seed           int64
+	Status         store.Status
+	Error          string
+	Duration       time.Duration
+}
+
+// Runner trains queued runs on parallel workers until Close.
+type Runner struct {
+	st   *store.Store
+	opt  Options
+	prov store.Provenance
+	ctx  context.Context
+	stop context.CancelFunc
+	w    *store.MetricWriter
+	disp *display
+
+	submitMu sync.Mutex // one Submit or Resume at a time
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	pending  []*task
+	active   map[int64]*task // queued or running here
+	running  int
+	closed   bool
+	outcomes []Outcome
+
+	workers sync.WaitGroup
+	bg      sync.WaitGroup
+	bgStop  chan struct{}
+}
+
+// task is a run queued or running in this runner.
+type task struct {
+	id     int64
+	job    Job
+	resume bool
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	running  bool
+	started  time.Time
+	prog     store.Progress
+	rateFrom struct {
+		at    time.Time
+		batch int
+	}
+	shown int // plain display: last tenth of the run printed
+}
+
+// New starts a runner with its workers. Cancelling ctx interrupts running
+// runs (they checkpoint) and keeps queued ones from starting; Close waits for
+// them and records them interrupted.
+func New(ctx context.Context, st *store.Store, opt Options) (*Runner, error) {
+	if st == nil {
+		return nil, errors.New("runner: no store")
+	}
+	if opt.Jobs <= 0 {
+		opt.Jobs = DefaultJobs()
+	}
+	if opt.Train == nil {
+		return nil, errors.New("runner: no TrainFunc")
+	}
+	if opt.Heartbeat <= 0 {
+		opt.Heartbeat = store.HeartbeatEvery
+	}
+	var prov store.Provenance
+	if opt.Provenance != nil {
+		prov = *opt.Provenance
+	} else {
+		prov = DetectProvenance(".")
+	}
+	rctx, stop := context.WithCancel(ctx)
+	r := &Runner{
+		st: st, opt: opt, prov: prov, ctx: rctx, stop: stop,
+		w:      st.NewMetricWriter(opt.Writer),
+		active: map[int64]*task{},
+		bgStop: make(chan struct{}),
+	}
+	r.cond = sync.NewCond(&r.mu)
+	r.disp = newDisplay(opt.Progress, opt.TTY, r.runningTasks)
+	context.AfterFunc(rctx, func() {
+		r.mu.Lock()
+		r.cond.Broadcast()
+		r.mu.Unlock()
+	})
+	for range opt.Jobs {
+		r.workers.Add(1)
+		go r.worker()
+	}
+	r.bg.Add(2)
+	go r.heartbeats()
+	go r.disp.loop(r.bgStop, &r.bg)
+	return r, nil
+}
+
+// Submit records a study and queues its jobs. Unless force is set, a job
+// whose config hash matches a finished or diverged run reuses it, one that
+// matches a queued or running run is left to it, and one that matches an
+// interrupted run continues it from its checkpoint. Every run a job maps to
+// is added to the study under the job's variant label.
+func (r *Runner) Submit(ctx context.Context, study store.Study, jobs []Job, force bool) (Plan, error) {
+	r.submitMu.Lock()
+	defer r.submitMu.Unlock()
+	var plan Plan
+	if r.isClosed() {
+		return plan, errors.New("runner: closed")
+	}
+	if err := r.st.PutStudy(ctx, study); err != nil {
+		return plan, err
+	}
+	seen := map[string]int64{} // hash -> run, within this submission
+	for _, j := range jobs {
+		if j.Study == "" {
+			j.Study = study.Name
+		}
+		if j.Hash == "" {
+			return plan, fmt.Errorf("runner: job %s/%s seed %d has no config hash", j.Study, j.Variant, j.Seed)
+		}
+		if id, ok := seen[j.Hash]; ok && !force {
+			if err := r.st.AddToStudy(ctx, id, j.Study, j.Variant); err != nil {
+				return plan, err
+			}
+			plan.Reused = append(plan.Reused, id)
+			continue
+		}
+		p, id, err := r.submitOne(ctx, j, force)
+		if err != nil {
+			return plan, err
+		}
+		seen[j.Hash] = id
+		plan.add(p)
+	}
+	r.disp.logf("%s: %d runs: %d to train (%d resumed), %d reused, %d already queued or running",
+		study.Name, len(jobs), plan.Train(), len(plan.Resumed), len(plan.Reused), len(plan.Busy))
+	return plan, nil
+}
+
+func (r *Runner) submitOne(ctx context.Context, j Job, force bool) (Plan, int64, error) {
+	var plan Plan
+	if !force {
+		same, err := r.st.Runs(ctx, store.RunFilter{ConfigHash: j.Hash})
+		if err != nil {
+			return plan, 0, err
+		}
+		pick := func(statuses ...store.Status) (store.Run, bool) {
+			for i := len(same) - 1; i >= 0; i-- { // newest first
+				for _, s := range statuses {
+					if same[i].Status == s {
+						return same[i], true
+					}
+				}
+			}
+			return store.Run{}, false
+		}
+		if run, ok := pick(store.Finished, store.Diverged); ok {
+			plan.Reused = append(plan.Reused, run.ID)
+			return plan, run.ID, r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant)
+		}
+		if run, ok := pick(store.Running, store.Queued); ok {
+			plan.Busy = append(plan.Busy, run.ID)
+			return plan, run.ID, r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant)
+		}
+		if run, ok := pick(store.Interrupted); ok {
+			if err := r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant); err != nil {
+				return plan, 0, err
+			}
+			r.enqueue(run.ID, j, true)
+			plan.Resumed = append(plan.Resumed, run.ID)
+			return plan, run.ID, nil
+		}
+	}
+	params := map[string]string{}
+	for k, v := range j.Params {
+		params[k] = v
+	}
+	if _, ok := params["profile"]; !ok && j.Profile != "" {
+		params["profile"] = j.Profile
+	}
+	cfgJSON := j.ConfigJSON
+	if cfgJSON == "" {
+		b, err := json.Marshal(j.Config)
+		if err != nil {
+			return plan, 0, fmt.Errorf("runner: config of %s/%s: %w", j.Study, j.Variant, err)
+		}
+		cfgJSON = string(b)
+	}
+	owner := r.prov
+	owner.Dataset, owner.DatasetFingerprint = j.Config.Dataset, j.DataFingerprint
+	if j.CodeVersion != "" {
+		owner.CodeVersion = j.CodeVersion
+	}
+	id, err := r.st.CreateRun(ctx, store.NewRun{Study: j.Study, Variant: j.Variant, Seed: j.Seed,
+		Config: cfgJSON, ConfigHash: j.Hash, Params: params, Owner: owner})
+	if err != nil {
+		return plan, 0, err
+	}
+	r.enqueue(id, j, false)
+	plan.Queued = append(plan.Queued, id)
+	return plan, id, nil
+}
+
+// Resume queues stored runs to continue from their checkpoints (from the
+// start when they have none): the given ones, which must be interrupted or
+// failed, or with no ids every interrupted run.
+func (r *Runner) Resume(ctx context.Context, ids ...int64) (Plan, error) {
+	r.submitMu.Lock()
+	defer r.submitMu.Unlock()
+	var plan Plan
+	if r.isClosed() {
+		return plan, errors.New("runner: closed")
+	}
+	var runs []store.Run
+	var err error
+	if len(ids) == 0 {
+		runs, err = r.st.Runs(ctx, store.RunFilter{Statuses: []store.Status{store.Interrupted}})
+	} else {
+		runs, err = r.st.Runs(ctx, store.RunFilter{IDs: ids})
+		if err == nil && len(runs) < len(ids) {
+			found := map[int64]bool{}
+			for _, run := range runs {
+				found[run.ID] = true
+			}
+			for _, id := range ids {
+				if !found[id] {
+					return plan, fmt.Errorf("resume: no run %d in %s", id, r.st.Path())
+				}
+			}
+		}
+	}
+	if err != nil {
+		return plan, err
+	}
+	params, err := r.st.Params(ctx, idsOf(runs)...)
+	if err != nil {
+		return plan, err
+	}
+	for _, run := range runs {
+		switch run.Status {
+		case store.Interrupted, store.Failed:
+		case store.Queued, store.Running:
+			plan.Busy = append(plan.Busy, run.ID)
+			continue
+		default:
+			return plan, fmt.Errorf("resume: run %d is %s; to compute it again use `workbench run --force`", run.ID, run.Status)
+		}
+		if r.isActive(run.ID) {
+			plan.Busy = append(plan.Busy, run.ID)
+			continue
+		}
+		var cfg train.Config
+		if err := json.Unmarshal([]byte(run.Config), &cfg); err != nil {
+			return plan, fmt.Errorf("resume: run %d: stored config: %w", run.ID, err)
+		}
+		if run.CodeVersion != "" && r.prov.CodeVersion != "" && run.CodeVersion != r.prov.CodeVersion {
+			r.disp.logf("run %d was started with code %s; continuing it with %s", run.ID, run.CodeVersion, r.prov.CodeVersion)
+		}
+		j := Job{Study: run.Study, Variant: run.Variant, Seed: run.Seed, Profile: params[run.ID]["profile"],
+			Config: cfg, ConfigJSON: run.Config, Hash: run.ConfigHash, Params: params[run.ID],
+			DataFingerprint: run.DatasetFingerprint, CodeVersion: run.CodeVersion}
+		r.enqueue(run.ID, j, true)
+		plan.Resumed = append(plan.Resumed, run.ID)
+	}
+	return plan, nil
+}
+
+// Cancel stops a run of this runner: a queued one is dropped from the queue
+// and marked interrupted; a running one checkpoints and ends interrupted.
+func (r *Runner) Cancel(id int64) error {
+	r.mu.Lock()
+	t, ok := r.active[id]
+	if !ok {
+		r.mu.Unlock()
+		return fmt.Errorf("runner: run %d is not queued or running here", id)
+	}
+	queued := false
+	for i, p := range r.pending {
+		if p == t {
+			r.pending = append(r.pending[:i], r.pending[i+1:]...)
+			queued = true
+			break
+		}
+	}
+	if queued {
+		delete(r.active, id)
+		r.cond.Broadcast()
+	}
+	r.mu.Unlock()
+	t.cancel() // a worker that already took it sees a cancelled context
+	if queued {
+		return r.endUnstarted(t, "interrupted: cancelled before it started")
+	}
+	return nil
+}
+
+// Active is the number of runs queued or running in this runner.
+func (r *Runner) Active() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.active)
+}
+
+// Wait blocks until every queued run has ended, or, once the runner's
+// context is cancelled, until the running ones have stopped.
+func (r *Runner) Wait() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for r.running > 0 || (len(r.pending) > 0 && r.ctx.Err() == nil) {
+		r.cond.Wait()
+	}
+}
+
+// Close stops the runner: running runs are interrupted (they checkpoint),
+// queued ones are marked interrupted, pending metric points are written. It
+// returns the outcomes of the runs that ended in this runner, in order.
+func (r *Runner) Close() ([]Outcome, error) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return r.Outcomes(), nil
+	}
+	r.closed = true
+	r.mu.Unlock()
+	r.stop()
+	r.workers.Wait()
+
+	var errs []error
+	r.mu.Lock()
+	left := r.pending
+	r.pending = nil
+	r.mu.Unlock()
+	for _, t := range left {
+		if err := r.endUnstarted(t, "interrupted: stopped before it started"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	close(r.bgStop)
+	r.bg.Wait()
+	if err := r.w.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("runner: metric points not written: %w", err))
+	}
+	r.disp.finish()
+	return r.Outcomes(), errors.Join(errs...)
+}
+
+// Outcomes lists the runs that ended in this runner so far, in order.
+func (r *Runner) Outcomes() []Outcome {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Outcome(nil), r.outcomes...)
+}
+
+func (r *Runner) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+func (r *Runner) isActive(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.active[id]
+	return ok
+}
+
+func (r *Runner) enqueue(id int64, j Job, resume bool) {
+	ctx, cancel := context.WithCancel(r.ctx)
+	t := &task{id: id, job: j, resume: resume, ctx: ctx, cancel: cancel}
+	r.mu.Lock()
+	r.active[id] = t
+	r.pending = append(r.pending, t)
+	r.cond.Signal()
+	r.mu.Unlock()
+}
+
+// next takes the next queued task, or nil when the runner stops.
+func (r *Runner) next() *task {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.pending) == 0 && !r.closed && r.ctx.Err() == nil {
+		r.cond.Wait()
+	}
+	if len(r.pending) == 0 || r.ctx.Err() != nil {
+		return nil
+	}
+	t := r.pending[0]
+	r.pending = r.pending[1:]
+	r.running++
+	return t
+}
+
+func (r *Runner) worker() {
+	defer r.workers.Done()
+	for {
+		t := r.next()
+		if t == nil {
+			return
+		}
+		r.execute(t)
+		r.mu.Lock()
+		r.running--
+		delete(r.active, t.id)
+		r.cond.Broadcast()
+		r.mu.Unlock()
+	}
+}
+
+// execute trains one run and records how it ended.
+func (r *Runner) execute(t *task) {
+	// Bookkeeping must reach the store even while the runner is cancelled.
+	bg := context.WithoutCancel(r.ctx)
+	prov := r.prov
+	prov.Dataset, prov.DatasetFingerprint = t.job.Config.Dataset, t.job.DataFingerprint
+	if err := r.st.StartRun(bg, t.id, prov); err != nil {
+		r.disp.logf("run %d not started: %v", t.id, err)
+		return
+	}
+	ckpt := r.st.CheckpointPath(t.id)
+	if err := os.MkdirAll(filepath.Dir(ckpt), 0o755); err != nil {
+		r.end(t, store.End{Status: store.Failed, Error: fmt.Sprintf("checkpoint directory: %v", err)})
+		return
+	}
+	resume := false
+	if t.resume {
+		if _, err := os.Stat(ckpt); err == nil {
+			resume = true
+		}
+	}
+	t.mu.Lock()
+	t.running, t.started = true, time.Now()
+	t.mu.Unlock()
+	how := "started"
+	if resume {
+		how = "resumed from its checkpoint"
+	} else if t.resume {
+		how = "restarted (no checkpoint)"
+	}
+	r.disp.logf("run %d %s: %s", t.id, how, t.label())
+
+	res, err := r.train(t, train.Options{
+		Logger:          &runLogger{w: r.w, t: t},
+		CheckpointPath:  ckpt,
+		Resume:          resume,
+		CheckpointEvery: r.opt.CheckpointEvery,
+	})
+	if _, statErr := os.Stat(ckpt); statErr == nil {
+		if _, aerr := r.st.AddArtifact(bg, store.Artifact{RunID: t.id, Kind: store.ArtifactCheckpoint, Name: filepath.Base(ckpt), Path: ckpt}); aerr != nil {
+			r.disp.logf("run %d: %v", t.id, aerr)
+		}
+	}
+	if ferr := r.w.Flush(bg); ferr != nil {
+		r.disp.logf("run %d: metric points not yet written (retrying): %v", t.id, ferr)
+	}
+	r.end(t, classify(err, t.ctx.Err() != nil, res))
+}
+
+// classify turns the trainer's result into the run's end status.
+func classify(err error, cancelled bool, res train.Result) store.End {
+	var div *train.DivergedError
+	switch {
+	case err == nil:
+		return store.End{Status: store.Finished, Summaries: res.Summaries}
+	case errors.As(err, &div):
+		return store.End{Status: store.Diverged, Error: err.Error(), DivergedStep: int64(div.Step), Summaries: res.Summaries}
+	case errors.Is(err, train.ErrInterrupted), cancelled && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		return store.End{Status: store.Interrupted, Error: err.Error()}
+	default:
+		return store.End{Status: store.Failed, Error: err.Error()}
+	}
+}
+
+// train calls the TrainFunc, turning a panic into an error.
+func (r *Runner) train(t *task, opts train.Options) (res train.Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			stack := strings.SplitN(string(debug.Stack()), "\n", 12)
+			err = fmt.Errorf("panic: %v\n%s", p, strings.Join(stack[:min(len(stack), 11)], "\n"))
+		}
+	}()
+	return r.opt.Train(t.ctx, t.job.Config, opts)
+}
+
+// end records how a started run ended.
+func (r *Runner) end(t *task, e store.End) {
+	bg := context.WithoutCancel(r.ctx)
+	t.mu.Lock()
+	prog := t.prog
+	prog.Latest = copyLatest(t.prog.Latest)
+	started := t.started
+	t.running = false
+	t.mu.Unlock()
+	e.Progress = &prog
+	if err := r.st.EndRun(bg, t.id, e); err != nil {
+		r.disp.logf("run %d: %v", t.id, err)
+	}
+	o := Outcome{RunID: t.id, Study: t.job.Study, Variant: t.job.Variant, Seed: t.job.Seed,
+		Status: e.Status, Error: e.Error, Duration: time.Since(started)}
+	r.mu.Lock()
+	r.outcomes = append(r.outcomes, o)
+	r.mu.Unlock()
+	msg := fmt.Sprintf("run %d %s in %s: %s", t.id, e.Status, fmtDuration(o.Duration), t.label())
+	switch e.Status {
+	case store.Finished:
+		if keys := summaryLine(e.Summaries); keys != "" {
+			msg += "  " + keys
+		}
+	case store.Interrupted:
+		msg += " (continue with `workbench resume`)"
+	default:
+		msg += ": " + firstLine(e.Error)
+	}
+	r.disp.logf("%s", msg)
+}
+
+// endUnstarted marks a run that never started in this runner interrupted,
+// so that `workbench resume` picks it up.
+func (r *Runner) endUnstarted(t *task, why string) error {
+	bg := context.WithoutCancel(r.ctx)
+	run, err := r.st.Run(bg, t.id)
+	if err != nil {
+		return err
+	}
+	if run.Status != store.Queued { // an interrupted run queued to resume stays as it was
+		return nil
+	}
+	if err := r.st.EndRun(bg, t.id, store.End{Status: store.Interrupted, Error: why}); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.outcomes = append(r.outcomes, Outcome{RunID: t.id, Study: t.job.Study, Variant: t.job.Variant, Seed: t.job.Seed,
+		Status: store.Interrupted, Error: why})
+	r.mu.Unlock()
+	return nil
+}
+
+// heartbeats writes the progress of running runs every opt.Heartbeat.
+func (r *Runner) heartbeats() {
+	defer r.bg.Done()
+	tick := time.NewTicker(r.opt.Heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.bgStop:
+			return
+		case <-tick.C:
+		}
+		var beats []store.Beat
+		for _, t := range r.runningTasks() {
+			t.mu.Lock()
+			p := t.prog
+			p.Latest = copyLatest(t.prog.Latest)
+			t.mu.Unlock()
+			beats = append(beats, store.Beat{RunID: t.id, Progress: p})
+		}
+		lost, err := r.st.Heartbeat(context.WithoutCancel(r.ctx), r.prov.Host, r.prov.PID, beats)
+		if err != nil {
+			r.disp.logf("heartbeat: %v", err)
+		}
+		for _, id := range lost {
+			r.disp.logf("run %d was marked interrupted by another process while running here; its end will be recorded", id)
+		}
+	}
+}
+
+// runningTasks lists the tasks being trained, by run id.
+func (r *Runner) runningTasks() []*task {
+	r.mu.Lock()
+	var out []*task
+	for _, t := range r.active {
+		out = append(out, t)
+	}
+	r.mu.Unlock()
+	running := out[:0]
+	for _, t := range out {
+		if t.isRunning() {
+			running = append(running, t)
+		}
+	}
+	sort.Slice(running, func(i, j int) bool { return running[i].id < running[j].id })
+	return running
+}
+
+func (t *task) isRunning() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.running
+}
+
+func (t *task) label() string {
+	return fmt.Sprintf("%s/%s seed %d", t.job.Study, t.job.Variant, t.job.Seed)
+}
+
+// runLogger turns the trainer's events into metric points and progress.
+// Its methods only append to memory: the trainer never waits on the disk.
+type runLogger struct {
+	w *store.MetricWriter
+	t *task
+}
+
+func (l *runLogger) Step(e train.StepEvent) {
+	now := time.Now()
+	id := l.t.id
+	for k, v := range e.Losses {
+		l.w.Log(store.Metric{RunID: id, Key: k, Step: e.Step, Epoch: e.Epoch, Value: v, Time: now})
+	}
+	l.w.Log(store.Metric{RunID: id, Key: train.KeyLR, Step: e.Step, Epoch: e.Epoch, Value: e.LR, Time: now})
+	if e.ImagesPerSec > 0 {
+		l.w.Log(store.Metric{RunID: id, Key: train.KeyImagesPerSec, Step: e.Step, Epoch: e.Epoch, Value: e.ImagesPerSec, Time: now})
+	}
+	t := l.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.rateFrom.at.IsZero() {
+		t.rateFrom.at, t.rateFrom.batch = now, e.Batch
+	}
+	t.prog.Step, t.prog.Batch, t.prog.TotalBatches, t.prog.Epoch = e.Step, e.Batch, e.TotalBatches, e.Epoch
+	if e.ImagesPerSec > 0 {
+		t.prog.ImagesPerSec = e.ImagesPerSec
+	}
+	if t.prog.Latest == nil {
+		t.prog.Latest = map[string]float64{}
+	}
+	for k, v := range e.Losses {
+		t.prog.Latest[k] = v
+	}
+	t.prog.Latest[train.KeyLR] = e.LR
+}
+
+func (l *runLogger) Epoch(e train.EpochEvent) {
+	now := time.Now()
+	for k, v := range e.Metrics {
+		l.w.Log(store.Metric{RunID: l.t.id, Key: k, Step: e.Step, Epoch: e.Epoch, Value: v, Time: now})
+	}
+	t := l.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.prog.Step, t.prog.Epoch = e.Step, e.Epoch
+	if t.prog.Latest == nil {
+		t.prog.Latest = map[string]float64{}
+	}
+	for k, v := range e.Metrics {
+		t.prog.Latest[k] = v
+	}
+}
+
+func copyLatest(m map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func idsOf(runs []store.Run) []int64 {
+	out := make([]int64, len(runs))
+	for i, r := range runs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// summaryLine shows the headline accuracies of a finished run.
+func summaryLine(sums map[string]float64) string {
+	var parts []string
+	for _, k := range []string{train.KeyAccS3, train.KeyAccS4} {
+		if v, ok := sums[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.1f", k, v))
+		}
+	}
+	return strings.Join(parts, "  ")
+}
