@@ -56,6 +56,7 @@ func TestResolve(t *testing.T) {
 		{"../etc", "", "no such file"},
 		{"a b", "", `study: name "a b": ' ' is not allowed`},
 		{"missing.toml", "", "no such file"},
+		{"renamed.toml", filepath.Join(dir, "renamed.toml"), ""},
 	}
 	for _, c := range cases {
 		got, err := Resolve(c.in, dir)

@@ -540,7 +540,14 @@ func (p *parser) paper(v any, labels []string) []PaperFigure {
 			}
 			f.Percent = b
 		}
-		if f.Versus == f.Variant && f.VersusMetric == f.Metric && f.IsDifference() {
+		versus, vm := f.Versus, f.VersusMetric
+		if versus == "" {
+			versus = f.Variant
+		}
+		if vm == "" {
+			vm = f.Metric
+		}
+		if f.IsDifference() && versus == f.Variant && vm == f.Metric {
 			p.fail(at, fieldName(at), "compares the figure with itself: versus or versus_metric must differ", nil)
 		}
 		out = append(out, f)

@@ -240,6 +240,8 @@ var parseErrorCases = []struct {
 	{"paper unknown metric", head + twoVariants + "\n[[paper]]\nvariant = \"z\"\nmetric = \"acc.S9\"\nvalue = 1\n",
 		[]string{`bad.toml:15: paper[1].variant: no variant is labelled "z" (allowed: a, b)`,
 			`bad.toml:16: paper[1].metric: unknown metric "acc.S9"; did you mean "acc.S2"? (allowed: ` + strings.Join(MetricKeys(), ", ") + ")"}},
+	{"paper figure against itself", head + twoVariants + "\n[[paper]]\nvariant = \"a\"\nmetric = \"acc.S4\"\nvalue = 0\nversus_metric = \"acc.S4\"\n",
+		[]string{`bad.toml:14: paper[1]: compares the figure with itself: versus or versus_metric must differ`}},
 	{"base not a table", head + "base = 3\n" + twoVariants,
 		[]string{"bad.toml:5: base: expected a table of settings, got the integer 3"}},
 	{"several problems in file order", head + "\n[[variant]]\nlabel = \"a\"\nsteps = 9\ntemperature = -1\nmode = \"x\"\n",

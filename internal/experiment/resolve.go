@@ -9,16 +9,25 @@ import (
 )
 
 // Resolve finds a study's spec file: a path (anything with a '/' or a
-// ".toml" ending) is checked and returned as it is; a name is looked up in
+// ".toml" ending) is checked and returned as it is (a bare "NAME.toml" that
+// is not in the working directory is also looked for in dir); a name is looked up in
 // dir, first as NAME.toml, then as the study whose name or table is NAME
 // ("table9" -> "experiments/table9.toml", "fig3" -> the study with
 // table = "fig3").
 func Resolve(nameOrPath, dir string) (string, error) {
-	if strings.ContainsRune(nameOrPath, '/') || strings.ContainsRune(nameOrPath, filepath.Separator) || strings.HasSuffix(nameOrPath, ".toml") {
-		if _, err := os.Stat(nameOrPath); err != nil {
-			return "", fmt.Errorf("study spec: %w", err)
+	isPath := strings.ContainsRune(nameOrPath, '/') || strings.ContainsRune(nameOrPath, filepath.Separator)
+	if isPath || strings.HasSuffix(nameOrPath, ".toml") {
+		_, err := os.Stat(nameOrPath)
+		if err == nil {
+			return nameOrPath, nil
 		}
-		return nameOrPath, nil
+		if !isPath { // "table9.toml": also look in dir
+			inDir := filepath.Join(dir, nameOrPath)
+			if _, err2 := os.Stat(inDir); err2 == nil {
+				return inDir, nil
+			}
+		}
+		return "", fmt.Errorf("study spec: %w", err)
 	}
 	if err := ValidName(nameOrPath); err != nil {
 		return "", fmt.Errorf("study: %w", err)
