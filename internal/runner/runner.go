@@ -44,8 +44,8 @@ type TrainFunc func(ctx context.Context, cfg train.Config, opts train.Options) (
 type Options struct {
 	// Jobs is the number of runs trained at once (default DefaultJobs()).
 	Jobs int
-	// Train trains a run: data.Open + train.Run in the workbench, a fake
-	// in tests. Required.
+	// Train trains a run (default DefaultTrain: data.Open + train.Run;
+	// tests pass a fake).
 	Train TrainFunc
 	// Provenance of this process (default DetectProvenance(".")).
 	Provenance *store.Provenance
@@ -150,7 +150,7 @@ func New(ctx context.Context, st *store.Store, opt Options) (*Runner, error) {
 		opt.Jobs = DefaultJobs()
 	}
 	if opt.Train == nil {
-		return nil, errors.New("runner: no TrainFunc")
+		opt.Train = DefaultTrain
 	}
 	if opt.Heartbeat <= 0 {
 		opt.Heartbeat = store.HeartbeatEvery

@@ -512,9 +512,8 @@ func TestParallelWorkers(t *testing.T) {
 	}
 }
 
-func TestNewNeedsTrainer(t *testing.T) {
-	st := openStore(t)
-	if _, err := New(bg, st, Options{}); err == nil {
-		t.Fatal("New without a TrainFunc succeeded")
+func TestNewNeedsStore(t *testing.T) {
+	if _, err := New(bg, nil, Options{}); err == nil {
+		t.Fatal("New without a store succeeded")
 	}
 }
