@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -118,34 +116,21 @@ func openExistingDB(path string) (*store.Store, error) {
 	return store.Open(path)
 }
 
-// loadStudyArg resolves NAME|SPEC: a path to a spec file; else a study
-// name, read from experiments/NAME.toml, or from the spec text runs.db
-// recorded for it (a study defined in the TUI, say).
+// loadStudyArg resolves NAME|SPEC as experiment.Resolve does (a spec
+// file, or a study name or paper table in experiments/); a name found
+// nowhere there may still be a study runs.db recorded, with its spec text
+// (one defined in the TUI, say).
 func loadStudyArg(ctx context.Context, st *store.Store, arg string) (*experiment.Study, error) {
-	if strings.HasSuffix(arg, ".toml") || strings.ContainsRune(arg, filepath.Separator) {
-		return experiment.Load(arg)
-	}
-	if err := experiment.ValidName(arg); err != nil {
-		return nil, fmt.Errorf("study %q: %w", arg, err)
-	}
-	path := filepath.Join("experiments", arg+".toml")
-	if _, err := os.Stat(path); err == nil {
+	path, err := experiment.Resolve(arg, "experiments")
+	if err == nil {
 		return experiment.Load(path)
 	}
-	if st != nil {
-		if rec, err := st.Study(ctx, arg); err == nil && strings.TrimSpace(rec.Spec) != "" {
+	if st != nil && experiment.ValidName(arg) == nil {
+		if rec, dbErr := st.Study(ctx, arg); dbErr == nil && strings.TrimSpace(rec.Spec) != "" {
 			return experiment.Parse(arg+" (as recorded in runs.db)", []byte(rec.Spec))
 		}
 	}
-	known, _ := filepath.Glob(filepath.Join("experiments", "*.toml"))
-	for i, k := range known {
-		known[i] = strings.TrimSuffix(filepath.Base(k), ".toml")
-	}
-	sort.Strings(known)
-	if len(known) == 0 {
-		return nil, fmt.Errorf("study %q: no %s and no study of that name in the db", arg, path)
-	}
-	return nil, fmt.Errorf("study %q: no %s and no study of that name in the db (studies in experiments/: %s)", arg, path, strings.Join(known, ", "))
+	return nil, err
 }
 
 // studyTable builds the table of study from the runs of profile ("": the

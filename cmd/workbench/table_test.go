@@ -208,6 +208,29 @@ func TestTableVerbFormats(t *testing.T) {
 	}
 }
 
+// A study with no spec file is read from the spec text runs.db recorded.
+func TestTableVerbStudyFromDB(t *testing.T) {
+	db := miniFixture(t)
+	if err := os.Remove(filepath.Join("experiments", "mini.toml")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutStudy(context.Background(), store.Study{Name: "mini", Title: "Mini", Spec: miniSpec, SpecHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, errs, code := runVerb(t, "table", "mini", "--profile", "smoke", "--db", db, "--format", "csv")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "mini,table10,async,,acc.S4,3,") {
+		t.Errorf("no async S4 cell over 3 seeds:\n%s", out)
+	}
+}
+
 func TestTableVerbErrors(t *testing.T) {
 	db := miniFixture(t)
 	for _, c := range []struct {
@@ -217,8 +240,8 @@ func TestTableVerbErrors(t *testing.T) {
 	}{
 		{"no study", []string{"table", "--db", db}, "name a study"},
 		{"no db", []string{"table", "mini", "--db", "absent.db"}, "no runs database at absent.db"},
-		{"unknown study", []string{"table", "nope", "--db", db}, `study "nope": no experiments/nope.toml and no study of that name in the db (studies in experiments/: mini)`},
-		{"bad name", []string{"table", "a b", "--db", db}, `study "a b"`},
+		{"unknown study", []string{"table", "nope", "--db", db}, `no study "nope" in experiments (available: mini)`},
+		{"bad name", []string{"table", "a b", "--db", db}, `name "a b"`},
 		{"bad format", []string{"table", "mini", "--format", "xls", "--db", db}, `unknown table format "xls"`},
 		{"bad profile", []string{"table", "mini", "--profile", "huge", "--db", db}, "huge"},
 		{"plot bad format", []string{"plot", "mini", "--format", "gif", "--db", db}, `unknown plot format "gif"`},
