@@ -13,9 +13,9 @@ func TestLearningRate(t *testing.T) {
 		want  float64
 	}{
 		{0, 0.01}, {4, 0.05}, {9, 0.1}, // linear warm-up to the peak
-		{10, 0.1},                     // cosine starts at the peak
-		{60, 0.05},                    // half-way down
-		{110, 0},                      // and ends at zero
+		{10, 0.1},  // cosine starts at the peak
+		{60, 0.05}, // half-way down
+		{110, 0},   // and ends at zero
 	} {
 		if got := learningRate(peak, tc.batch, warmup, total); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("batch %d: %g, want %g", tc.batch, got, tc.want)
