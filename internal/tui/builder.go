@@ -1,0 +1,846 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	bcursor "github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/train"
+)
+
+type fieldKind int
+
+const (
+	textField   fieldKind = iota
+	choiceField           // exactly one option
+	multiField            // any number of options (an ablation axis)
+)
+
+// formField is one row of the builder form.
+type formField struct {
+	key, label string
+	kind       fieldKind
+	input      textinput.Model // textField
+	options    []string        // choiceField, multiField
+	optLabels  []string
+	chosen     []bool // multiField
+	choice     int    // choiceField
+	optCur     int
+}
+
+// Field keys of the builder form. The axes use train.Config's toml names.
+const (
+	fName     = "name"
+	fDataset  = "dataset"
+	fBackbone = "backbone"
+	fProfile  = "profile"
+	fSeeds    = "seeds"
+	fSteps    = "steps"
+	fMode     = "mode"
+	fDistill  = "distill"
+	fTemp     = "temperature"
+	fLambda1  = "lambda1"
+	fLambda2  = "lambda2"
+)
+
+func newTextField(key, label, value, placeholder string) formField {
+	ti := textinput.New()
+	ti.Prompt = ""
+	ti.CharLimit = 120
+	ti.Placeholder = placeholder
+	ti.Cursor.SetMode(bcursor.CursorStatic)
+	ti.SetValue(value)
+	return formField{key: key, label: label, kind: textField, input: ti}
+}
+
+func newChoice(key, label string, options []string, def string) formField {
+	f := formField{key: key, label: label, kind: choiceField, options: options, optLabels: options}
+	f.choice = max(slices.Index(options, def), 0)
+	f.optCur = f.choice
+	return f
+}
+
+func newMulti(key, label string, options, labels []string, on ...string) formField {
+	f := formField{key: key, label: label, kind: multiField, options: options, optLabels: labels, chosen: make([]bool, len(options))}
+	for i, o := range options {
+		f.chosen[i] = slices.Contains(on, o)
+	}
+	return f
+}
+
+// value is the field's text (textField) or chosen option (choiceField).
+func (f *formField) value() string {
+	switch f.kind {
+	case textField:
+		return strings.TrimSpace(f.input.Value())
+	case choiceField:
+		return f.options[f.choice]
+	}
+	return ""
+}
+
+// values are the chosen options of a multiField.
+func (f *formField) values() []string {
+	var out []string
+	for i, o := range f.options {
+		if f.chosen[i] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// builderPlan is what the form currently defines: the study (nil when the
+// form is invalid), its runs, and what the user must know.
+type builderPlan struct {
+	study    *experiment.Study
+	text     []byte // the spec file as it will be saved
+	runs     []experiment.RunSpec
+	errs     []string
+	skipped  []string // combinations the spec parser rejects, with why
+	merged   int      // combinations that train the same run as an earlier one
+	estimate string
+}
+
+type throughputLoaded struct {
+	samples []throughputSample
+	err     error
+}
+
+// throughputSample is one finished run's measured speed and its network.
+type throughputSample struct {
+	params       map[string]string
+	imagesPerSec float64
+	seconds      float64
+}
+
+type savedMsg struct {
+	path string
+	run  bool
+	err  error
+}
+
+// builderScreen is the ablation builder: a form that defines a study,
+// shows how many runs it expands to and how long they should take, checks
+// it with the spec parser, saves experiments/NAME.toml and enqueues it.
+type builderScreen struct {
+	fields  []formField
+	focus   int
+	plan    builderPlan
+	samples []throughputSample
+	loads   int
+	specDir string
+	saved   string // last path saved
+}
+
+func newBuilder(be *backend) *builderScreen {
+	b := &builderScreen{specDir: be.specDir}
+	b.clear()
+	return b
+}
+
+// clear puts the form back to its defaults: the paper's central ablation,
+// baseline against two-step MKSMT with decision distillation at T = 1.
+func (b *builderScreen) clear() {
+	def := train.DefaultConfig()
+	profiles := experiment.ProfileNames()
+	b.fields = []formField{
+		newTextField(fName, "name", "", "letters, digits, - and _"),
+		newTextField(fDataset, "data set", def.Dataset, "synthetic, cub:PATH, fashion-mnist, ..."),
+		newChoice(fBackbone, "backbone", []string{"resnet", "swin"}, def.Backbone),
+		newChoice(fProfile, "profile", profiles, experiment.DefaultProfile),
+		newTextField(fSeeds, "seeds", "1,2,3", "comma-separated integers"),
+		newMulti(fSteps, "steps", []string{"0", "1", "2", "3"}, []string{"0 baseline", "1", "2 MKSMT", "3"}, "0", "2"),
+		newMulti(fMode, "mode", []string{"sync", "async"}, nil, def.Mode),
+		newMulti(fDistill, "distill", []string{"decision", "feature", "none"}, nil, def.Distill),
+		newTextField(fTemp, "temperature", "1", "T > 0, comma-separated: 1,2,4"),
+		newTextField(fLambda1, "λ1", "1", "comma-separated"),
+		newTextField(fLambda2, "λ2", "1", "comma-separated"),
+	}
+	for i := range b.fields {
+		if b.fields[i].optLabels == nil {
+			b.fields[i].optLabels = b.fields[i].options
+		}
+	}
+	b.focus = 0
+	b.fields[0].input.Focus()
+	b.saved = ""
+}
+
+func (b *builderScreen) field(key string) *formField {
+	for i := range b.fields {
+		if b.fields[i].key == key {
+			return &b.fields[i]
+		}
+	}
+	panic("tui: no builder field " + key)
+}
+
+func (b *builderScreen) title() string { return "Builder" }
+
+func (b *builderScreen) scopes() []Scope { return []Scope{ScopeBuilder} }
+
+func (b *builderScreen) typing() bool { return b.fields[b.focus].kind == textField }
+
+// reset empties the form and focuses the name.
+func (b *builderScreen) reset(m *Model) tea.Cmd {
+	b.clear()
+	b.replan()
+	return b.fields[0].input.Focus()
+}
+
+// fill sets the form from a spec file: its defaults and, per axis, every
+// value its variants use. The name gets a "-copy" suffix so that saving
+// does not replace the original (whose paper figures and claims the
+// builder does not edit).
+func (b *builderScreen) fill(m *Model, path string) tea.Cmd {
+	st, err := experiment.Load(path)
+	if err != nil {
+		m.setStatus("", err)
+		return nil
+	}
+	b.clear()
+	b.field(fName).input.SetValue(st.Name + "-copy")
+	if st.Dataset != "" {
+		b.field(fDataset).input.SetValue(st.Dataset)
+	}
+	for _, kv := range []struct{ key, v string }{{fBackbone, st.Backbone}, {fProfile, st.Profile}} {
+		f := b.field(kv.key)
+		if i := slices.Index(f.options, kv.v); i >= 0 {
+			f.choice, f.optCur = i, i
+		}
+	}
+	seeds := make([]string, len(st.Seeds))
+	for i, s := range st.Seeds {
+		seeds[i] = strconv.FormatInt(s, 10)
+	}
+	b.field(fSeeds).input.SetValue(strings.Join(seeds, ","))
+	def := train.DefaultConfig()
+	defaults := map[string]any{fSteps: def.Steps, fMode: def.Mode, fDistill: def.Distill,
+		fTemp: def.Temperature, fLambda1: def.Lambda1, fLambda2: def.Lambda2}
+	for key, dv := range defaults {
+		seen := map[string]bool{}
+		var order []string
+		add := func(v any) {
+			s := fmt.Sprint(v)
+			if !seen[s] {
+				seen[s] = true
+				order = append(order, s)
+			}
+		}
+		for _, v := range st.Variants {
+			switch {
+			case v.Overrides[key] != nil:
+				add(v.Overrides[key])
+			case st.Base[key] != nil:
+				add(st.Base[key])
+			default:
+				add(dv)
+			}
+		}
+		f := b.field(key)
+		if f.kind == multiField {
+			for i, o := range f.options {
+				f.chosen[i] = seen[o]
+			}
+		} else {
+			f.input.SetValue(strings.Join(order, ","))
+		}
+	}
+	b.focus = 0
+	b.replan()
+	m.setStatus("filled from "+path+"; its paper figures and claims are not copied", nil)
+	return b.fields[0].input.Focus()
+}
+
+func (b *builderScreen) load(m *Model) tea.Cmd {
+	if b.plan.study == nil && len(b.plan.errs) == 0 {
+		b.replan()
+	}
+	// Throughput changes only when runs finish: refresh now and then.
+	b.loads++
+	if b.samples != nil && b.loads%fullEvery != 1 {
+		return nil
+	}
+	st, ctx := m.be.store, m.ctx
+	return func() tea.Msg {
+		s, err := loadThroughput(ctx, st)
+		return throughputLoaded{samples: s, err: err}
+	}
+}
+
+// loadThroughput reads the measured speed of the newest finished runs.
+func loadThroughput(ctx context.Context, st Store) ([]throughputSample, error) {
+	runs, err := st.Runs(ctx, store.RunFilter{Statuses: []store.Status{store.Finished}, Limit: 200, Newest: true})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	params, err := st.Params(ctx, ids...)
+	if err != nil {
+		return nil, err
+	}
+	sums, err := st.Summaries(ctx, ids...)
+	if err != nil {
+		return nil, err
+	}
+	out := []throughputSample{}
+	for _, id := range ids {
+		ips, ok := sums[id][train.KeyImagesPerSec]
+		if !ok || !(ips > 0) {
+			continue
+		}
+		out = append(out, throughputSample{params: params[id], imagesPerSec: ips, seconds: sums[id][train.KeyTrainSeconds]})
+	}
+	return out, nil
+}
+
+func (b *builderScreen) update(m *Model, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case throughputLoaded:
+		if msg.err == nil {
+			b.samples = msg.samples
+			b.replan()
+		}
+	case savedMsg:
+		if msg.err != nil {
+			m.setStatus("", msg.err)
+			return nil
+		}
+		b.saved = msg.path
+		if msg.run {
+			return m.enqueue(msg.path, "")
+		}
+		m.setStatus("saved "+msg.path+" — ctrl+r runs it", nil)
+	case tea.KeyMsg:
+		f := &b.fields[b.focus]
+		if f.kind != textField {
+			return nil
+		}
+		before := f.input.Value()
+		var cmd tea.Cmd
+		f.input, cmd = f.input.Update(msg)
+		if f.input.Value() != before {
+			b.replan()
+		}
+		return cmd
+	}
+	return nil
+}
+
+func (b *builderScreen) setFocus(i int) tea.Cmd {
+	n := len(b.fields)
+	i = (i + n) % n
+	b.fields[b.focus].input.Blur()
+	b.focus = i
+	if b.fields[i].kind == textField {
+		b.fields[i].input.CursorEnd()
+		return b.fields[i].input.Focus()
+	}
+	return nil
+}
+
+func (b *builderScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
+	f := &b.fields[b.focus]
+	switch a {
+	case actFieldNext:
+		return b.setFocus(b.focus + 1), true
+	case actFieldPrev:
+		return b.setFocus(b.focus - 1), true
+	case actOptionLeft, actOptionRight:
+		if f.kind == textField {
+			return nil, true
+		}
+		d := 1
+		if a == actOptionLeft {
+			d = -1
+		}
+		f.optCur = (f.optCur + d + len(f.options)) % len(f.options)
+		if f.kind == choiceField {
+			f.choice = f.optCur
+			b.replan()
+		}
+		return nil, true
+	case actToggle:
+		switch f.kind {
+		case multiField:
+			f.chosen[f.optCur] = !f.chosen[f.optCur]
+			b.replan()
+		case choiceField:
+			f.optCur = (f.optCur + 1) % len(f.options)
+			f.choice = f.optCur
+			b.replan()
+		}
+		return nil, true
+	case actSave, actSaveRun:
+		return b.save(m, a == actSaveRun), true
+	}
+	return nil, false
+}
+
+// save writes experiments/NAME.toml (asking before it replaces a file) and,
+// with run, hands it to the runner.
+func (b *builderScreen) save(m *Model, run bool) tea.Cmd {
+	b.replan()
+	p := b.plan
+	if p.study == nil {
+		m.setStatus("", fmt.Errorf("the study is not valid: %s", firstOr(p.errs, "fix the form")))
+		return nil
+	}
+	if run && m.be.runner == nil {
+		m.setStatus("", errNoRunner)
+		return nil
+	}
+	path := filepath.Join(b.specDir, p.study.Name+".toml")
+	text := p.text
+	write := func() tea.Cmd {
+		return func() tea.Msg {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return savedMsg{err: fmt.Errorf("save study: %w", err)}
+			}
+			if err := os.WriteFile(path, text, 0o644); err != nil {
+				return savedMsg{err: fmt.Errorf("save study: %w", err)}
+			}
+			return savedMsg{path: path, run: run}
+		}
+	}
+	if old, err := os.ReadFile(path); err == nil {
+		if string(old) == string(text) {
+			return write()
+		}
+		what := "Replace"
+		if run {
+			what = "Replace and run"
+		}
+		m.ask(fmt.Sprintf("%s %s?\nThe file exists and differs from this form.", what, path), write)
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		m.setStatus("", fmt.Errorf("save study: %w", err))
+		return nil
+	}
+	return write()
+}
+
+func firstOr(l []string, def string) string {
+	if len(l) > 0 {
+		return l[0]
+	}
+	return def
+}
+
+// replan rebuilds the study from the form and validates it through the
+// spec parser (experiment.Encode parses what it writes) and the expansion
+// with the chosen profile.
+func (b *builderScreen) replan() {
+	b.plan = planStudy(b, b.samples)
+}
+
+// axisValue parses a comma-separated list of numbers.
+func parseFloats(s string) ([]float64, error) {
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(part, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", part)
+		}
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("give at least one value")
+	}
+	return out, nil
+}
+
+func parseSeeds(s string) ([]int64, error) {
+	var out []int64
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		v, err := strconv.ParseInt(part, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an integer", part)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("give at least one seed")
+	}
+	return out, nil
+}
+
+// combo is one point of the ablation grid.
+type combo struct {
+	steps            int
+	mode, distill    string
+	temp, lam1, lam2 float64
+}
+
+// canonical applies experiment.Canonical to the combo's settings, so that
+// combinations that train the same run collapse into one.
+func (c combo) canonical() combo {
+	cfg := train.DefaultConfig()
+	cfg.Steps, cfg.Mode, cfg.Distill = c.steps, c.mode, c.distill
+	cfg.Temperature, cfg.Lambda1, cfg.Lambda2 = c.temp, c.lam1, c.lam2
+	cfg = experiment.Canonical(cfg)
+	return combo{cfg.Steps, cfg.Mode, cfg.Distill, cfg.Temperature, cfg.Lambda1, cfg.Lambda2}
+}
+
+var stepNames = []string{"baseline", "single-step", "two-step", "three-step"}
+
+// label names a combination with the workbench's variant vocabulary
+// (baseline, two-step, two-step-nokd, ...), adding only what differs
+// from the defaults. It is a valid variant label (experiment.ValidName).
+func (c combo) label() string {
+	def := train.DefaultConfig()
+	l := stepNames[c.steps]
+	if c.mode != def.Mode {
+		l += "-" + c.mode
+	}
+	switch c.distill {
+	case "none":
+		if c.steps > 0 {
+			l += "-nokd"
+		}
+	case "feature":
+		l += "-feature"
+	}
+	num := func(x float64) string {
+		return strings.NewReplacer(".", "p", "-", "m", "+", "").Replace(strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	if c.temp != def.Temperature {
+		l += "-T" + num(c.temp)
+	}
+	if c.lam1 != def.Lambda1 {
+		l += "-l1_" + num(c.lam1)
+	}
+	if c.lam2 != def.Lambda2 {
+		l += "-l2_" + num(c.lam2)
+	}
+	return l
+}
+
+func (c combo) overrides() map[string]any {
+	return map[string]any{fSteps: c.steps, fMode: c.mode, fDistill: c.distill,
+		fTemp: c.temp, fLambda1: c.lam1, fLambda2: c.lam2}
+}
+
+// planStudy turns the form into a study. Every combination of the chosen
+// axis values becomes a named variant, except combinations the spec parser
+// rejects (reported, e.g. async with fewer than two steps) and those that
+// train the same run as an earlier one (merged, e.g. a temperature without
+// distillation).
+func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
+	var p builderPlan
+	name := b.field(fName).value()
+	if err := experiment.ValidName(name); err != nil {
+		p.errs = append(p.errs, "name: "+err.Error())
+	}
+	seeds, err := parseSeeds(b.field(fSeeds).value())
+	if err != nil {
+		p.errs = append(p.errs, "seeds: "+err.Error())
+	}
+	var steps []int
+	for _, s := range b.field(fSteps).values() {
+		n, _ := strconv.Atoi(s)
+		steps = append(steps, n)
+	}
+	modes, distills := b.field(fMode).values(), b.field(fDistill).values()
+	for _, ax := range []struct {
+		name string
+		n    int
+	}{{"steps", len(steps)}, {"mode", len(modes)}, {"distill", len(distills)}} {
+		if ax.n == 0 {
+			p.errs = append(p.errs, ax.name+": choose at least one option (space toggles)")
+		}
+	}
+	lists := map[string][]float64{}
+	for _, k := range []string{fTemp, fLambda1, fLambda2} {
+		f := b.field(k)
+		vs, err := parseFloats(f.value())
+		if err != nil {
+			p.errs = append(p.errs, f.label+": "+err.Error())
+		}
+		lists[k] = vs
+	}
+	if len(p.errs) > 0 {
+		return p
+	}
+
+	st := &experiment.Study{
+		Name:     name,
+		Title:    "Ablation " + name + " (defined in the TUI builder)",
+		Dataset:  b.field(fDataset).value(),
+		Backbone: b.field(fBackbone).value(),
+		Profile:  b.field(fProfile).value(),
+		Seeds:    seeds,
+	}
+	seen := map[string]bool{}
+	for _, s := range steps {
+		for _, mo := range modes {
+			for _, d := range distills {
+				for _, t := range lists[fTemp] {
+					for _, l1 := range lists[fLambda1] {
+						for _, l2 := range lists[fLambda2] {
+							c := combo{s, mo, d, t, l1, l2}.canonical()
+							label := c.label()
+							if seen[label] {
+								p.merged++
+								continue
+							}
+							v := experiment.Variant{Label: label, Overrides: c.overrides()}
+							if err := checkVariant(st, v); err != nil {
+								p.skipped = append(p.skipped, fmt.Sprintf("%s: %s", combo{s, mo, d, t, l1, l2}.label(), err))
+								seen[label] = true
+								continue
+							}
+							seen[label] = true
+							st.Variants = append(st.Variants, v)
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(st.Variants) == 0 {
+		p.errs = append(p.errs, "no valid combination of the chosen axes")
+		return p
+	}
+	st.Baseline = st.Variants[0].Label
+	text, err := experiment.Encode(st)
+	if err != nil {
+		p.errs = append(p.errs, specErrors(err)...)
+		return p
+	}
+	parsed, err := experiment.Parse(filepath.Join(b.specDir, name+".toml"), text)
+	if err != nil {
+		p.errs = append(p.errs, specErrors(err)...)
+		return p
+	}
+	runs, err := parsed.Expand(experiment.ExpandOptions{})
+	if err != nil {
+		p.errs = append(p.errs, err.Error())
+		return p
+	}
+	p.study, p.text, p.runs = parsed, text, runs
+	p.estimate = estimate(runs, samples)
+	return p
+}
+
+// checkVariant validates one variant alone, exactly as the spec parser does
+// (Encode parses what it writes).
+func checkVariant(st *experiment.Study, v experiment.Variant) error {
+	one := *st
+	one.Variants = []experiment.Variant{v}
+	_, err := experiment.Encode(&one)
+	if err == nil {
+		return nil
+	}
+	var list experiment.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		return errors.New(list[0].Message)
+	}
+	return err
+}
+
+// specErrors splits a parser error into its lines.
+func specErrors(err error) []string {
+	var out []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// estimate says how long the runs should take, from the measured speed of
+// finished runs: the median training time of identical settings when there
+// are some, else images to train / the median throughput of runs with the
+// same network, else of the same backbone.
+func estimate(runs []experiment.RunSpec, samples []throughputSample) string {
+	if samples == nil {
+		return "estimating from the finished runs…"
+	}
+	if len(runs) == 0 {
+		return ""
+	}
+	cfg := runs[0].Config
+	pr := experiment.Params(cfg)
+	match := func(keys ...string) []throughputSample {
+		var out []throughputSample
+		for _, s := range samples {
+			ok := true
+			for _, k := range keys {
+				if s.params[k] != pr[k] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	median := func(xs []float64) float64 {
+		sort.Float64s(xs)
+		n := len(xs)
+		if n%2 == 1 {
+			return xs[n/2]
+		}
+		return (xs[n/2-1] + xs[n/2]) / 2
+	}
+	netKeys := []string{"backbone", "widths", "depths", "embed_dim", "heads", "batch_size", "image_size"}
+	if same := match(append(netKeys, "dataset", "epochs")...); len(same) > 0 {
+		var secs []float64
+		for _, s := range same {
+			if s.seconds > 0 {
+				secs = append(secs, s.seconds)
+			}
+		}
+		if len(secs) > 0 {
+			per := median(secs)
+			return fmt.Sprintf("≈ %s (%s a run, median of %d finished runs with these settings)",
+				fmtDuration(time.Duration(per*float64(len(runs))*float64(time.Second))), fmtDuration(time.Duration(per*float64(time.Second))), len(secs))
+		}
+	}
+	images := trainImages(cfg.Dataset)
+	if images <= 0 {
+		return "no estimate: the size of " + cfg.Dataset + " is known only once it is opened"
+	}
+	total := float64(images*cfg.Epochs) * float64(len(runs))
+	for _, keys := range [][]string{netKeys, {"backbone"}} {
+		same := match(keys...)
+		if len(same) == 0 {
+			continue
+		}
+		rates := make([]float64, len(same))
+		for i, s := range same {
+			rates[i] = s.imagesPerSec
+		}
+		r := median(rates)
+		what := "this network"
+		if len(keys) == 1 {
+			what = cfg.Backbone + " runs of other sizes"
+		}
+		return fmt.Sprintf("≈ %s at %.0f img/s (median of %d finished %s)",
+			fmtDuration(time.Duration(total/r*float64(time.Second))), r, len(same), what)
+	}
+	return fmt.Sprintf("no estimate yet: no finished %s run has measured its speed", cfg.Backbone)
+}
+
+// trainImages is the number of training images of a synthetic spec (0 when
+// the spec does not say).
+func trainImages(spec string) int {
+	kind, opts, _ := strings.Cut(spec, ":")
+	if kind != "synthetic" {
+		return 0
+	}
+	for _, kv := range strings.Split(opts, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == "train" {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
+}
+
+func (b *builderScreen) view(m *Model, w, h int) string {
+	var lines []string
+	lines = append(lines, stLabel.Render("Define a study")+stDim.Render(" · the axes are crossed; ctrl+s saves, ctrl+r saves and runs"))
+	labelW := 13
+	for i := range b.fields {
+		f := &b.fields[i]
+		mark := "  "
+		if i == b.focus {
+			mark = "> "
+		}
+		var val string
+		switch f.kind {
+		case textField:
+			f.input.Width = max(w-labelW-4, 10)
+			val = f.input.View()
+		default:
+			var parts []string
+			for j, o := range f.optLabels {
+				box := "( )"
+				on := f.kind == choiceField && f.choice == j || f.kind == multiField && f.chosen[j]
+				if f.kind == multiField {
+					box = "[ ]"
+					if on {
+						box = "[x]"
+					}
+				} else if on {
+					box = "(•)"
+				}
+				cur := " "
+				if i == b.focus && j == f.optCur {
+					cur = ">"
+				}
+				item := cur + box + " " + o
+				if i == b.focus && j == f.optCur {
+					item = stCursor.Render(item)
+				}
+				parts = append(parts, item)
+			}
+			val = strings.Join(parts, " ")
+		}
+		line := mark + fit(f.label, labelW) + "│" + val
+		if i == b.focus {
+			line = stLabel.Render(mark+fit(f.label, labelW)) + "│" + val
+		}
+		lines = append(lines, fit(line, w))
+	}
+	lines = append(lines, strings.Repeat("─", w))
+	p := b.plan
+	if p.study != nil {
+		lines = append(lines, fmt.Sprintf("%d variant(s) × %d seed(s) = %d runs · profile %s",
+			len(p.study.Variants), len(p.study.Seeds), len(p.runs), b.field(fProfile).value()))
+		lines = append(lines, "time: "+p.estimate)
+		lines = append(lines, stDim.Render("variants: "+strings.Join(p.study.Labels(), ", ")))
+		var notes []string
+		if len(p.skipped) > 0 {
+			notes = append(notes, fmt.Sprintf("skipped %d combination(s) the spec parser rejects (%s)", len(p.skipped), p.skipped[0]))
+		}
+		if p.merged > 0 {
+			notes = append(notes, fmt.Sprintf("merged %d that train the same run", p.merged))
+		}
+		if len(notes) > 0 {
+			lines = append(lines, stWarn.Render(strings.Join(notes, "; ")))
+		}
+		where := "saves to " + filepath.Join(b.specDir, p.study.Name+".toml")
+		if b.saved != "" {
+			where += " (last saved: " + b.saved + ")"
+		}
+		lines = append(lines, stOK.Render("✓ valid")+" · "+where)
+	} else {
+		for _, e := range p.errs {
+			lines = append(lines, stErr.Render("✗ "+e))
+		}
+	}
+	return clip(strings.Join(lines, "\n"), w, h)
+}

@@ -1,0 +1,124 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/plot"
+	"github.com/mksmt/workbench/internal/report"
+	"github.com/mksmt/workbench/internal/store"
+)
+
+// loadStudy reads a study by name: experiments/NAME.toml, else the spec
+// text runs.db recorded when it was last run (as `workbench table` does).
+func (b *backend) loadStudy(ctx context.Context, name string) (*experiment.Study, error) {
+	if err := experiment.ValidName(name); err != nil {
+		return nil, fmt.Errorf("study %q: %w", name, err)
+	}
+	path := filepath.Join(b.specDir, name+".toml")
+	if _, err := os.Stat(path); err == nil {
+		return experiment.Load(path)
+	}
+	rec, err := b.store.Study(ctx, name)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("study %s: no %s and no study of that name in %s", name, path, b.dbName())
+		}
+		return nil, err
+	}
+	if strings.TrimSpace(rec.Spec) == "" {
+		return nil, fmt.Errorf("study %s: no %s and runs.db holds no spec for it", name, path)
+	}
+	return experiment.Parse(name+" (as recorded in "+b.dbName()+")", []byte(rec.Spec))
+}
+
+// studyTable builds the study's table from the runs of its own profile,
+// the way `workbench table` does: the runs whose config is the one the spec
+// expands to, the spec's paper figures and claims, and notes on what is
+// missing.
+func (b *backend) studyTable(ctx context.Context, name string, series bool) (*report.Table, *report.Loaded, error) {
+	study, err := b.loadStudy(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec := report.StudySpec(study)
+	cfgs, err := report.StudyConfigs(study, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := report.Load(ctx, b.store, spec, report.Query{Configs: cfgs, Series: series})
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := report.Build(l.Spec, l.Results)
+	if err != nil {
+		return nil, nil, err
+	}
+	profile := study.Profile
+	if profile == "" {
+		profile = experiment.DefaultProfile
+	}
+	t.Notes = append(t.Notes, "profile "+profile)
+	t.Notes = append(t.Notes, l.Notes...)
+	return t, l, nil
+}
+
+// tableText renders the study's table for the terminal, as `workbench
+// table` prints it.
+func (b *backend) tableText(ctx context.Context, name string) (string, error) {
+	t, _, err := b.studyTable(ctx, name, false)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := report.Render(&buf, report.Term, lipgloss.DefaultRenderer(), t); err != nil {
+		return "", fmt.Errorf("table of %s: %w", name, err)
+	}
+	return buf.String(), nil
+}
+
+// exportFormats are the table formats `e` writes.
+var exportFormats = []report.Format{report.Markdown, report.CSV, report.LaTeX}
+
+// export writes the study's table as Markdown, CSV and LaTeX and its
+// figures as PNG and SVG into the plot directory, and returns the paths.
+func (b *backend) export(ctx context.Context, name string) ([]string, error) {
+	t, l, err := b.studyTable(ctx, name, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(b.plotDir, 0o755); err != nil {
+		return nil, fmt.Errorf("export %s: %w", name, err)
+	}
+	var paths []string
+	for _, f := range exportFormats {
+		var buf bytes.Buffer
+		if err := report.Render(&buf, f, nil, t); err != nil {
+			return paths, fmt.Errorf("export %s as %s: %w", name, f, err)
+		}
+		path := filepath.Join(b.plotDir, name+"."+f.Ext())
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			return paths, fmt.Errorf("export %s: %w", name, err)
+		}
+		paths = append(paths, path)
+	}
+	figs, _ := plot.StudyFigures(t, report.Curves(l.Series, l.Spec.Variants))
+	for _, fig := range figs {
+		for _, format := range []plot.Format{plot.PNG, plot.SVG} {
+			path, err := fig.Save(b.plotDir, format)
+			if err != nil {
+				return paths, fmt.Errorf("export %s: %w", name, err)
+			}
+			paths = append(paths, path)
+		}
+	}
+	return paths, nil
+}

@@ -1,0 +1,187 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mksmt/workbench/internal/store"
+)
+
+// detailLoaded carries everything the detail view of one run shows.
+type detailLoaded struct {
+	id        int64
+	run       store.Run
+	params    map[string]string
+	summaries map[string]float64
+	artifacts []store.Artifact
+	err       error
+}
+
+// runDetail is the detail view of one run (enter on Runs or Live): status,
+// provenance, progress, params, summaries and artifacts, scrollable.
+type runDetail struct {
+	id     int64
+	run    store.Run
+	data   *detailLoaded
+	offset int
+	height int
+	lines  int
+}
+
+func (d *runDetail) load(m *Model) tea.Cmd {
+	st, ctx, id := m.be.store, m.ctx, d.id
+	return func() tea.Msg {
+		out := detailLoaded{id: id}
+		var err error
+		if out.run, err = st.Run(ctx, id); err != nil {
+			out.err = err
+			return out
+		}
+		ps, err := st.Params(ctx, id)
+		if err != nil {
+			out.err = err
+			return out
+		}
+		sums, err := st.Summaries(ctx, id)
+		if err != nil {
+			out.err = err
+			return out
+		}
+		out.params, out.summaries = ps[id], sums[id]
+		out.artifacts, out.err = st.Artifacts(ctx, id)
+		return out
+	}
+}
+
+func (d *runDetail) set(msg detailLoaded) {
+	d.data = &msg
+	if msg.err == nil {
+		d.run = msg.run
+	}
+}
+
+func (d *runDetail) scroll(a Action) {
+	if a == actUp {
+		d.offset--
+	} else {
+		d.offset++
+	}
+	if d.offset > d.lines-d.height {
+		d.offset = d.lines - d.height
+	}
+	if d.offset < 0 {
+		d.offset = 0
+	}
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// text renders the detail as lines.
+func (d *runDetail) text(w int) []string {
+	if d.data == nil {
+		return []string{fmt.Sprintf("loading run %d…", d.id)}
+	}
+	if d.data.err != nil {
+		return []string{stErr.Render(fmt.Sprintf("run %d: %v", d.id, d.data.err))}
+	}
+	r := d.data.run
+	var out []string
+	out = append(out, stHeader.Render(fmt.Sprintf("Run %d · %s · %s · seed %d", r.ID, r.Study, r.Variant, r.Seed)))
+	kv := func(k, v string) { out = append(out, fmt.Sprintf("  %-12s %s", k, v)) }
+	kv("status", statusStyle(string(r.Status)).Render(string(r.Status)))
+	if r.Error != "" {
+		kv("error", stErr.Render(r.Error))
+	}
+	if r.Status == store.Diverged {
+		kv("diverged at", fmt.Sprintf("step %d", r.DivergedStep))
+	}
+	kv("created", fmtTime(r.Created))
+	kv("started", fmtTime(r.Started))
+	kv("ended", fmtTime(r.Ended))
+	if !r.Started.IsZero() {
+		kv("duration", fmtDuration(r.Duration()))
+	}
+	kv("attempts", fmt.Sprint(r.Attempts))
+	if r.Status == store.Running || r.Status == store.Queued || r.Progress.TotalBatches > 0 {
+		p := r.Progress
+		kv("progress", fmt.Sprintf("%s %3.0f%%  epoch %d · batch %d/%d · step %d · %.0f img/s",
+			bar(p.Fraction(), 20), 100*p.Fraction(), p.Epoch, p.Batch, p.TotalBatches, p.Step, p.ImagesPerSec))
+	}
+	kv("data set", r.Dataset)
+	kv("config hash", shortHash(r.ConfigHash))
+	dirty := ""
+	if r.GitDirty {
+		dirty = " (dirty)"
+	}
+	kv("provenance", fmt.Sprintf("%s pid %d · %s · commit %s%s", r.Host, r.PID, r.GoVersion, shortHash(r.GitCommit), dirty))
+
+	out = append(out, "", stLabel.Render("Summaries"))
+	if len(d.data.summaries) == 0 {
+		out = append(out, "  (none yet)")
+	}
+	for _, k := range sortedKeys(d.data.summaries) {
+		v := d.data.summaries[k]
+		s := "NaN"
+		if !math.IsNaN(v) {
+			s = fmt.Sprintf("%.6g", v)
+		}
+		out = append(out, fmt.Sprintf("  %-20s %s", k, s))
+	}
+	out = append(out, "", stLabel.Render("Params"))
+	for _, k := range sortedKeys(d.data.params) {
+		out = append(out, fmt.Sprintf("  %-20s %s", k, d.data.params[k]))
+	}
+	out = append(out, "", stLabel.Render("Artifacts"))
+	if len(d.data.artifacts) == 0 {
+		out = append(out, "  (none)")
+	}
+	for _, a := range d.data.artifacts {
+		where := a.Path
+		if where == "" {
+			where = fmt.Sprintf("inline, %d bytes", a.Size)
+		}
+		out = append(out, fmt.Sprintf("  %-10s %-16s %s", a.Kind, a.Name, where))
+	}
+	for i, l := range out {
+		out[i] = fit(l, w)
+	}
+	return out
+}
+
+func (d *runDetail) view(w, h int) string {
+	lines := d.text(w)
+	d.height, d.lines = h, len(lines)
+	if d.offset > len(lines)-h {
+		d.offset = max(len(lines)-h, 0)
+	}
+	return clip(strings.Join(lines[d.offset:], "\n"), w, h)
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	if h == "" {
+		return "-"
+	}
+	return h
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

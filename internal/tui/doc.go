@@ -1,0 +1,22 @@
+// Package tui is the workbench's terminal UI (bubbletea): define an
+// ablation, start it, watch it train, and read the paper-style comparison
+// without leaving one screen.
+//
+// Five screens, chosen with the number keys or tab: 1 Studies (spec files
+// and recorded studies with their progress), 2 Builder (a form that defines
+// a study, validates it with the spec parser, saves experiments/NAME.toml
+// and enqueues it), 3 Runs (filter, sort, select, details, cancel, resume),
+// 4 Live (progress, ETA and charts of the running runs), 5 Compare (the
+// table `workbench table` prints, exported with e). One keymap table
+// (keys.go) drives both the key dispatch and the ? help.
+//
+// Layers, k9s style: screens (one file each) read runs.db only through the
+// Store interface, a subset of internal/store's query API, and start or
+// stop training only through the Runner interface (internal/runner's
+// queue, adapted by the tui verb). Tables come from internal/report and
+// figures from internal/plot, exactly as the CLI verbs make them.
+//
+// What tui must not do: talk SQL, train in its own goroutines, compute a
+// number that is not read from the store, or block the UI on I/O (every
+// load runs as a tea.Cmd and arrives as a message).
+package tui

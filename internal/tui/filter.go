@@ -1,0 +1,121 @@
+package tui
+
+import (
+	"strings"
+
+	bcursor "github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// filterBox is the "/" filter of a list: while editing it takes the keys;
+// afterwards its query stays applied until cleared.
+type filterBox struct {
+	input   textinput.Model
+	editing bool
+}
+
+func newFilterBox() filterBox {
+	ti := textinput.New()
+	ti.Prompt = "/"
+	ti.Placeholder = "words or field=value"
+	ti.CharLimit = 200
+	ti.Cursor.SetMode(bcursor.CursorStatic)
+	return filterBox{input: ti}
+}
+
+func (f *filterBox) query() string { return strings.TrimSpace(f.input.Value()) }
+
+// start opens the filter for editing.
+func (f *filterBox) start() tea.Cmd {
+	f.editing = true
+	return f.input.Focus()
+}
+
+// handle applies a filter action; it reports whether the query changed.
+func (f *filterBox) handle(a Action) bool {
+	switch a {
+	case actFilterApply:
+		f.editing = false
+		f.input.Blur()
+	case actFilterClear:
+		f.editing = false
+		f.input.Blur()
+		if f.input.Value() != "" {
+			f.input.SetValue("")
+			return true
+		}
+	}
+	return false
+}
+
+// update types a key into the filter; it reports whether the query changed.
+func (f *filterBox) update(msg tea.Msg) (tea.Cmd, bool) {
+	before := f.input.Value()
+	var cmd tea.Cmd
+	f.input, cmd = f.input.Update(msg)
+	return cmd, f.input.Value() != before
+}
+
+// view is the filter line ("" when there is no filter).
+func (f *filterBox) view(w int) string {
+	if !f.editing && f.query() == "" {
+		return ""
+	}
+	if f.editing {
+		f.input.Width = max(w-3, 1)
+		return fit(f.input.View(), w)
+	}
+	return fit(stDim.Render("filter: ")+f.query()+stDim.Render("  (/ to edit, esc on it to clear)"), w)
+}
+
+// matcher is a parsed filter query: every term must match. A term
+// "field=value" matches when the named field equals value (status=running,
+// seed=1); a bare word matches when any field contains it. Matching ignores
+// case.
+type matcher struct {
+	terms []filterTerm
+}
+
+type filterTerm struct {
+	field, value string
+}
+
+func parseQuery(q string) matcher {
+	var m matcher
+	for _, w := range strings.Fields(strings.ToLower(q)) {
+		if i := strings.IndexByte(w, '='); i > 0 {
+			m.terms = append(m.terms, filterTerm{field: w[:i], value: w[i+1:]})
+		} else {
+			m.terms = append(m.terms, filterTerm{value: w})
+		}
+	}
+	return m
+}
+
+func (m matcher) empty() bool { return len(m.terms) == 0 }
+
+// match tests a row given as parallel slices of field names and values
+// (names in lower case).
+func (m matcher) match(names, values []string) bool {
+	for _, t := range m.terms {
+		ok := false
+		for i, v := range values {
+			if t.field != "" {
+				if names[i] == t.field && strings.ToLower(v) == t.value {
+					ok = true
+					break
+				}
+				continue
+			}
+			if strings.Contains(strings.ToLower(v), t.value) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,312 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/NimbleMarkets/ntcharts/canvas"
+	"github.com/NimbleMarkets/ntcharts/linechart"
+	"github.com/NimbleMarkets/ntcharts/sparkline"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/train"
+)
+
+// The series the Live screen draws: the loss of the S4 head as a braille
+// chart, the other losses as numbers, and each head's accuracy as a
+// sparkline over the evaluated epochs.
+var (
+	liveLossKeys = []string{train.KeyLossCE4, train.KeyLossCE3, train.KeyLossCE2, train.KeyLossKD}
+	liveAccKeys  = []string{train.KeyAccS2, train.KeyAccS3, train.KeyAccS4}
+	chartKey     = train.KeyLossCE4
+)
+
+type liveLoaded struct {
+	runs   []store.Run
+	id     int64 // run whose series were loaded (0: none)
+	series map[string][]store.Point
+	err    error
+}
+
+// liveScreen shows the queued and running runs with progress bars and ETA,
+// and live charts of the selected run.
+type liveScreen struct {
+	runs    []store.Run
+	cur     cursor
+	want    int64 // run the user selected; kept across refreshes
+	id      int64
+	series  map[string][]store.Point
+	loaded  bool
+	loading bool
+	err     error
+	listH   int
+	chartW  int
+}
+
+func newLive() *liveScreen { return &liveScreen{chartW: minWidth} }
+
+func (s *liveScreen) title() string { return "Live" }
+
+func (s *liveScreen) scopes() []Scope { return []Scope{ScopeLive, ScopeList} }
+
+func (s *liveScreen) typing() bool { return false }
+
+func (s *liveScreen) load(m *Model) tea.Cmd {
+	if s.loading {
+		return nil
+	}
+	s.loading = true
+	st, ctx, want, points := m.be.store, m.ctx, s.want, max(s.chartW, 20)
+	return func() tea.Msg { return loadLive(ctx, st, want, points) }
+}
+
+// loadLive reads the live runs and the series of the wanted run (or, when
+// it is gone, of the first running one).
+func loadLive(ctx context.Context, st Store, want int64, points int) liveLoaded {
+	runs, err := st.Live(ctx, store.RunFilter{})
+	if err != nil {
+		return liveLoaded{err: err}
+	}
+	// Running runs first, then queued, each in id order.
+	ordered := make([]store.Run, 0, len(runs))
+	for _, status := range []store.Status{store.Running, store.Queued} {
+		for _, r := range runs {
+			if r.Status == status {
+				ordered = append(ordered, r)
+			}
+		}
+	}
+	out := liveLoaded{runs: ordered}
+	for _, r := range ordered {
+		if r.ID == want {
+			out.id = want
+		}
+	}
+	if out.id == 0 && len(ordered) > 0 {
+		out.id = ordered[0].ID
+	}
+	if out.id == 0 {
+		return out
+	}
+	keys := append(append([]string{}, liveLossKeys...), liveAccKeys...)
+	ss, err := st.Series(ctx, []int64{out.id}, keys, points)
+	if err != nil {
+		out.err = err
+		return out
+	}
+	out.series = map[string][]store.Point{}
+	for _, s := range ss {
+		out.series[s.Key] = s.Points
+	}
+	return out
+}
+
+func (s *liveScreen) update(m *Model, msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(liveLoaded); ok {
+		s.loading = false
+		s.loaded = true
+		s.err = msg.err
+		s.runs, s.id, s.series = msg.runs, msg.id, msg.series
+		s.cur.pos = 0
+		for i, r := range s.runs {
+			if r.ID == s.id {
+				s.cur.pos = i
+			}
+		}
+		s.cur.scroll(len(s.runs), s.listH)
+	}
+	return nil
+}
+
+func (s *liveScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
+	if s.cur.handleNav(a, len(s.runs), s.listH) {
+		if s.cur.pos < len(s.runs) && s.runs[s.cur.pos].ID != s.want {
+			s.want = s.runs[s.cur.pos].ID
+			return s.load(m), true
+		}
+		return nil, true
+	}
+	switch a {
+	case actOpenRun:
+		if s.cur.pos < len(s.runs) {
+			return m.openRun(s.runs[s.cur.pos].ID), true
+		}
+		return nil, true
+	}
+	return nil, false
+}
+
+// eta estimates the time left from the run's pace so far.
+func eta(r store.Run) string {
+	f := r.Progress.Fraction()
+	if r.Status != store.Running || f <= 0 || r.Started.IsZero() {
+		return "-"
+	}
+	left := time.Duration(float64(r.Duration()) * (1 - f) / f)
+	return fmtDuration(left)
+}
+
+func (s *liveScreen) view(m *Model, w, h int) string {
+	s.chartW = w
+	var running, queued int
+	for _, r := range s.runs {
+		if r.Status == store.Running {
+			running++
+		} else {
+			queued++
+		}
+	}
+	lines := []string{stDim.Render(fmt.Sprintf("%d running · %d queued", running, queued))}
+	if s.err != nil {
+		lines[0] += " · " + stErr.Render("refresh failed: "+s.err.Error())
+	}
+	if !s.loaded {
+		return clip(strings.Join(append(lines, "loading…"), "\n"), w, h)
+	}
+	if len(s.runs) == 0 {
+		lines = append(lines, "", "Nothing is running.",
+			"Start a study from 1 Studies (r) or 2 Builder (ctrl+r); finished runs are on 3 Runs.")
+		return clip(strings.Join(lines, "\n"), w, h)
+	}
+	// The list takes up to a third of the body; the charts the rest.
+	s.listH = min(len(s.runs), max((h-1)/3, 1))
+	s.cur.scroll(len(s.runs), s.listH)
+	for i := s.cur.offset; i < len(s.runs) && i < s.cur.offset+s.listH; i++ {
+		line := liveRow(s.runs[i], w)
+		if i == s.cur.pos {
+			line = stCursor.Render(">" + line[1:])
+		}
+		lines = append(lines, line)
+	}
+	chartH := h - len(lines)
+	if chartH > 4 {
+		lines = append(lines, s.charts(w, chartH))
+	}
+	return clip(strings.Join(lines, "\n"), w, h)
+}
+
+// liveRow is one run's progress line.
+func liveRow(r store.Run, w int) string {
+	p := r.Progress
+	name := fmt.Sprintf("%d %s/%s s%d", r.ID, r.Study, r.Variant, r.Seed)
+	var right string
+	if r.Status == store.Queued {
+		right = fmt.Sprintf("%-14s %s", "", "queued")
+	} else {
+		right = fmt.Sprintf("%s %3.0f%% ep %-2d %4.0f img/s ETA %s",
+			bar(p.Fraction(), 14), 100*p.Fraction(), p.Epoch, p.ImagesPerSec, fitLeft(eta(r), 6))
+	}
+	nameW := w - 2 - 1 - len([]rune(right))
+	return "  " + fit(name, nameW) + " " + right
+}
+
+// charts draws the selected run's loss chart, latest losses and head
+// accuracies in an area of w×h.
+func (s *liveScreen) charts(w, h int) string {
+	var run store.Run
+	for _, r := range s.runs {
+		if r.ID == s.id {
+			run = r
+		}
+	}
+	title := fmt.Sprintf("─ run %d · %s · %s · seed %d ", run.ID, run.Study, run.Variant, run.Seed)
+	out := []string{fit(title+strings.Repeat("─", max(w-len([]rune(title)), 0)), w)}
+
+	// Losses: the latest value of each component the schedule has.
+	var legend []string
+	for _, k := range liveLossKeys {
+		if pts := s.series[k]; len(pts) > 0 {
+			legend = append(legend, fmt.Sprintf("%s %.3f", k, pts[len(pts)-1].Value))
+		}
+	}
+	if v, ok := run.Progress.Latest[train.KeyLR]; ok {
+		legend = append(legend, fmt.Sprintf("lr %.2g", v))
+	}
+	accRows := 0
+	for _, k := range liveAccKeys {
+		if len(s.series[k]) > 0 {
+			accRows++
+		}
+	}
+	chartH := h - 2 - accRows
+	pts := s.series[chartKey]
+	switch {
+	case len(pts) < 2:
+		out = append(out, stDim.Render("waiting for the first logged steps…"))
+	case chartH >= 3:
+		out = append(out, stLabel.Render(chartKey+" by step"))
+		out = append(out, lossChart(pts, w, chartH-1))
+	}
+	out = append(out, stDim.Render(strings.Join(legend, " · ")))
+	for _, k := range liveAccKeys {
+		if pts := s.series[k]; len(pts) > 0 {
+			out = append(out, accLine(k, pts, w))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// lossChart draws a series as a braille line chart with axes, w×h.
+func lossChart(pts []store.Point, w, h int) string {
+	minX, maxX := float64(pts[0].Step), float64(pts[len(pts)-1].Step)
+	minY, maxY := math.Inf(1), math.Inf(-1)
+	for _, p := range pts {
+		if !math.IsNaN(p.Value) {
+			minY, maxY = math.Min(minY, p.Value), math.Max(maxY, p.Value)
+		}
+	}
+	if math.IsInf(minY, 0) {
+		return stDim.Render("no finite values yet")
+	}
+	if maxY-minY < 1e-9 {
+		maxY = minY + 1
+	}
+	if maxX <= minX {
+		maxX = minX + 1
+	}
+	pad := (maxY - minY) * 0.05
+	lc := linechart.New(w, h, minX, maxX, minY-pad, maxY+pad,
+		linechart.WithXYSteps(max(w/8, 1), max(h/3, 1)),
+		linechart.WithXLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.0f", v) }),
+		linechart.WithYLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.2f", v) }),
+	)
+	lc.DrawXYAxisAndLabel()
+	var prev *canvas.Float64Point
+	for _, p := range pts {
+		if math.IsNaN(p.Value) {
+			prev = nil
+			continue
+		}
+		cur := canvas.Float64Point{X: float64(p.Step), Y: p.Value}
+		if prev != nil {
+			lc.DrawBrailleLine(*prev, cur)
+		}
+		prev = &cur
+	}
+	return lc.View()
+}
+
+// accLine is one head's accuracy over the evaluated epochs as a sparkline.
+func accLine(key string, pts []store.Point, w int) string {
+	last := pts[len(pts)-1]
+	label := fmt.Sprintf("%-7s", strings.TrimPrefix(key, "acc."))
+	tail := fmt.Sprintf(" %5.1f%% (epoch %d)", last.Value, last.Epoch)
+	sw := max(w-len(label)-len(tail), 1)
+	vals := make([]float64, 0, len(pts))
+	for _, p := range pts {
+		if !math.IsNaN(p.Value) {
+			vals = append(vals, p.Value)
+		}
+	}
+	if len(vals) > sw {
+		vals = vals[len(vals)-sw:]
+	}
+	sl := sparkline.New(sw, 1, sparkline.WithMaxValue(100), sparkline.WithNoAutoMaxValue())
+	sl.PushAll(vals)
+	sl.Draw()
+	return label + sl.View() + tail
+}

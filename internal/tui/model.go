@@ -1,0 +1,546 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/mksmt/workbench/internal/store"
+)
+
+// screen is one of the five screens (one file each). A screen reads data
+// through the Model's backend, renders itself into the body area and
+// handles the actions of its scopes.
+type screen interface {
+	// title is the name in the tab bar.
+	title() string
+	// scopes are the keymap scopes active on the screen, innermost first
+	// (the global scope is added by the Model).
+	scopes() []Scope
+	// typing reports whether a text input has the focus.
+	typing() bool
+	// handle performs a bound action. handled=false lets the Model apply
+	// its own meaning (e.g. esc goes back to the previous screen).
+	handle(m *Model, a Action) (cmd tea.Cmd, handled bool)
+	// update receives every other message: data loads, and keys that no
+	// binding took while typing.
+	update(m *Model, msg tea.Msg) tea.Cmd
+	// load starts a refresh of the screen's data.
+	load(m *Model) tea.Cmd
+	// view renders the body, exactly w×h cells.
+	view(m *Model, w, h int) string
+}
+
+// Screen indexes, in tab order.
+const (
+	screenStudies = iota
+	screenBuilder
+	screenRuns
+	screenLive
+	screenCompare
+	numScreens
+)
+
+// QuitChoice is what the user chose when quitting with active runs.
+type QuitChoice int
+
+const (
+	QuitNoActiveRuns QuitChoice = iota // nothing was running
+	QuitStopRuns                       // stop them: they checkpoint and can be resumed
+	QuitLeaveRuns                      // leave them running
+)
+
+func (q QuitChoice) String() string {
+	switch q {
+	case QuitStopRuns:
+		return "stop"
+	case QuitLeaveRuns:
+		return "leave"
+	}
+	return "none"
+}
+
+// tickMsg drives the periodic refresh.
+type tickMsg struct{}
+
+// statusMsg sets the status line (an error when err is set).
+type statusMsg struct {
+	text string
+	err  error
+}
+
+// inspectMsg runs a function on the model inside Update, on the program's
+// goroutine: tests read the model's state this way without racing it.
+type inspectMsg func(*Model)
+
+// activeMsg carries the number of runs the runner has in flight.
+type activeMsg int
+
+// Model is the root bubbletea model: the tab bar, the active screen, the
+// status and key lines, and the overlays (help, confirmation, quit).
+type Model struct {
+	be      *backend
+	ctx     context.Context
+	refresh time.Duration
+
+	width, height int
+	active        int
+	history       []int
+	screens       [numScreens]screen
+
+	help    *helpView
+	confirm *confirmDialog
+	quitAsk bool
+	quit    QuitChoice
+	running int // runs the runner has in flight (queued or running)
+
+	status    string
+	statusErr bool
+}
+
+// confirmDialog is a yes/no question; onYes runs when the user says yes.
+type confirmDialog struct {
+	prompt string
+	onYes  func() tea.Cmd
+}
+
+// New builds the TUI model over a backend made from opts.
+func New(ctx context.Context, opts Options) (*Model, error) {
+	be, err := newBackend(opts)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{be: be, ctx: ctx, refresh: opts.Refresh, width: minWidth, height: minHeight}
+	if m.refresh <= 0 {
+		m.refresh = time.Second
+	}
+	m.screens = [numScreens]screen{
+		newStudies(), newBuilder(be), newRuns(), newLive(), newCompare(),
+	}
+	m.active = opts.Start
+	if m.active < 0 || m.active >= numScreens {
+		m.active = screenStudies
+	}
+	return m, nil
+}
+
+// Quit reports what the user chose about active runs when quitting.
+func (m *Model) Quit() QuitChoice { return m.quit }
+
+// Active is the index of the active screen (0 Studies … 4 Compare).
+func (m *Model) Active() int { return m.active }
+
+// Init starts the first load and the refresh ticker.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.screens[m.active].load(m), m.tick(), m.loadActive())
+}
+
+func (m *Model) tick() tea.Cmd {
+	return tea.Tick(m.refresh, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+func (m *Model) loadActive() tea.Cmd {
+	if m.be.runner == nil {
+		return nil
+	}
+	r := m.be.runner
+	return func() tea.Msg { return activeMsg(r.Active()) }
+}
+
+// Update is the one place where messages are dispatched: keys through the
+// keymap, everything else to the screens.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, m.screens[m.active].update(m, msg)
+	case tickMsg:
+		return m, tea.Batch(m.screens[m.active].load(m), m.loadActive(), m.tick())
+	case inspectMsg:
+		msg(m)
+		return m, nil
+	case activeMsg:
+		m.running = int(msg)
+		return m, nil
+	case statusMsg:
+		m.setStatus(msg.text, msg.err)
+		return m, nil
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	var cmds []tea.Cmd
+	for _, s := range m.screens {
+		cmds = append(cmds, s.update(m, msg))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// key dispatches a key press through the keymap. Overlays take the keys
+// first: the quit question, a confirmation, the help.
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case m.quitAsk:
+		a, _ := lookup(msg, []Scope{ScopeQuit}, false)
+		switch a {
+		case actQuitStop:
+			m.quit = QuitStopRuns
+			return tea.Quit
+		case actQuitLeave:
+			m.quit = QuitLeaveRuns
+			return tea.Quit
+		case actNo:
+			m.quitAsk = false
+		}
+		return nil
+	case m.confirm != nil:
+		a, _ := lookup(msg, []Scope{ScopeConfirm}, false)
+		switch a {
+		case actYes:
+			c := m.confirm
+			m.confirm = nil
+			return c.onYes()
+		case actNo:
+			m.confirm = nil
+			m.setStatus("cancelled", nil)
+		}
+		return nil
+	case m.help != nil:
+		a, ok := lookup(msg, []Scope{ScopeHelp, ScopeGlobal}, false)
+		if !ok {
+			return nil
+		}
+		switch a {
+		case actBack, actHelp:
+			m.help = nil
+			return nil
+		case actUp, actDown:
+			m.help.handle(a, strings.Count(helpText(m.width), "\n")+1, m.bodyHeight())
+			return nil
+		}
+		m.help = nil // any other global key closes the help and acts
+		return m.global(a)
+	}
+	s := m.screens[m.active]
+	isTyping := s.typing()
+	scopes := append(append([]Scope{}, s.scopes()...), ScopeGlobal)
+	a, ok := lookup(msg, scopes, isTyping)
+	if !ok {
+		if isTyping {
+			return s.update(m, msg)
+		}
+		return nil
+	}
+	if cmd, handled := s.handle(m, a); handled {
+		return cmd
+	}
+	return m.global(a)
+}
+
+// global performs the actions of the global scope.
+func (m *Model) global(a Action) tea.Cmd {
+	switch a {
+	case actQuit, actForceQuit:
+		return m.askQuit()
+	case actHelp:
+		m.help = &helpView{}
+	case actBack:
+		if n := len(m.history); n > 0 {
+			to := m.history[n-1]
+			m.history = m.history[:n-1]
+			return m.show(to, false)
+		}
+	case actNextScreen:
+		return m.switchTo((m.active + 1) % numScreens)
+	case actPrevScreen:
+		return m.switchTo((m.active + numScreens - 1) % numScreens)
+	case actScreenStudies, actScreenBuilder, actScreenRuns, actScreenLive, actScreenCompare:
+		return m.switchTo(int(a - actScreenStudies))
+	}
+	return nil
+}
+
+// askQuit quits, or asks first when the runner has runs in flight.
+func (m *Model) askQuit() tea.Cmd {
+	if m.be.runner != nil {
+		m.running = m.be.runner.Active()
+	}
+	if m.running > 0 {
+		m.quitAsk = true
+		return nil
+	}
+	m.quit = QuitNoActiveRuns
+	return tea.Quit
+}
+
+// switchTo shows screen i and remembers the current one for esc.
+func (m *Model) switchTo(i int) tea.Cmd { return m.show(i, true) }
+
+func (m *Model) show(i int, remember bool) tea.Cmd {
+	if i == m.active {
+		return nil
+	}
+	if remember {
+		m.history = append(m.history, m.active)
+		if len(m.history) > 32 {
+			m.history = m.history[1:]
+		}
+	}
+	m.active = i
+	return m.screens[i].load(m)
+}
+
+// ask opens a yes/no confirmation.
+func (m *Model) ask(prompt string, onYes func() tea.Cmd) {
+	m.confirm = &confirmDialog{prompt: prompt, onYes: onYes}
+}
+
+func (m *Model) setStatus(text string, err error) {
+	if err != nil {
+		m.status, m.statusErr = err.Error(), true
+		return
+	}
+	m.status, m.statusErr = text, false
+}
+
+// bodyHeight is the height left to a screen.
+func (m *Model) bodyHeight() int { return max(m.height-chrome, 1) }
+
+// View renders the whole terminal: tab bar, body, status line, key line.
+func (m *Model) View() string {
+	w, bh := m.width, m.bodyHeight()
+	var body string
+	switch {
+	case m.help != nil:
+		body = m.help.view(w, bh)
+	default:
+		body = m.screens[m.active].view(m, w, bh)
+	}
+	if m.confirm != nil || m.quitAsk {
+		body = m.overlay(body, w, bh)
+	}
+	return strings.Join([]string{m.tabs(w), clip(body, w, bh), m.statusLine(w), m.keyLine(w)}, "\n")
+}
+
+// overlay draws the open question in a box in the middle of the body.
+func (m *Model) overlay(body string, w, h int) string {
+	var text string
+	if m.quitAsk {
+		text = fmt.Sprintf("%d run(s) are still active.\n\n", m.running) +
+			"[s] stop them (they checkpoint; `workbench resume` continues them)\n" +
+			"[l] leave them running\n" +
+			"[esc] do not quit"
+	} else {
+		text = m.confirm.prompt + "\n\n[y] yes   [n] no"
+	}
+	box := stBox.Render(text)
+	bw := lipgloss.Width(box)
+	if bw > w {
+		box = stBox.Width(w - 4).Render(text)
+	}
+	return centre(box, w, h)
+}
+
+// tabs renders the tab bar: the screens with their number keys, the
+// database and the number of active runs.
+func (m *Model) tabs(w int) string {
+	var parts []string
+	for i, s := range m.screens {
+		label := fmt.Sprintf("%d %s", i+1, s.title())
+		if i == m.active {
+			parts = append(parts, stTabActive.Render("["+label+"]"))
+		} else {
+			parts = append(parts, stTab.Render(" "+label+" "))
+		}
+	}
+	left := strings.Join(parts, "")
+	right := m.be.dbName()
+	if m.running > 0 {
+		right = fmt.Sprintf("%d active · %s", m.running, right)
+	}
+	gap := w - lipgloss.Width(left) - lipgloss.Width(right) - 1
+	if gap < 1 {
+		return fit(left, w)
+	}
+	return left + strings.Repeat(" ", gap) + stDim.Render(right) + " "
+}
+
+func (m *Model) statusLine(w int) string {
+	if m.status == "" {
+		return fit("", w)
+	}
+	if m.statusErr {
+		return fit(stErr.Render("error: "+m.status), w)
+	}
+	return fit(m.status, w)
+}
+
+// keyLine shows the keys of the current context: the screen's own, the
+// filter on lists, then help and quit. The full list is behind ?.
+func (m *Model) keyLine(w int) string {
+	var scopes []Scope
+	switch {
+	case m.quitAsk:
+		scopes = []Scope{ScopeQuit}
+	case m.confirm != nil:
+		scopes = []Scope{ScopeConfirm}
+	case m.help != nil:
+		scopes = []Scope{ScopeHelp}
+	default:
+		scopes = m.screens[m.active].scopes()
+	}
+	var hs []key.Help
+	for _, s := range scopes {
+		if s != ScopeList {
+			hs = append(hs, shortHelp(s)...)
+		}
+	}
+	if m.help == nil && m.confirm == nil && !m.quitAsk {
+		hs = append([]key.Help{keyHelp(ScopeGlobal, actHelp)}, hs...)
+		hs = append(hs, keyHelp(ScopeGlobal, actQuit))
+	}
+	return fit(helpLine(hs, w), w)
+}
+
+// openCompare shows the Compare screen on a study.
+func (m *Model) openCompare(study string) tea.Cmd {
+	m.screens[screenCompare].(*compareScreen).choose(study)
+	if m.active == screenCompare {
+		return m.screens[screenCompare].load(m)
+	}
+	return m.switchTo(screenCompare)
+}
+
+// openBuilder shows the builder, empty or filled from a study's spec.
+func (m *Model) openBuilder(from *studyRow) tea.Cmd {
+	b := m.screens[screenBuilder].(*builderScreen)
+	var cmd tea.Cmd
+	if from == nil {
+		cmd = b.reset(m)
+	} else {
+		cmd = b.fill(m, from.specPath)
+	}
+	return tea.Batch(cmd, m.switchTo(screenBuilder))
+}
+
+// runStudy asks, then hands a study's spec to the runner.
+func (m *Model) runStudy(name, specPath string, specErr error, profile string, runs int) tea.Cmd {
+	switch {
+	case m.be.runner == nil:
+		m.setStatus("", errNoRunner)
+		return nil
+	case specPath == "":
+		m.setStatus(fmt.Sprintf("study %s has no spec file in %s/ to run", name, m.be.specDir), nil)
+		return nil
+	case specErr != nil:
+		m.setStatus("", fmt.Errorf("study %s: %s", name, firstLine(specErr.Error())))
+		return nil
+	}
+	shown := profile
+	if shown == "" {
+		shown = "the default"
+	}
+	m.ask(fmt.Sprintf("Run study %s: %d run(s), profile %s?\nFinished identical runs are reused.", name, runs, shown), func() tea.Cmd {
+		return m.enqueue(specPath, "")
+	})
+	return nil
+}
+
+// enqueue hands a spec to the runner in the background.
+func (m *Model) enqueue(specPath, profile string) tea.Cmd {
+	r, ctx := m.be.runner, m.ctx
+	return tea.Sequence(func() tea.Msg {
+		if err := r.Enqueue(ctx, specPath, profile); err != nil {
+			return statusMsg{err: fmt.Errorf("run %s: %w", specPath, err)}
+		}
+		return statusMsg{text: "queued " + specPath + " — watch it on 4 Live"}
+	}, m.loadActive())
+}
+
+// cancelRuns asks, then cancels the queued or running ones among runs.
+func (m *Model) cancelRuns(runs []store.Run) tea.Cmd {
+	if m.be.runner == nil {
+		m.setStatus("", errNoRunner)
+		return nil
+	}
+	var ids []int64
+	for _, r := range runs {
+		if r.Status == store.Running || r.Status == store.Queued {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		m.setStatus("nothing to cancel: only queued or running runs can be cancelled", nil)
+		return nil
+	}
+	m.ask(fmt.Sprintf("Cancel %s?\nA running run checkpoints and ends interrupted; r resumes it.", runList(ids)), func() tea.Cmd {
+		r := m.be.runner
+		return func() tea.Msg {
+			var errs []string
+			for _, id := range ids {
+				if err := r.Cancel(id); err != nil {
+					errs = append(errs, fmt.Sprintf("run %d: %v", id, err))
+				}
+			}
+			if len(errs) > 0 {
+				return statusMsg{err: fmt.Errorf("cancel: %s", strings.Join(errs, "; "))}
+			}
+			return statusMsg{text: "cancelled " + runList(ids)}
+		}
+	})
+	return nil
+}
+
+// resumeRuns queues the interrupted or failed ones among runs again.
+func (m *Model) resumeRuns(runs []store.Run) tea.Cmd {
+	if m.be.runner == nil {
+		m.setStatus("", errNoRunner)
+		return nil
+	}
+	var ids []int64
+	for _, r := range runs {
+		if r.Status == store.Interrupted || r.Status == store.Failed {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		m.setStatus("nothing to resume: only interrupted or failed runs can be resumed", nil)
+		return nil
+	}
+	r, ctx := m.be.runner, m.ctx
+	return tea.Sequence(func() tea.Msg {
+		if err := r.Resume(ctx, ids...); err != nil {
+			return statusMsg{err: fmt.Errorf("resume %s: %w", runList(ids), err)}
+		}
+		return statusMsg{text: "resuming " + runList(ids)}
+	}, m.loadActive())
+}
+
+// runList names runs: "run 4", "runs 4, 5, 9", "12 runs".
+func runList(ids []int64) string {
+	switch {
+	case len(ids) == 1:
+		return fmt.Sprintf("run %d", ids[0])
+	case len(ids) <= 5:
+		s := make([]string, len(ids))
+		for i, id := range ids {
+			s[i] = fmt.Sprint(id)
+		}
+		return "runs " + strings.Join(s, ", ")
+	}
+	return fmt.Sprintf("%d runs", len(ids))
+}
+
+// openRun shows a run's details on the Runs screen.
+func (m *Model) openRun(id int64) tea.Cmd {
+	rs := m.screens[screenRuns].(*runsScreen)
+	cmd := rs.open(m, id)
+	if m.active != screenRuns {
+		return tea.Batch(cmd, m.switchTo(screenRuns))
+	}
+	return cmd
+}

@@ -1,0 +1,494 @@
+package tui
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/train"
+)
+
+// runRow is one run as the Runs screen shows it.
+type runRow struct {
+	run  store.Run
+	s3   float64 // NaN when unknown
+	s4   float64
+	text [len(runCols)]string // cell texts, computed once per load
+	// match are the values the filter sees: the cells, with the bare status.
+	match [len(runCols)]string
+}
+
+// runCols are the Runs table's columns; the filter's field names are their
+// titles in lower case.
+var runCols = [...]column{
+	{title: "ID", width: 5, right: true},
+	{title: "STATUS", width: 11},
+	{title: "STUDY", min: 10},
+	{title: "VARIANT", min: 10},
+	{title: "SEED", width: 4, right: true},
+	{title: "S3", width: 5, right: true},
+	{title: "S4", width: 5, right: true},
+	{title: "TIME", width: 7, right: true},
+}
+
+var runFields = func() []string {
+	out := make([]string, len(runCols))
+	for i, c := range runCols {
+		out[i] = strings.ToLower(c.title)
+	}
+	return out
+}()
+
+// newRunRow fills a row from a run and its summaries. A running run shows
+// its latest evaluated accuracies and its progress.
+func newRunRow(r store.Run, sums map[string]float64) runRow {
+	row := runRow{run: r, s3: math.NaN(), s4: math.NaN()}
+	src := sums
+	if r.Status == store.Running || len(src) == 0 {
+		src = r.Progress.Latest
+	}
+	if v, ok := src[train.KeyAccS3]; ok {
+		row.s3 = v
+	}
+	if v, ok := src[train.KeyAccS4]; ok {
+		row.s4 = v
+	}
+	status := string(r.Status)
+	if r.Status == store.Running && r.Progress.TotalBatches > 0 {
+		status = fmt.Sprintf("running %d%%", int(100*r.Progress.Fraction()))
+	}
+	dur := ""
+	if !r.Started.IsZero() {
+		dur = fmtDuration(r.Duration())
+	}
+	row.text = [len(runCols)]string{
+		strconv.FormatInt(r.ID, 10), status, r.Study, r.Variant, strconv.FormatInt(r.Seed, 10),
+		fmtPct(row.s3, !math.IsNaN(row.s3)), fmtPct(row.s4, !math.IsNaN(row.s4)), dur,
+	}
+	row.match = row.text
+	row.match[1] = string(r.Status)
+	return row
+}
+
+// runsData is what a load of the Runs screen brings back.
+type runsData struct {
+	rows map[int64]runRow
+	live map[int64]bool // ids that were queued or running
+	full bool           // a full reload (else an incremental update)
+	err  error
+}
+
+// loadRunsFull reads every run and the summaries of the finished ones.
+func loadRunsFull(ctx context.Context, st Store) runsData {
+	runs, err := st.Runs(ctx, store.RunFilter{})
+	if err != nil {
+		return runsData{err: err}
+	}
+	return fillRuns(ctx, st, runs, runsData{full: true})
+}
+
+// loadRunsLive refreshes only what can have changed since the last load:
+// the runs that are queued or running now, and those that were and are not
+// any more (they ended). Finished runs never change, so a refresh costs
+// what the live runs cost, not what 10,000 stored runs would.
+func loadRunsLive(ctx context.Context, st Store, wasLive map[int64]bool) runsData {
+	live, err := st.Live(ctx, store.RunFilter{})
+	if err != nil {
+		return runsData{err: err}
+	}
+	now := map[int64]bool{}
+	for _, r := range live {
+		now[r.ID] = true
+	}
+	var ended []int64
+	for id := range wasLive {
+		if !now[id] {
+			ended = append(ended, id)
+		}
+	}
+	runs := live
+	if len(ended) > 0 {
+		sort.Slice(ended, func(i, j int) bool { return ended[i] < ended[j] })
+		more, err := st.Runs(ctx, store.RunFilter{IDs: ended})
+		if err != nil {
+			return runsData{err: err}
+		}
+		runs = append(runs, more...)
+	}
+	return fillRuns(ctx, st, runs, runsData{})
+}
+
+func fillRuns(ctx context.Context, st Store, runs []store.Run, d runsData) runsData {
+	var done []int64
+	for _, r := range runs {
+		if r.Status == store.Finished {
+			done = append(done, r.ID)
+		}
+	}
+	sums, err := st.Summaries(ctx, done...)
+	if err != nil {
+		return runsData{err: err}
+	}
+	d.rows = make(map[int64]runRow, len(runs))
+	d.live = map[int64]bool{}
+	for _, r := range runs {
+		d.rows[r.ID] = newRunRow(r, sums[r.ID])
+		if r.Status == store.Queued || r.Status == store.Running {
+			d.live[r.ID] = true
+		}
+	}
+	return d
+}
+
+type runsLoaded runsData
+
+// fullEvery is how many refreshes pass between full reloads of the Runs
+// screen (which also catch runs written by other processes).
+const fullEvery = 30
+
+// runsScreen is the table of runs, with filter, sort, selection, details,
+// cancel and resume.
+type runsScreen struct {
+	rows     map[int64]runRow
+	live     map[int64]bool
+	order    []int64 // sorted, filtered ids shown
+	selected map[int64]bool
+	cur      cursor
+	filter   filterBox
+	table    tableView
+	loaded   bool
+	loading  bool
+	sinceAll int
+	err      error
+	listH    int
+
+	detail *runDetail // non-nil while the detail view is open
+}
+
+func newRuns() *runsScreen {
+	return &runsScreen{
+		rows: map[int64]runRow{}, live: map[int64]bool{}, selected: map[int64]bool{},
+		filter: newFilterBox(),
+		table:  tableView{cols: runCols[:], sortCol: 0, sortRev: true},
+	}
+}
+
+func (s *runsScreen) title() string { return "Runs" }
+
+func (s *runsScreen) scopes() []Scope {
+	switch {
+	case s.detail != nil:
+		return []Scope{ScopeDetail}
+	case s.filter.editing:
+		return []Scope{ScopeFilter}
+	}
+	return []Scope{ScopeRuns, ScopeList}
+}
+
+func (s *runsScreen) typing() bool { return s.detail == nil && s.filter.editing }
+
+func (s *runsScreen) load(m *Model) tea.Cmd {
+	var cmds []tea.Cmd
+	if s.detail != nil {
+		cmds = append(cmds, s.detail.load(m))
+	}
+	if s.loading {
+		return tea.Batch(cmds...)
+	}
+	s.loading = true
+	st, ctx := m.be.store, m.ctx
+	if !s.loaded || s.sinceAll >= fullEvery {
+		s.sinceAll = 0
+		cmds = append(cmds, func() tea.Msg { return runsLoaded(loadRunsFull(ctx, st)) })
+	} else {
+		s.sinceAll++
+		was := make(map[int64]bool, len(s.live))
+		for id := range s.live {
+			was[id] = true
+		}
+		cmds = append(cmds, func() tea.Msg { return runsLoaded(loadRunsLive(ctx, st, was)) })
+	}
+	return tea.Batch(cmds...)
+}
+
+func (s *runsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case runsLoaded:
+		s.loading = false
+		s.err = msg.err
+		if msg.err != nil {
+			return nil
+		}
+		s.apply(runsData(msg))
+	case detailLoaded:
+		if s.detail != nil && s.detail.id == msg.id {
+			s.detail.set(msg)
+		}
+	case tea.KeyMsg:
+		if s.filter.editing {
+			cmd, changed := s.filter.update(msg)
+			if changed {
+				s.resort()
+			}
+			return cmd
+		}
+	}
+	return nil
+}
+
+// apply merges a load into the table.
+func (s *runsScreen) apply(d runsData) {
+	if d.full {
+		s.rows = d.rows
+		for id := range s.selected {
+			if _, ok := s.rows[id]; !ok {
+				delete(s.selected, id)
+			}
+		}
+	} else {
+		for id, r := range d.rows {
+			s.rows[id] = r
+		}
+	}
+	s.live = d.live
+	s.loaded = true
+	s.resort()
+}
+
+// resort filters and sorts the rows, keeping the cursor on the same run.
+func (s *runsScreen) resort() {
+	var keep int64 = -1
+	if s.cur.pos < len(s.order) {
+		keep = s.order[s.cur.pos]
+	}
+	q := parseQuery(s.filter.query())
+	s.order = s.order[:0]
+	for id, r := range s.rows {
+		if !q.empty() {
+			if !q.match(runFields, r.match[:]) {
+				continue
+			}
+		}
+		s.order = append(s.order, id)
+	}
+	col, rev := s.table.sortCol, s.table.sortRev
+	slices.SortFunc(s.order, func(a, b int64) int {
+		c := compareRuns(s.rows[a], s.rows[b], col)
+		if c == 0 {
+			c = cmp.Compare(a, b)
+		}
+		if rev {
+			return -c
+		}
+		return c
+	})
+	s.cur.pos = 0
+	for i, id := range s.order {
+		if id == keep {
+			s.cur.pos = i
+			break
+		}
+	}
+	s.cur.scroll(len(s.order), s.listH)
+}
+
+// compareRuns orders two rows by a column; missing numbers sort last.
+func compareRuns(a, b runRow, col int) int {
+	switch col {
+	case 0:
+		return cmp.Compare(a.run.ID, b.run.ID)
+	case 1:
+		return cmp.Compare(statusRank(a.run.Status), statusRank(b.run.Status))
+	case 2:
+		return cmp.Compare(a.run.Study, b.run.Study)
+	case 3:
+		return cmp.Compare(a.run.Variant, b.run.Variant)
+	case 4:
+		return cmp.Compare(a.run.Seed, b.run.Seed)
+	case 5:
+		return cmpNaN(a.s3, b.s3)
+	case 6:
+		return cmpNaN(a.s4, b.s4)
+	case 7:
+		return cmp.Compare(a.run.Duration(), b.run.Duration())
+	}
+	return 0
+}
+
+func cmpNaN(a, b float64) int {
+	switch an, bn := math.IsNaN(a), math.IsNaN(b); {
+	case an && bn:
+		return 0
+	case an:
+		return -1
+	case bn:
+		return 1
+	}
+	return cmp.Compare(a, b)
+}
+
+func statusRank(s store.Status) int {
+	for i, x := range store.Statuses {
+		if x == s {
+			return i
+		}
+	}
+	return len(store.Statuses)
+}
+
+// targets are the runs an action applies to: the selected ones, else the
+// one under the cursor.
+func (s *runsScreen) targets() []runRow {
+	var out []runRow
+	for _, id := range s.order {
+		if s.selected[id] {
+			out = append(out, s.rows[id])
+		}
+	}
+	if len(out) == 0 && s.cur.pos < len(s.order) {
+		out = append(out, s.rows[s.order[s.cur.pos]])
+	}
+	return out
+}
+
+func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
+	if s.detail != nil {
+		switch a {
+		case actBack:
+			s.detail = nil
+			return nil, true
+		case actUp, actDown:
+			s.detail.scroll(a)
+			return nil, true
+		case actCancelRun:
+			return m.cancelRuns([]store.Run{s.detail.run}), true
+		case actResumeRun:
+			return m.resumeRuns([]store.Run{s.detail.run}), true
+		}
+		return nil, false
+	}
+	if s.filter.editing {
+		if s.filter.handle(a) {
+			s.resort()
+		}
+		return nil, true
+	}
+	if s.cur.handleNav(a, len(s.order), s.listH) {
+		return nil, true
+	}
+	switch a {
+	case actFilter:
+		return s.filter.start(), true
+	case actBack:
+		if s.filter.query() != "" {
+			s.filter.handle(actFilterClear)
+			s.resort()
+			return nil, true
+		}
+		if len(s.selected) > 0 {
+			s.selected = map[int64]bool{}
+			return nil, true
+		}
+	case actSortNext:
+		s.table.sortCol = (s.table.sortCol + 1) % len(runCols)
+		s.resort()
+		return nil, true
+	case actSortReverse:
+		s.table.sortRev = !s.table.sortRev
+		s.resort()
+		return nil, true
+	case actSelect:
+		if s.cur.pos < len(s.order) {
+			id := s.order[s.cur.pos]
+			if s.selected[id] {
+				delete(s.selected, id)
+			} else {
+				s.selected[id] = true
+			}
+			s.cur.move(1, len(s.order), s.listH)
+		}
+		return nil, true
+	case actSelectAll:
+		if len(s.selected) > 0 {
+			s.selected = map[int64]bool{}
+		} else {
+			for _, id := range s.order {
+				s.selected[id] = true
+			}
+		}
+		return nil, true
+	case actOpenRun:
+		if s.cur.pos < len(s.order) {
+			return s.open(m, s.order[s.cur.pos]), true
+		}
+		return nil, true
+	case actCancelRun, actResumeRun:
+		var runs []store.Run
+		for _, r := range s.targets() {
+			runs = append(runs, r.run)
+		}
+		if a == actCancelRun {
+			return m.cancelRuns(runs), true
+		}
+		return m.resumeRuns(runs), true
+	}
+	return nil, false
+}
+
+// open shows the detail view of a run.
+func (s *runsScreen) open(m *Model, id int64) tea.Cmd {
+	s.detail = &runDetail{id: id}
+	return s.detail.load(m)
+}
+
+func (s *runsScreen) view(m *Model, w, h int) string {
+	if s.detail != nil {
+		return s.detail.view(w, h)
+	}
+	var lines []string
+	if fl := s.filter.view(w); fl != "" {
+		lines = append(lines, fl)
+	}
+	info := fmt.Sprintf("%d runs", len(s.rows))
+	if len(s.order) != len(s.rows) {
+		info = fmt.Sprintf("%d of %d runs", len(s.order), len(s.rows))
+	}
+	if len(s.selected) > 0 {
+		info += fmt.Sprintf(" · %d selected", len(s.selected))
+	}
+	info += " · sorted by " + strings.ToLower(runCols[s.table.sortCol].title)
+	if s.table.sortRev {
+		info += " (descending)"
+	}
+	if s.err != nil {
+		info += " · " + stErr.Render("refresh failed: "+s.err.Error())
+	}
+	lines = append(lines, stDim.Render(info))
+	s.listH = max(h-len(lines)-1, 1)
+	switch {
+	case !s.loaded && s.err == nil:
+		lines = append(lines, "loading runs…")
+	case len(s.rows) == 0 && s.loaded:
+		lines = append(lines, "No runs yet. Start a study from 1 Studies (r) or 2 Builder (ctrl+r).")
+	default:
+		cell := func(i, c int) string {
+			r := s.rows[s.order[i]]
+			if c == 1 {
+				return statusStyle(string(r.run.Status)).Render(r.text[c])
+			}
+			return r.text[c]
+		}
+		marked := func(i int) bool { return s.selected[s.order[i]] }
+		s.cur.scroll(len(s.order), s.listH)
+		lines = append(lines, s.table.render(w, s.listH+1, len(s.order), s.cur, cell, marked))
+	}
+	return clip(strings.Join(lines, "\n"), w, h)
+}

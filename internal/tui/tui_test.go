@@ -1,0 +1,489 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aymanbagabas/go-udiff"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/mksmt/workbench/internal/experiment"
+)
+
+// session drives the TUI through teatest at 80×24.
+type session struct {
+	t  *testing.T
+	tm *teatest.TestModel
+	f  *fixture
+	r  *fakeRunner
+}
+
+func start(t *testing.T, f *fixture, r Runner, screen int) *session {
+	t.Helper()
+	m, err := New(context.Background(), Options{Store: f.st, Runner: r, SpecDir: "experiments", PlotDir: "plots",
+		Start: screen, Refresh: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	fr, _ := r.(*fakeRunner)
+	return &session{t: t, tm: tm, f: f, r: fr}
+}
+
+// keys sends key presses: "enter", "esc", "tab", "up", "down", "space",
+// "ctrl+s", ... by name, anything else as typed text.
+func (s *session) keys(ks ...string) {
+	for _, k := range ks {
+		if msg, ok := namedKeys[k]; ok {
+			s.tm.Send(msg)
+			continue
+		}
+		s.tm.Type(k)
+	}
+}
+
+var namedKeys = map[string]tea.KeyMsg{
+	"enter": {Type: tea.KeyEnter}, "esc": {Type: tea.KeyEsc}, "tab": {Type: tea.KeyTab},
+	"shift+tab": {Type: tea.KeyShiftTab}, "up": {Type: tea.KeyUp}, "down": {Type: tea.KeyDown},
+	"left": {Type: tea.KeyLeft}, "right": {Type: tea.KeyRight}, "space": {Type: tea.KeySpace, Runes: []rune{' '}},
+	"ctrl+s": {Type: tea.KeyCtrlS}, "ctrl+r": {Type: tea.KeyCtrlR}, "ctrl+c": {Type: tea.KeyCtrlC},
+	"backspace": {Type: tea.KeyBackspace},
+}
+
+// waitFor waits until the terminal has shown every text.
+func (s *session) waitFor(texts ...string) {
+	s.t.Helper()
+	teatest.WaitFor(s.t, s.tm.Output(), func(b []byte) bool {
+		for _, x := range texts {
+			if !bytes.Contains(b, []byte(x)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+// until waits until the model satisfies cond (polled through the program).
+func (s *session) until(what string, cond func(m *Model) bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		ch := make(chan bool, 1)
+		s.tm.Send(inspectMsg(func(m *Model) { ch <- cond(m) }))
+		select {
+		case ok := <-ch:
+			if ok {
+				return
+			}
+		case <-time.After(time.Second):
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("timed out waiting for %s", what)
+}
+
+// finish quits (ctrl+c works even while typing) and returns the final model.
+func (s *session) finish() *Model {
+	s.t.Helper()
+	s.keys("ctrl+c")
+	return s.tm.FinalModel(s.t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+}
+
+// screen is what the terminal shows now, with its size.
+type screenShot struct {
+	view          string
+	width, height int
+}
+
+func (s *session) snapshot() screenShot {
+	s.t.Helper()
+	var shot screenShot
+	s.until("snapshot", func(m *Model) bool {
+		shot = screenShot{m.View(), m.width, m.height}
+		return true
+	})
+	return shot
+}
+
+// timestamps are the only wall-clock values a screen prints (the run detail
+// shows when a run was created, started and ended); golden files hold a
+// placeholder.
+var timestamps = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ`)
+
+// requireScreen compares a screen with testdata/<test>.golden (-update
+// rewrites it) and checks it fits the terminal.
+func requireScreen(t *testing.T, shot screenShot) {
+	t.Helper()
+	checkFits(t, shot.view, shot.width, shot.height)
+	requireGolden(t, timestamps.ReplaceAllString(shot.view, "YYYY-MM-DD hh:mm:ssZ")+"\n")
+}
+
+// requireGolden compares got with testdata/<test>.golden in the package
+// directory (tests run in a temporary project directory). The -update flag
+// (registered by x/exp/golden, which teatest uses) rewrites the file.
+func requireGolden(t *testing.T, got string) {
+	t.Helper()
+	path := filepath.Join(pkgDir, "testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		must(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		must(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run the test with -update to create it)", err)
+	}
+	if diff := udiff.Unified("golden", "got", string(want), got); diff != "" {
+		t.Errorf("screen differs from %s:\n%s\ngot:\n%s", path, diff, got)
+	}
+}
+
+func checkFits(t *testing.T, v string, w, h int) {
+	t.Helper()
+	lines := strings.Split(v, "\n")
+	if len(lines) != h {
+		t.Errorf("view has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if lw := lipgloss.Width(l); lw > w {
+			t.Errorf("line %d is %d cells wide, more than %d: %q", i+1, lw, w, l)
+		}
+	}
+}
+
+func TestStudiesScreen(t *testing.T) {
+	f := newFixture(t)
+	s := start(t, f, &fakeRunner{}, screenStudies)
+	s.waitFor("fixture", "other", "broken")
+	// broken, fixture, other: go to fixture, then filter on "oth".
+	s.keys("j")
+	s.until("cursor on fixture", func(m *Model) bool {
+		r, ok := m.screens[screenStudies].(*studiesScreen).selected()
+		return ok && r.name == "fixture"
+	})
+	s.keys("/", "oth", "enter")
+	s.until("filter applied", func(m *Model) bool { return len(m.screens[screenStudies].(*studiesScreen).shown) == 1 })
+	s.keys("esc") // clears the filter
+	s.keys("/", "fix", "enter")
+	shot := s.snapshot()
+	m := s.finish()
+	st := m.screens[screenStudies].(*studiesScreen)
+	r, ok := st.selected()
+	if !ok || r.name != "fixture" || r.finished() != 6 || r.total() != 6 || r.state() != "done" {
+		t.Errorf("selected study = %+v, want fixture with 6/6 runs done", r)
+	}
+	if len(st.shown) != 1 || st.filter.query() != "fix" {
+		t.Errorf("filter %q shows %d studies, want 1", st.filter.query(), len(st.shown))
+	}
+	requireScreen(t, shot)
+}
+
+func TestStudiesScreenStates(t *testing.T) {
+	f := newFixture(t)
+	be, err := newBackend(Options{Store: f.st, SpecDir: f.specDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := loadStudies(context.Background(), be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"broken": "invalid spec", "fixture": "done", "other": "1 running"}
+	if len(rows) != len(want) {
+		t.Fatalf("got %d studies, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		if got := r.state(); got != want[r.name] {
+			t.Errorf("study %s: state %q, want %q", r.name, got, want[r.name])
+		}
+	}
+}
+
+func TestRunStudyFromStudies(t *testing.T) {
+	f := newFixture(t)
+	r := &fakeRunner{}
+	s := start(t, f, r, screenStudies)
+	s.waitFor("fixture")
+	s.keys("j", "r")
+	s.waitFor("Run study fixture: 6 run(s)")
+	s.keys("y")
+	s.waitFor("queued")
+	m := s.finish()
+	if len(r.enqueued) != 1 || r.enqueued[0] != filepath.Join("experiments", "fixture.toml") {
+		t.Errorf("enqueued %v, want the fixture spec", r.enqueued)
+	}
+	if m.active != screenStudies {
+		t.Errorf("active screen %d", m.active)
+	}
+}
+
+func TestBuilderScreen(t *testing.T) {
+	f := newFixture(t)
+	r := &fakeRunner{}
+	s := start(t, f, r, screenStudies)
+	s.waitFor("fixture")
+	s.keys("2")
+	s.waitFor("Define a study")
+	// name; data set and backbone stay; profile smoke; seeds 1,2.
+	s.keys("abl-1", "down", "down", "down", "left", "down")
+	s.keys("backspace", "backspace", "down")
+	// steps: 0 and 2 are on by default; mode: add async.
+	s.keys("down", "right", "space")
+	s.until("plan", func(m *Model) bool {
+		p := m.screens[screenBuilder].(*builderScreen).plan
+		return p.study != nil && len(p.study.Variants) == 3 && len(p.skipped) == 1
+	})
+	s.keys("ctrl+s")
+	path := filepath.Join("experiments", "abl-1.toml")
+	s.waitFor("saved " + path)
+	shot := s.snapshot()
+	m := s.finish()
+	b := m.screens[screenBuilder].(*builderScreen)
+	st, err := experiment.Load(path)
+	if err != nil {
+		t.Fatalf("saved spec does not parse: %v", err)
+	}
+	if got := strings.Join(st.Labels(), " "); got != "baseline two-step two-step-async" {
+		t.Errorf("variants %q", got)
+	}
+	if st.Profile != "smoke" || len(st.Seeds) != 2 || st.Baseline != "baseline" {
+		t.Errorf("study %+v", st)
+	}
+	if b.plan.skipped[0] == "" || !strings.Contains(b.plan.skipped[0], "baseline-async") {
+		t.Errorf("skipped %v, want baseline-async", b.plan.skipped)
+	}
+	if len(r.enqueued) != 0 {
+		t.Errorf("ctrl+s must not run: enqueued %v", r.enqueued)
+	}
+	requireScreen(t, shot)
+}
+
+func TestBuilderValidation(t *testing.T) {
+	f := newFixture(t)
+	s := start(t, f, &fakeRunner{}, screenBuilder)
+	s.waitFor("Define a study")
+	s.keys("../etc", "ctrl+s")
+	s.waitFor("not allowed")
+	shot := s.snapshot()
+	m := s.finish()
+	b := m.screens[screenBuilder].(*builderScreen)
+	if b.plan.study != nil || len(b.plan.errs) == 0 || !strings.HasPrefix(b.plan.errs[0], "name:") {
+		t.Errorf("plan errors %v, want a name error", b.plan.errs)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "etc.toml")); err == nil {
+		t.Error("a path-like name wrote a file")
+	}
+	requireScreen(t, shot)
+}
+
+func TestRunsScreen(t *testing.T) {
+	f := newFixture(t)
+	r := &fakeRunner{active: 0}
+	s := start(t, f, r, screenRuns)
+	s.waitFor("10 runs")
+	// Sort by status, then filter the finished two-step runs and select two.
+	s.keys("s")
+	s.waitFor("sorted by status")
+	s.keys("/", "status=finished two", "enter")
+	s.waitFor("3 of 10 runs")
+	s.keys("space", "space")
+	s.until("two selected", func(m *Model) bool { return len(m.screens[screenRuns].(*runsScreen).selected) == 2 })
+	// Details of the third, then back.
+	s.keys("enter")
+	s.waitFor("Summaries")
+	s.keys("esc")
+	shot := s.snapshot()
+	m := s.finish()
+	rs := m.screens[screenRuns].(*runsScreen)
+	if rs.detail != nil {
+		t.Error("detail still open after esc")
+	}
+	if len(rs.order) != 3 || rs.table.sortCol != 1 {
+		t.Errorf("shown %d runs sorted by column %d, want 3 by status", len(rs.order), rs.table.sortCol)
+	}
+	for _, id := range rs.order {
+		if row := rs.rows[id]; row.run.Variant != "two-step" || row.run.Status != "finished" {
+			t.Errorf("filter let through run %d %s %s", id, row.run.Variant, row.run.Status)
+		}
+	}
+	requireScreen(t, shot)
+}
+
+func TestRunDetail(t *testing.T) {
+	f := newFixture(t)
+	s := start(t, f, &fakeRunner{}, screenRuns)
+	s.waitFor("10 runs")
+	s.keys("/", "variant=two-step seed=1", "enter")
+	s.waitFor("1 of 10 runs")
+	s.keys("enter")
+	s.waitFor("Summaries")
+	for i := 0; i < 60; i++ {
+		s.keys("j")
+	}
+	s.waitFor("checkpoint")
+	shot := s.snapshot()
+	m := s.finish()
+	d := m.screens[screenRuns].(*runsScreen).detail
+	if d == nil || d.id != f.ids["two-step/1"] {
+		t.Fatalf("detail = %+v, want run %d", d, f.ids["two-step/1"])
+	}
+	requireScreen(t, shot)
+}
+
+func TestCancelAndResume(t *testing.T) {
+	f := newFixture(t)
+	r := &fakeRunner{active: 2}
+	s := start(t, f, r, screenRuns)
+	s.waitFor("10 runs")
+	s.keys("/", "status=running", "enter")
+	s.waitFor("1 of 10 runs")
+	s.keys("x")
+	s.waitFor("Cancel run")
+	s.keys("y")
+	s.waitFor("cancelled run")
+	s.keys("esc", "/", "status=interrupted", "enter")
+	s.until("interrupted run shown", func(m *Model) bool {
+		rs := m.screens[screenRuns].(*runsScreen)
+		return len(rs.order) == 1 && rs.order[0] == f.ids["interrupted"]
+	})
+	s.keys("r")
+	s.waitFor("resuming run")
+	r.mu.Lock()
+	r.active = 0
+	r.mu.Unlock()
+	s.finish()
+	if len(r.canceled) != 1 || r.canceled[0] != f.ids["running"] {
+		t.Errorf("cancelled %v, want [%d]", r.canceled, f.ids["running"])
+	}
+	if len(r.resumed) != 1 || r.resumed[0] != f.ids["interrupted"] {
+		t.Errorf("resumed %v, want [%d]", r.resumed, f.ids["interrupted"])
+	}
+}
+
+func TestLiveScreen(t *testing.T) {
+	f := newFixture(t)
+	s := start(t, f, &fakeRunner{}, screenLive)
+	s.waitFor("1 running · 1 queued", "loss.ce4 by step")
+	s.keys("j")
+	s.until("queued run selected", func(m *Model) bool {
+		l := m.screens[screenLive].(*liveScreen)
+		return l.id == f.ids["queued"]
+	})
+	s.keys("k")
+	s.until("running run selected", func(m *Model) bool {
+		l := m.screens[screenLive].(*liveScreen)
+		return l.id == f.ids["running"] && len(l.series[chartKey]) > 0
+	})
+	shot := s.snapshot()
+	m := s.finish()
+	l := m.screens[screenLive].(*liveScreen)
+	if len(l.runs) != 2 || l.runs[0].ID != f.ids["running"] {
+		t.Errorf("live runs %v", l.runs)
+	}
+	requireScreen(t, shot)
+}
+
+func TestHelpScreen(t *testing.T) {
+	f := newFixture(t)
+	s := start(t, f, &fakeRunner{}, screenRuns)
+	s.waitFor("10 runs")
+	s.keys("?")
+	s.waitFor("Keys")
+	shot := s.snapshot()
+	s.until("help open", func(m *Model) bool { return m.help != nil })
+	m := s.finish()
+	if m.help != nil {
+		t.Error("help still open after quitting")
+	}
+	requireScreen(t, shot)
+	// Every binding of the keymap is in the help text.
+	text := helpText(200)
+	for _, b := range keymap {
+		if !strings.Contains(text, b.key.Help().Desc) {
+			t.Errorf("help lacks %q", b.key.Help().Desc)
+		}
+	}
+}
+
+func TestQuitWithActiveRuns(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		want QuitChoice
+	}{{"s", QuitStopRuns}, {"l", QuitLeaveRuns}} {
+		t.Run(tc.want.String(), func(t *testing.T) {
+			f := newFixture(t)
+			r := &fakeRunner{active: 1}
+			s := start(t, f, r, screenStudies)
+			s.waitFor("fixture")
+			s.keys("q")
+			s.waitFor("1 run(s) are still active")
+			if tc.want == QuitStopRuns {
+				// esc first: the question goes away and nothing quits.
+				s.keys("esc", "q")
+			}
+			s.keys(tc.key)
+			m := s.tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+			if m.Quit() != tc.want {
+				t.Errorf("quit choice %v, want %v", m.Quit(), tc.want)
+			}
+		})
+	}
+}
+
+func TestResize(t *testing.T) {
+	f := newFixture(t)
+	for scr := 0; scr < numScreens; scr++ {
+		s := start(t, f, &fakeRunner{}, scr)
+		s.tm.Send(tea.WindowSizeMsg{Width: 132, Height: 40})
+		s.until("resized", func(m *Model) bool { return m.width == 132 })
+		s.tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
+		m := s.finish()
+		checkFits(t, m.View(), 80, 24)
+		m.width, m.height = 132, 40
+		checkFits(t, m.View(), 132, 40)
+		m.width, m.height = 60, 15 // below the design size: clipped, not broken
+		checkFits(t, m.View(), 60, 15)
+	}
+}
+
+func TestCompareScreen(t *testing.T) {
+	f := newFixture(t)
+	s := start(t, f, &fakeRunner{}, screenCompare)
+	// The studies with a valid spec or a record: fixture, other (whose
+	// recorded spec does not parse: its error is shown).
+	s.waitFor("Study fixture", "two-step")
+	s.keys("]")
+	s.waitFor("Study other")
+	s.keys("[")
+	s.waitFor("Study fixture")
+	s.keys("e")
+	s.waitFor("exported fixture")
+	shot := s.snapshot()
+	m := s.finish()
+	c := m.screens[screenCompare].(*compareScreen)
+	if c.current() != "fixture" || c.err != nil {
+		t.Errorf("compare shows %q (err %v), want fixture", c.current(), c.err)
+	}
+	for _, name := range []string{"fixture.md", "fixture.csv", "fixture.tex"} {
+		b, err := os.ReadFile(filepath.Join("plots", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte("two-step")) {
+			t.Errorf("%s does not mention the two-step variant:\n%s", name, b)
+		}
+	}
+	pngs, _ := filepath.Glob(filepath.Join("plots", "*.png"))
+	if len(pngs) == 0 {
+		t.Error("no plot exported")
+	}
+	requireScreen(t, shot)
+}
