@@ -1,12 +1,16 @@
 package runner
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -15,26 +19,37 @@ import (
 	"github.com/mksmt/workbench/internal/store"
 )
 
-// TrainingSources are the paths of the repository whose content decides what
-// a run computes. A dirty working tree changes the code version (and so the
-// config hashes) only through changes under these paths, so that editing
-// the TUI or a report does not invalidate finished runs.
+// ModulePath is the workbench's Go module, used to find its source tree.
+const ModulePath = "github.com/mksmt/workbench"
+
+// TrainingSources are the paths, relative to the module root, whose content
+// decides what a run computes. The code version in config hashes is a hash
+// of their non-test sources, so that editing the TUI, a report or a test
+// does not make finished runs count as stale, while any change to the
+// trainer, the networks, the kernels or the data does.
 var TrainingSources = []string{"go.mod", "go.sum", "internal/train", "internal/nets", "internal/ops", "internal/data"}
+
+// EnvCodeVersion, when set, replaces the detected code version (for builds
+// that run away from their source tree and carry no version control
+// information, or to pin the version on purpose).
+const EnvCodeVersion = "WORKBENCH_CODE_VERSION"
 
 // Version describes the workbench build that is running.
 type Version struct {
 	GoVersion string
 	GitCommit string // "" when unknown
 	GitDirty  bool
-	// Code identifies the training code for config hashes: the commit, and
-	// when TrainingSources have uncommitted changes, "+dirty." and a hash of
-	// those changes; "unknown" without version control information.
+	// Code identifies the training code for config hashes (see
+	// DetectVersion): "src." + a hash of the TrainingSources, "exe." + a
+	// hash of the executable, or the value of $WORKBENCH_CODE_VERSION.
 	Code string
 }
 
-// DetectVersion reads the version control information of the build
-// (debug.ReadBuildInfo) or, when the binary carries none (go run, go test,
-// -buildvcs=false), asks git in dir, the working tree the workbench runs in.
+// DetectVersion finds the running build's version. The commit and dirty
+// flag come from the binary's version control stamp (debug.ReadBuildInfo)
+// or, without one (go run, go test, -buildvcs=false), from git in dir. The
+// code version hashes the TrainingSources of the module source tree that
+// contains dir; run away from any source tree, it hashes the executable.
 func DetectVersion(dir string) Version {
 	v := Version{GoVersion: runtime.Version()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -47,73 +62,165 @@ func DetectVersion(dir string) Version {
 			}
 		}
 	}
-	head := ""
-	if out, err := git(dir, "rev-parse", "HEAD"); err == nil {
-		head = strings.TrimSpace(string(out))
-	}
-	if v.GitCommit == "" && head != "" {
-		v.GitCommit = head
-		if st, err := git(dir, "status", "--porcelain", "--untracked-files=no"); err == nil {
-			v.GitDirty = len(bytes.TrimSpace(st)) > 0
+	if v.GitCommit == "" {
+		if out, err := git(dir, "rev-parse", "HEAD"); err == nil {
+			v.GitCommit = strings.TrimSpace(string(out))
+			if st, err := git(dir, "status", "--porcelain", "--untracked-files=no"); err == nil {
+				v.GitDirty = len(bytes.TrimSpace(st)) > 0
+			}
 		}
 	}
-	// The working tree is the build's source: its changes can be hashed.
-	inspectable := head != "" && head == v.GitCommit
-	dirtyHash := ""
-	if inspectable {
-		dirtyHash = trainingDiffHash(dir)
-	}
 	switch {
-	case v.GitCommit == "":
-		v.Code = "unknown"
-	case dirtyHash != "":
-		v.Code = shortCommit(v.GitCommit) + "+dirty." + dirtyHash
-	case v.GitDirty && !inspectable:
-		v.Code = shortCommit(v.GitCommit) + "+dirty" // built from a dirty tree we cannot see
+	case os.Getenv(EnvCodeVersion) != "":
+		v.Code = os.Getenv(EnvCodeVersion)
 	default:
-		v.Code = shortCommit(v.GitCommit)
+		if root := moduleRoot(dir); root != "" {
+			if h, err := SourceHash(root); err == nil {
+				v.Code = "src." + h
+				break
+			}
+		}
+		if exe, err := os.Executable(); err == nil {
+			if h, err := fileHash(exe); err == nil {
+				v.Code = "exe." + h
+				break
+			}
+		}
+		v.Code = "unknown"
 	}
 	return v
 }
 
-// trainingDiffHash hashes the uncommitted changes (tracked and untracked)
-// under TrainingSources; "" when there are none.
-func trainingDiffHash(dir string) string {
-	args := append([]string{"diff", "HEAD", "--"}, TrainingSources...)
-	diff, err := git(dir, args...)
-	if err != nil {
-		return ""
-	}
+// SourceHash hashes the non-test Go (and cgo) sources of the
+// TrainingSources under the module root: file names and contents, in a
+// fixed order; test files, testdata and `package main` helpers (which are
+// not part of the library build) are left out. It returns 12 hex digits.
+func SourceHash(root string) (string, error) {
 	h := sha256.New()
-	h.Write(diff)
-	args = append([]string{"ls-files", "--others", "--exclude-standard", "--"}, TrainingSources...)
-	untracked, err := git(dir, args...)
-	if err != nil {
-		return ""
-	}
-	names := strings.Fields(string(untracked))
-	for _, name := range names {
-		if !strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, ".s") && !strings.HasSuffix(name, ".c") {
-			continue
-		}
-		b, err := os.ReadFile(dirJoin(dir, name))
+	add := func(rel string) error {
+		b, err := os.ReadFile(filepath.Join(root, rel))
 		if err != nil {
+			return err
+		}
+		io.WriteString(h, filepath.ToSlash(rel)+"\x00")
+		h.Write(b)
+		h.Write([]byte{0})
+		return nil
+	}
+	for _, p := range TrainingSources {
+		full := filepath.Join(root, p)
+		info, err := os.Stat(full)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue
+			}
+			return "", err
+		}
+		if !info.IsDir() {
+			if err := add(p); err != nil {
+				return "", err
+			}
 			continue
 		}
-		h.Write([]byte("\x00" + name + "\x00"))
-		h.Write(b)
+		err = filepath.WalkDir(full, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if name := d.Name(); path != full && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !isBuildSource(d.Name()) || isMainOrIgnored(path) {
+				return nil
+			}
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return err
+			}
+			return add(rel)
+		})
+		if err != nil {
+			return "", err
+		}
 	}
-	if len(diff) == 0 && len(names) == 0 {
-		return ""
-	}
-	return hex.EncodeToString(h.Sum(nil))[:10]
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
-func dirJoin(dir, name string) string {
-	if dir == "" || dir == "." {
-		return name
+// isBuildSource reports whether a file name is one compiled into a
+// package's non-test build.
+func isBuildSource(name string) bool {
+	if strings.HasSuffix(name, "_test.go") {
+		return false
 	}
-	return dir + string(os.PathSeparator) + name
+	for _, ext := range []string{".go", ".s", ".c", ".h"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// isMainOrIgnored reports whether a .go file is a command (package main)
+// or excluded from builds (//go:build ignore): neither is linked into the
+// workbench's training packages.
+func isMainOrIgnored(path string) bool {
+	if !strings.HasSuffix(path, ".go") {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "//go:build ignore":
+			return true
+		case strings.HasPrefix(line, "package "):
+			return strings.TrimSpace(strings.TrimPrefix(line, "package ")) == "main"
+		}
+	}
+	return false
+}
+
+// moduleRoot finds the directory at or above dir whose go.mod declares
+// ModulePath; "" when there is none.
+func moduleRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(abs, "go.mod"))
+		if err == nil {
+			first, _, _ := strings.Cut(string(b), "\n")
+			if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(first), "module")) == ModulePath {
+				return abs
+			}
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return ""
+		}
+		abs = parent
+	}
+}
+
+func fileHash(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
 func git(dir string, args ...string) ([]byte, error) {
@@ -121,15 +228,7 @@ func git(dir string, args ...string) ([]byte, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
-	cmd.Stderr = nil
 	return cmd.Output()
-}
-
-func shortCommit(c string) string {
-	if len(c) > 12 {
-		return c[:12]
-	}
-	return c
 }
 
 // DetectProvenance is the provenance of runs computed by this process:

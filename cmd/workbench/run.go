@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mksmt/workbench/internal/data"
+	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/runner"
+	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/train"
+)
+
+func init() {
+	register(&command{
+		Name:    "run",
+		Summary: "run studies: train every variant × seed not already in runs.db",
+		Run:     runRun,
+	})
+}
+
+// runOptions are the flags of `workbench run`.
+type runOptions struct {
+	db              string
+	profile         string
+	seeds           string
+	jobs            int
+	dataset         string
+	force           bool
+	checkpointEvery int
+}
+
+func runRun(ctx context.Context, args []string, io IO) error {
+	var o runOptions
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	fs.StringVar(&o.db, "db", "runs.db", "the runs database (created if missing)")
+	fs.StringVar(&o.profile, "profile", "", "run length and sizes: smoke, quick or paper (default: the study's, else quick)")
+	fs.StringVar(&o.seeds, "seeds", "", "comma-separated seeds, e.g. 1,2,3 (default: the study's)")
+	fs.IntVar(&o.jobs, "jobs", 0, fmt.Sprintf("runs trained at once (default %d on this machine: one per two cores)", runner.DefaultJobs()))
+	fs.StringVar(&o.dataset, "dataset", "", "data set spec for every run, e.g. synthetic or cub:/data/CUB_200_2011 (default: the study's)")
+	fs.BoolVar(&o.force, "force", false, "train again even when an identical finished run exists")
+	fs.IntVar(&o.checkpointEvery, "checkpoint-every", 50, "write a checkpoint every N batches (0: at epoch ends only)")
+	fs.Usage = func() {
+		fmt.Fprintln(io.Err, "usage: workbench run SPEC... [--profile smoke|quick|paper] [--seeds 1,2,3] [--jobs N] [--dataset SPEC] [--db runs.db] [--force]")
+		fmt.Fprintln(io.Err, "\nSPEC is a study file (experiments/table9.toml) or a study name in experiments/ (table9).")
+		fmt.Fprintln(io.Err, "Runs identical to a finished one (same config, data and code) are reused, not trained;")
+		fmt.Fprintln(io.Err, "interrupted ones continue from their checkpoints. Ctrl-C stops training after a checkpoint.")
+		fs.PrintDefaults()
+	}
+	specs, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(specs) == 0 {
+		fs.Usage()
+		return errors.New("run: name at least one study (e.g. workbench run experiments/table9.toml --profile smoke)")
+	}
+	seeds, err := parseSeeds(o.seeds)
+	if err != nil {
+		return err
+	}
+	if o.jobs < 0 {
+		return fmt.Errorf("run: --jobs %d: want a positive number", o.jobs)
+	}
+
+	// Expand every study before touching the database, so a typo in the
+	// second spec does not leave the first one half queued.
+	version := runner.DetectVersion(".")
+	type expanded struct {
+		study *experiment.Study
+		jobs  []runner.Job
+	}
+	var studies []expanded
+	for _, arg := range specs {
+		path, err := experiment.Resolve(arg, "experiments")
+		if err != nil {
+			return err
+		}
+		study, err := experiment.Load(path)
+		if err != nil {
+			return err
+		}
+		rs, err := study.Expand(experiment.ExpandOptions{Profile: o.profile, Seeds: seeds, Dataset: o.dataset,
+			Fingerprint: datasetFingerprint, CodeVersion: version.Code})
+		if err != nil {
+			return err
+		}
+		studies = append(studies, expanded{study, jobsOf(rs)})
+	}
+
+	st, err := openRuns(io, o.db, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Progress: io.Out, TTY: io.IsTTY, CheckpointEvery: o.checkpointEvery})
+	if err != nil {
+		return err
+	}
+	var plan runner.Plan
+	var submitErr error
+	for _, s := range studies {
+		p, err := r.Submit(ctx, store.Study{Name: s.study.Name, Title: s.study.Title, Spec: string(s.study.Source), SpecHash: s.study.Hash}, s.jobs, o.force)
+		if err != nil {
+			submitErr = err
+			break
+		}
+		plan.Queued = append(plan.Queued, p.Queued...)
+		plan.Resumed = append(plan.Resumed, p.Resumed...)
+		plan.Reused = append(plan.Reused, p.Reused...)
+		plan.Busy = append(plan.Busy, p.Busy...)
+	}
+	if submitErr == nil {
+		r.Wait()
+	}
+	outcomes, closeErr := r.Close()
+	if submitErr != nil {
+		return errors.Join(submitErr, closeErr)
+	}
+	err = reportOutcomes(io, outcomes, fmt.Sprintf(", %d reused", len(plan.Reused)), len(plan.Busy))
+	return errors.Join(err, closeErr)
+}
+
+// reportOutcomes prints the tally of a run or resume and returns an error
+// when runs failed or were interrupted.
+func reportOutcomes(io IO, outcomes []runner.Outcome, extra string, busy int) error {
+	count := map[store.Status]int{}
+	var failed []string
+	for _, o := range outcomes {
+		count[o.Status]++
+		if o.Status == store.Failed {
+			failed = append(failed, strconv.FormatInt(o.RunID, 10))
+		}
+	}
+	line := fmt.Sprintf("trained %d run(s)%s", count[store.Finished]+count[store.Diverged], extra)
+	if n := count[store.Diverged]; n > 0 {
+		line += fmt.Sprintf(", %d diverged", n)
+	}
+	if n := count[store.Failed]; n > 0 {
+		line += fmt.Sprintf(", %d failed", n)
+	}
+	if n := count[store.Interrupted]; n > 0 {
+		line += fmt.Sprintf(", %d interrupted", n)
+	}
+	if busy > 0 {
+		line += fmt.Sprintf(", %d left to another workbench process already running them", busy)
+	}
+	fmt.Fprintln(io.Out, line)
+	var errs []error
+	if len(failed) > 0 {
+		errs = append(errs, fmt.Errorf("%d run(s) failed (%s): see workbench show RUN", len(failed), strings.Join(failed, ", ")))
+	}
+	if n := count[store.Interrupted]; n > 0 {
+		errs = append(errs, fmt.Errorf("%d run(s) interrupted: continue them with workbench resume", n))
+	}
+	return errors.Join(errs...)
+}
+
+// parseSeeds reads "1,2,3"; "" is nil (the study's seeds).
+func parseSeeds(s string) ([]int64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--seeds %q: %q is not an integer (want e.g. 1,2,3)", s, f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// datasetFingerprint opens a data set (data.Open keeps it for training) at
+// the reference input size to fingerprint its content for the run hashes.
+func datasetFingerprint(spec string) (string, error) {
+	ds, err := data.Open(spec, train.DefaultConfig().ImageSize)
+	if err != nil {
+		return "", err
+	}
+	return ds.Fingerprint(), nil
+}
+
+// jobsOf turns expanded run specs into runner jobs.
+func jobsOf(rs []experiment.RunSpec) []runner.Job {
+	out := make([]runner.Job, len(rs))
+	for i, r := range rs {
+		out[i] = runner.Job{Study: r.Study, Variant: r.Variant, Seed: r.Seed, Profile: r.Profile,
+			Config: r.Config, ConfigJSON: r.ConfigJSON, Hash: r.Hash, Params: r.Params,
+			DataFingerprint: r.DataFingerprint, CodeVersion: r.CodeVersion}
+	}
+	return out
+}
+
+// openRuns opens the runs database. With create unset a missing file is an
+// error saying how to make one. Runs whose process died are marked
+// interrupted on opening; that is reported on io.Err.
+func openRuns(io IO, path string, create bool) (*store.Store, error) {
+	if !create {
+		st, err := openExistingDB(path)
+		if err != nil {
+			return nil, err
+		}
+		noteRecovered(io, st)
+		return st, nil
+	}
+	st, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	noteRecovered(io, st)
+	return st, nil
+}
+
+func noteRecovered(io IO, st *store.Store) {
+	ids := st.Recovered()
+	if len(ids) == 0 {
+		return
+	}
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	fmt.Fprintf(io.Err, "marked %d run(s) interrupted whose workbench process is gone: %s (continue with workbench resume)\n",
+		len(ids), strings.Join(s, ", "))
+}
