@@ -43,6 +43,9 @@ func runTable(ctx context.Context, args []string, io IO) error {
 		fs.PrintDefaults()
 	}
 	names, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strings"
 
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -63,7 +64,14 @@ func GradCAMGrid(name, title string, heads []string, rows []CAMRow) (*Figure, er
 	}
 	side := 1.25 * vg.Inch
 	gap := vg.Points(4)
-	labelW := 1.5 * vg.Inch
+	// The label column is as wide as the widest label line.
+	labelW := 0.8 * vg.Inch
+	ls := textStyle(vg.Points(9))
+	for _, r := range rows {
+		for _, line := range strings.Split(r.Label, "\n") {
+			labelW = max(labelW, ls.Width(line)+vg.Points(12))
+		}
+	}
 	colHead := vg.Points(16)
 	hh := headerHeight(title, nil, 0)
 	w := labelW + vg.Length(len(heads)+1)*(side+gap) + gap
@@ -78,7 +86,6 @@ func GradCAMGrid(name, title string, heads []string, rows []CAMRow) (*Figure, er
 			x := rest.Min.X + labelW + vg.Length(k)*(side+gap) + side/2
 			c.FillText(ts, vg.Point{X: x, Y: top + vg.Points(3)}, name)
 		}
-		ls := textStyle(vg.Points(9))
 		ls.XAlign, ls.YAlign = draw.XRight, draw.YCenter
 		note := textStyle(vg.Points(8))
 		note.XAlign, note.YAlign = draw.XCenter, draw.YTop

@@ -224,3 +224,20 @@ func TestJet(t *testing.T) {
 		}
 	}
 }
+
+// Row labels never run off the page: the label column grows with them.
+func TestGradCAMLabelWidth(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	cam := CAM{W: 2, H: 2, Values: []float64{0, 1, 2, 3}}
+	short, err := GradCAMGrid("g", "", []string{"S4"}, []CAMRow{{Label: "a", Image: img, Maps: map[string]CAM{"S4": cam}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, err := GradCAMGrid("g", "", []string{"S4"}, []CAMRow{{Label: "baseline\ntest #12: stubby-twobar-ringed-bib-and-more", Image: img, Maps: map[string]CAM{"S4": cam}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if long.Width <= short.Width {
+		t.Errorf("a long label (%v wide figure) does not widen the figure (%v)", long.Width, short.Width)
+	}
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/report"
+	"github.com/mksmt/workbench/internal/runner"
+	"github.com/mksmt/workbench/internal/store"
+)
+
+func init() {
+	register(&command{
+		Name:    "reproduce",
+		Summary: "run every paper study (reusing finished runs), print every table, write every plot",
+		Run:     runReproduce,
+	})
+}
+
+// reproduceOptions are the flags of `workbench reproduce`.
+type reproduceOptions struct {
+	db              string
+	profile         string
+	dir             string
+	jobs            int
+	format          string
+	out             string
+	plotFormat      string
+	gradcam         int
+	checkpointEvery int
+}
+
+// reproduceTrain trains the runs of reproduce; nil is the runner's default
+// (data.Open + train.Run). Tests replace it.
+var reproduceTrain runner.TrainFunc
+
+func runReproduce(ctx context.Context, args []string, io IO) error {
+	start := time.Now()
+	var o reproduceOptions
+	fs := flag.NewFlagSet("reproduce", flag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	fs.StringVar(&o.db, "db", "runs.db", "the runs database (created if missing)")
+	fs.StringVar(&o.profile, "profile", "", "smoke, quick or paper (default: each study's own, quick for the shipped ones)")
+	fs.StringVar(&o.dir, "experiments", "experiments", "directory of the study specs; every spec with a paper table (table = ...) is run")
+	fs.IntVar(&o.jobs, "jobs", 0, fmt.Sprintf("runs trained at once (default %d on this machine)", runner.DefaultJobs()))
+	fs.StringVar(&o.format, "format", "term", "table format: term, md, csv, json or latex")
+	fs.StringVar(&o.out, "out", "plots", "directory the figures are written to")
+	fs.StringVar(&o.plotFormat, "plot-format", "png,svg", "image formats, comma-separated: png, svg")
+	fs.IntVar(&o.gradcam, "gradcam", 4, "test images in Figure 4 (Grad-CAM, baseline vs MKSMT); 0: no Figure 4")
+	fs.IntVar(&o.checkpointEvery, "checkpoint-every", 50, "write a checkpoint every N batches (0: at epoch ends only)")
+	fs.Usage = func() {
+		fmt.Fprintln(io.Err, "usage: workbench reproduce [--profile smoke|quick|paper] [--format term|md|csv|json|latex] [--out plots/] [--jobs N] [--db runs.db]")
+		fmt.Fprintln(io.Err, "\nRuns every paper study in experiments/ (tables 7–11, Figure 3) through the runner, reusing")
+		fmt.Fprintln(io.Err, "finished runs, then prints every table on stdout and writes every figure; progress goes to stderr.")
+		fs.PrintDefaults()
+	}
+	rest, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		fs.Usage()
+		return fmt.Errorf("reproduce: unexpected argument %q (it runs every paper study in %s)", rest[0], o.dir)
+	}
+	format, err := report.ParseFormat(o.format)
+	if err != nil {
+		return err
+	}
+	plotFormats, err := parsePlotFormats(o.plotFormat)
+	if err != nil {
+		return err
+	}
+	if o.jobs < 0 {
+		return fmt.Errorf("reproduce: --jobs %d: want a positive number", o.jobs)
+	}
+	studies, err := paperStudies(o.dir)
+	if err != nil {
+		return err
+	}
+	// Expand every study before touching the database.
+	version := runner.DetectVersion(".")
+	jobs := make([][]runner.Job, len(studies))
+	total := 0
+	for i, s := range studies {
+		rs, err := s.Expand(experiment.ExpandOptions{Profile: o.profile, Fingerprint: datasetFingerprint, CodeVersion: version.Code})
+		if err != nil {
+			return err
+		}
+		jobs[i] = jobsOf(rs)
+		total += len(rs)
+	}
+	progress := io
+	progress.Out = io.Err // stdout carries the tables
+	st, err := openRuns(progress, o.db, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Train: reproduceTrain, Progress: io.Err, TTY: io.IsTTY,
+		CheckpointEvery: o.checkpointEvery})
+	if err != nil {
+		return err
+	}
+	reused := 0
+	var busy []int64
+	var submitErr error
+	for i, s := range studies {
+		p, err := r.Submit(ctx, store.Study{Name: s.Name, Title: s.Title, Spec: string(s.Source), SpecHash: s.Hash}, jobs[i], false)
+		if err != nil {
+			submitErr = err
+			break
+		}
+		reused += len(p.Reused)
+		busy = append(busy, p.Busy...)
+	}
+	if submitErr == nil {
+		r.Wait()
+	}
+	outcomes, closeErr := r.Close()
+	if submitErr != nil {
+		return errors.Join(submitErr, closeErr)
+	}
+	tally := tallyOutcomes(outcomes, busy)
+	fmt.Fprintf(io.Err, "reproduce: %s\n", tally.line(reused))
+	runErr := errors.Join(tally.err(), closeErr)
+	if ctx.Err() != nil {
+		return errors.Join(runErr, errors.New("reproduce interrupted: run it again to continue (finished runs are reused, interrupted ones resume)"))
+	}
+	trained := time.Since(start)
+
+	// Every table, then every figure.
+	var tables []*report.Table
+	var loaded []*report.Loaded
+	for _, s := range studies {
+		t, l, err := studyTable(ctx, st, s, o.profile, true)
+		if err != nil {
+			return errors.Join(runErr, err)
+		}
+		tables, loaded = append(tables, t), append(loaded, l)
+	}
+	if err := report.Render(io.Out, format, termRenderer(io), tables...); err != nil {
+		return errors.Join(runErr, err)
+	}
+	var written []string
+	for i, t := range tables {
+		paths, err := writeStudyPlots(progress, t, loaded[i], o.out, plotFormats)
+		if err != nil {
+			return errors.Join(runErr, err)
+		}
+		written = append(written, paths...)
+	}
+	if o.gradcam > 0 {
+		// Figure 4 once: from the first study with a baseline and an MKSMT run.
+		done := false
+		for i, t := range tables {
+			f, _, err := gradCAMFigure(ctx, st, t, loaded[i], o.gradcam)
+			if err != nil {
+				return errors.Join(runErr, err)
+			}
+			if f == nil {
+				continue
+			}
+			for _, pf := range plotFormats {
+				path, err := f.Save(o.out, pf)
+				if err != nil {
+					return errors.Join(runErr, err)
+				}
+				written = append(written, path)
+				fmt.Fprintf(io.Err, "wrote %s\n", path)
+			}
+			done = true
+			break
+		}
+		if !done {
+			fmt.Fprintln(io.Err, "reproduce: no Figure 4: no study has a finished baseline and MKSMT run of one seed with checkpoints")
+		}
+	}
+	fmt.Fprintf(io.Err, "reproduce: %d studies (%d variant × seed cells) in %s, %s of it training; %d figures in %s\n",
+		len(studies), total, time.Since(start).Round(time.Second), trained.Round(time.Second),
+		len(written), filepath.Clean(o.out))
+	return runErr
+}
+
+// outcomeTally counts how the runs of one reproduce ended.
+type outcomeTally struct {
+	count     map[store.Status]int
+	failed    []int64
+	shared    int // cells of a study served by a run another study queued here
+	elsewhere int // runs left to another live workbench process
+}
+
+// tallyOutcomes counts outcomes; busy are the runs Submit found already
+// queued or running: queued by an earlier study of this reproduce (they
+// have an outcome here) or running in another process.
+func tallyOutcomes(outcomes []runner.Outcome, busy []int64) outcomeTally {
+	t := outcomeTally{count: map[store.Status]int{}}
+	here := map[int64]bool{}
+	for _, o := range outcomes {
+		t.count[o.Status]++
+		here[o.RunID] = true
+		if o.Status == store.Failed {
+			t.failed = append(t.failed, o.RunID)
+		}
+	}
+	for _, id := range busy {
+		if here[id] {
+			t.shared++
+		} else {
+			t.elsewhere++
+		}
+	}
+	return t
+}
+
+func (t outcomeTally) line(reused int) string {
+	s := fmt.Sprintf("trained %d run(s), reused %d finished, %d shared between studies", t.count[store.Finished], reused, t.shared)
+	for _, st := range []store.Status{store.Diverged, store.Failed, store.Interrupted} {
+		if n := t.count[st]; n > 0 {
+			s += fmt.Sprintf(", %d %s", n, st)
+		}
+	}
+	if t.elsewhere > 0 {
+		s += fmt.Sprintf(", %d still running in another workbench process (not in the tables yet)", t.elsewhere)
+	}
+	return s
+}
+
+// err says which runs need attention; diverged runs are results, not errors.
+func (t outcomeTally) err() error {
+	var errs []error
+	if len(t.failed) > 0 {
+		errs = append(errs, fmt.Errorf("%d run(s) failed (%v): see workbench show RUN; the tables leave them out", len(t.failed), t.failed))
+	}
+	if n := t.count[store.Interrupted]; n > 0 {
+		errs = append(errs, fmt.Errorf("%d run(s) interrupted: run workbench reproduce again to continue them", n))
+	}
+	return errors.Join(errs...)
+}
+
+// paperStudies loads the specs in dir that render a paper table, in the
+// paper's order (tables 7–11, then Figure 3).
+func paperStudies(dir string) ([]*experiment.Study, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.toml"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*experiment.Study
+	for _, f := range files {
+		s, err := experiment.Load(f)
+		if err != nil {
+			return nil, err
+		}
+		if s.Table != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("reproduce: no study spec with a paper table in %s", dir)
+	}
+	slices.SortStableFunc(out, func(a, b *experiment.Study) int {
+		return slices.Index(experiment.Tables, a.Table) - slices.Index(experiment.Tables, b.Table)
+	})
+	return out, nil
+}
