@@ -212,6 +212,30 @@ func (s *Store) Studies(ctx context.Context) ([]StudyInfo, error) {
 	return out, rows.Err()
 }
 
+// Membership is a study's use of a run under a variant label.
+type Membership struct {
+	Study, Variant string
+}
+
+// RunStudies lists the studies that use a run, with their labels for it,
+// by study name.
+func (s *Store) RunStudies(ctx context.Context, runID int64) ([]Membership, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT study, variant FROM study_runs WHERE run_id = ? ORDER BY study, variant", runID)
+	if err != nil {
+		return nil, fmt.Errorf("store: studies of run %d: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []Membership
+	for rows.Next() {
+		var m Membership
+		if err := rows.Scan(&m.Study, &m.Variant); err != nil {
+			return nil, fmt.Errorf("store: studies of run %d: %w", runID, err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
 // Study returns one study; the error wraps ErrNotFound when there is none.
 func (s *Store) Study(ctx context.Context, name string) (Study, error) {
 	var st Study

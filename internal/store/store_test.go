@@ -618,6 +618,10 @@ func TestRunsSharedByStudies(t *testing.T) {
 	if studies[0].Name != "table10" || studies[0].Total != 2 || studies[0].Finished != 1 || studies[1].Total != 1 {
 		t.Fatalf("study counts: %+v", studies)
 	}
+	ms, err := s.RunStudies(ctx, shared)
+	if err != nil || !reflect.DeepEqual(ms, []Membership{{"table10", "sync"}, {"table9", "two-step"}}) {
+		t.Fatalf("studies of the shared run: %+v, %v", ms, err)
+	}
 	if err := s.AddToStudy(ctx, shared, "nope", "x"); err == nil {
 		t.Fatal("added a run to an unknown study")
 	}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/train"
+)
+
+func init() {
+	register(&command{
+		Name:    "runs",
+		Summary: "list runs: status, study, variant, seed, progress, accuracy",
+		Run:     runRuns,
+	})
+}
+
+// paramFlags collects repeated --param key=value flags.
+type paramFlags map[string]string
+
+func (p paramFlags) String() string { return "" }
+
+func (p paramFlags) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want key=value, e.g. steps=2 or profile=quick")
+	}
+	p[k] = v
+	return nil
+}
+
+func runRuns(ctx context.Context, args []string, io IO) error {
+	fs := flag.NewFlagSet("runs", flag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	db := fs.String("db", "runs.db", "the runs database")
+	study := fs.String("study", "", "only the runs this study uses (labelled as in the study)")
+	status := fs.String("status", "", "only runs with these statuses, comma-separated: queued, running, finished, failed, interrupted, diverged")
+	variant := fs.String("variant", "", "only runs of this variant label")
+	params := paramFlags{}
+	fs.Var(params, "param", "only runs with this param, key=value (repeatable), e.g. --param profile=quick")
+	limit := fs.Int("limit", 0, "only the newest N runs")
+	asJSON := fs.Bool("json", false, "write JSON records")
+	asCSV := fs.Bool("csv", false, "write CSV, one row per run")
+	fs.Usage = func() {
+		fmt.Fprintln(io.Err, "usage: workbench runs [--study S] [--status S] [--variant V] [--param k=v] [--limit N] [--json|--csv] [--db runs.db]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("runs: unexpected argument %q", fs.Arg(0))
+	}
+	if *asJSON && *asCSV {
+		return errors.New("runs: choose one of --json and --csv")
+	}
+	filter, err := runFilter(*study, *status, *variant, params)
+	if err != nil {
+		return err
+	}
+	if *limit > 0 {
+		filter.Limit, filter.Newest = *limit, true
+	}
+	st, err := openRuns(io, *db, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	runs, err := st.Runs(ctx, filter)
+	if err != nil {
+		return err
+	}
+	if *asJSON || *asCSV {
+		recs, err := loadRecords(ctx, st, runs, recordOptions{})
+		if err != nil {
+			return err
+		}
+		if *asCSV {
+			return writeRecordsCSV(io.Out, recs)
+		}
+		if recs == nil {
+			recs = []runRecord{}
+		}
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(recs)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(io.Out, "no runs")
+		return nil
+	}
+	ids := make([]int64, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	sums, err := st.Summaries(ctx, ids...)
+	if err != nil {
+		return err
+	}
+	ps, err := st.Params(ctx, ids...)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(io.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATUS\tSTUDY\tVARIANT\tSEED\tPROFILE\tPROGRESS\tacc.S3\tacc.S4\tTIME\tNOTE")
+	count := map[store.Status]int{}
+	for _, r := range runs {
+		count[r.Status]++
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Study, r.Variant, r.Seed,
+			orDash(ps[r.ID]["profile"]), progressCell(r), accCell(sums[r.ID], r, train.KeyAccS3), accCell(sums[r.ID], r, train.KeyAccS4),
+			clock(r.Duration()), noteCell(r))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var tally []string
+	for _, s := range store.Statuses {
+		if count[s] > 0 {
+			tally = append(tally, fmt.Sprintf("%d %s", count[s], s))
+		}
+	}
+	fmt.Fprintf(io.Out, "%d run(s): %s\n", len(runs), strings.Join(tally, ", "))
+	return nil
+}
+
+// runFilter builds a store filter from the common flags.
+func runFilter(study, statuses, variant string, params map[string]string) (store.RunFilter, error) {
+	f := store.RunFilter{Study: study, Params: params}
+	if variant != "" {
+		f.Variants = []string{variant}
+	}
+	for _, s := range strings.Split(statuses, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		st, err := store.ParseStatus(s)
+		if err != nil {
+			return f, fmt.Errorf("--status: %w", err)
+		}
+		f.Statuses = append(f.Statuses, st)
+	}
+	return f, nil
+}
+
+func progressCell(r store.Run) string {
+	switch r.Status {
+	case store.Finished:
+		return "100%"
+	case store.Queued:
+		return "-"
+	}
+	if r.Progress.TotalBatches == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100*r.Progress.Fraction())
+}
+
+// accCell is the final accuracy of a finished run, or the latest evaluated
+// one (in parentheses) of a run still going or stopped.
+func accCell(sums map[string]float64, r store.Run, key string) string {
+	if v, ok := sums[key]; ok && !math.IsNaN(v) {
+		return fmt.Sprintf("%.1f", v)
+	}
+	if v, ok := r.Progress.Latest[key]; ok && !math.IsNaN(v) {
+		return fmt.Sprintf("(%.1f)", v)
+	}
+	return "-"
+}
+
+func noteCell(r store.Run) string {
+	switch r.Status {
+	case store.Diverged:
+		return fmt.Sprintf("diverged at step %d", r.DivergedStep)
+	case store.Running:
+		return fmt.Sprintf("pid %d on %s, heartbeat %s ago", r.PID, r.Host, clock(time.Since(r.Heartbeat)))
+	}
+	return trimText(firstLineOf(r.Error), 60)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// clock writes a duration as 0:07, 3:25 or 1:02:03.
+func clock(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	sec := int64(d.Round(time.Second) / time.Second)
+	if h := sec / 3600; h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, sec/60%60, sec%60)
+	}
+	return fmt.Sprintf("%d:%02d", sec/60, sec%60)
+}
+
+func firstLineOf(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func trimText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"runtime"
+
+	"github.com/mksmt/workbench/internal/runner"
+	"github.com/mksmt/workbench/internal/store"
+)
+
+func init() {
+	register(&command{
+		Name:    "version",
+		Summary: "print the workbench's code version, git commit and Go version",
+		Run:     runVersion,
+	})
+}
+
+func runVersion(ctx context.Context, args []string, io IO) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	asJSON := fs.Bool("json", false, "write JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	v := runner.DetectVersion(".")
+	if *asJSON {
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{
+			"code_version":   v.Code,
+			"git_commit":     v.GitCommit,
+			"git_dirty":      v.GitDirty,
+			"go_version":     v.GoVersion,
+			"platform":       runtime.GOOS + "/" + runtime.GOARCH,
+			"schema_version": store.LatestSchemaVersion(),
+		})
+	}
+	commit := v.GitCommit
+	if commit == "" {
+		commit = "unknown"
+	} else if len(commit) > 12 {
+		commit = commit[:12]
+	}
+	if v.GitDirty {
+		commit += " (dirty)"
+	}
+	fmt.Fprintf(io.Out, "workbench %s\ngit commit %s\n%s %s/%s, runs.db schema %d\n",
+		v.Code, commit, v.GoVersion, runtime.GOOS, runtime.GOARCH, store.LatestSchemaVersion())
+	return nil
+}
