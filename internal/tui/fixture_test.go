@@ -12,6 +12,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/runner"
 	"github.com/mksmt/workbench/internal/store"
 	"github.com/mksmt/workbench/internal/train"
 )
@@ -203,11 +204,11 @@ type fakeRunner struct {
 	resumed  []int64
 }
 
-func (r *fakeRunner) Enqueue(_ context.Context, path, profile string) error {
+func (r *fakeRunner) Enqueue(_ context.Context, path, profile string) (runner.Plan, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.enqueued = append(r.enqueued, path)
-	return nil
+	return runner.Plan{Queued: []int64{100}}, nil
 }
 
 func (r *fakeRunner) Cancel(id int64) error {
@@ -217,11 +218,11 @@ func (r *fakeRunner) Cancel(id int64) error {
 	return nil
 }
 
-func (r *fakeRunner) Resume(_ context.Context, ids ...int64) error {
+func (r *fakeRunner) Resume(_ context.Context, ids ...int64) (runner.Plan, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.resumed = append(r.resumed, ids...)
-	return nil
+	return runner.Plan{Resumed: ids}, nil
 }
 
 func (r *fakeRunner) Active() int {

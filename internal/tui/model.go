@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/mksmt/workbench/internal/runner"
 	"github.com/mksmt/workbench/internal/store"
 )
 
@@ -454,10 +455,11 @@ func (m *Model) runStudy(name, specPath string, specErr error, profile string, r
 func (m *Model) enqueue(specPath, profile string) tea.Cmd {
 	r, ctx := m.be.runner, m.ctx
 	return tea.Sequence(func() tea.Msg {
-		if err := r.Enqueue(ctx, specPath, profile); err != nil {
+		plan, err := r.Enqueue(ctx, specPath, profile)
+		if err != nil {
 			return statusMsg{err: fmt.Errorf("run %s: %w", specPath, err)}
 		}
-		return statusMsg{text: "queued " + specPath + " — watch it on 4 Live"}
+		return statusMsg{text: fmt.Sprintf("%s: %s — watch on 4 Live", specPath, planText(plan))}
 	}, m.loadActive())
 }
 
@@ -477,7 +479,8 @@ func (m *Model) cancelRuns(runs []store.Run) tea.Cmd {
 		m.setStatus("nothing to cancel: only queued or running runs can be cancelled", nil)
 		return nil
 	}
-	m.ask(fmt.Sprintf("Cancel %s?\nA running run checkpoints and ends interrupted; r resumes it.", runList(ids)), func() tea.Cmd {
+	m.ask(fmt.Sprintf("Cancel %s?\nA running run checkpoints and ends interrupted; r resumes it.\n"+
+		"A run trained by another workbench process stops with all of that process's runs.", runList(ids)), func() tea.Cmd {
 		r := m.be.runner
 		return func() tea.Msg {
 			var errs []string
@@ -513,11 +516,27 @@ func (m *Model) resumeRuns(runs []store.Run) tea.Cmd {
 	}
 	r, ctx := m.be.runner, m.ctx
 	return tea.Sequence(func() tea.Msg {
-		if err := r.Resume(ctx, ids...); err != nil {
+		plan, err := r.Resume(ctx, ids...)
+		if err != nil {
 			return statusMsg{err: fmt.Errorf("resume %s: %w", runList(ids), err)}
 		}
-		return statusMsg{text: "resuming " + runList(ids)}
+		return statusMsg{text: fmt.Sprintf("resume %s: %s", runList(ids), planText(plan))}
 	}, m.loadActive())
+}
+
+// planText says what the runner made of a submission.
+func planText(p runner.Plan) string {
+	parts := []string{fmt.Sprintf("%d queued", len(p.Queued))}
+	if n := len(p.Resumed); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d resumed", n))
+	}
+	if n := len(p.Reused); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d reused (already finished)", n))
+	}
+	if n := len(p.Busy); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d already running", n))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // runList names runs: "run 4", "runs 4, 5, 9", "12 runs".

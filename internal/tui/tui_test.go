@@ -355,7 +355,7 @@ func TestCancelAndResume(t *testing.T) {
 		return len(rs.order) == 1 && rs.order[0] == f.ids["interrupted"]
 	})
 	s.keys("r")
-	s.waitFor("resuming run")
+	s.waitFor("resume run")
 	r.mu.Lock()
 	r.active = 0
 	r.mu.Unlock()

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mksmt/workbench/internal/runner"
+	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/tui"
+)
+
+func init() {
+	register(&command{
+		Name:    "tui",
+		Summary: "the terminal UI: define ablations, run them, watch them train, compare (default on a terminal)",
+		Run:     runTUI,
+	})
+}
+
+func runTUI(ctx context.Context, args []string, io IO) error {
+	fs := flag.NewFlagSet("tui", flag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	db := fs.String("db", "runs.db", "the runs database (created if missing)")
+	jobs := fs.Int("jobs", 0, fmt.Sprintf("runs trained at once (default %d on this machine: one per two cores)", runner.DefaultJobs()))
+	every := fs.Int("checkpoint-every", 50, "write a checkpoint every N batches (0: at epoch ends only)")
+	fs.Usage = func() {
+		fmt.Fprintln(io.Err, "usage: workbench [tui] [--db runs.db] [--jobs N]")
+		fmt.Fprintln(io.Err, "\nStudies are read from experiments/, exports go to plots/. Press ? in the UI for the keys.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("tui: unexpected argument %q", fs.Arg(0))
+	}
+	if !io.IsTTY {
+		return errors.New("tui: the terminal UI needs a terminal; use the verbs (workbench help) in scripts")
+	}
+	if *jobs < 0 {
+		return fmt.Errorf("tui: --jobs %d: want a positive number", *jobs)
+	}
+
+	st, err := openRuns(io, *db, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// The runner draws no progress of its own: the TUI shows it.
+	r, err := runner.New(ctx, st, runner.Options{Jobs: *jobs, CheckpointEvery: *every})
+	if err != nil {
+		return err
+	}
+	q := &tui.Queue{Runner: r, Store: st, Fingerprint: datasetFingerprint, CodeVersion: runner.DetectVersion(".").Code}
+	m, err := tui.New(ctx, tui.Options{Store: st, Runner: q, SpecDir: "experiments", PlotDir: "plots"})
+	if err != nil {
+		r.Close()
+		return err
+	}
+	_, runErr := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(io.In), tea.WithOutput(io.Out)).Run()
+	if errors.Is(runErr, tea.ErrProgramKilled) {
+		runErr = nil // a signal: the runs stop below, as when the user chose to stop them
+	}
+
+	var leave []int64
+	if m.Quit() == tui.QuitLeaveRuns && ctx.Err() == nil {
+		if leave, err = ownRuns(ctx, st); err != nil {
+			runErr = errors.Join(runErr, err)
+		}
+	}
+	// Running runs checkpoint and end interrupted; queued ones are marked
+	// interrupted.
+	outcomes, closeErr := r.Close()
+	if err := errors.Join(runErr, closeErr); err != nil {
+		return err
+	}
+	stopped := 0
+	for _, o := range outcomes {
+		if o.Status == store.Interrupted {
+			stopped++
+		}
+	}
+	if len(leave) > 0 {
+		return continueInBackground(io, *db, *jobs, *every, leave)
+	}
+	if stopped > 0 {
+		fmt.Fprintf(io.Out, "stopped %d run(s) after a checkpoint: continue them with workbench resume (or r on the Runs screen)\n", stopped)
+	}
+	return nil
+}
+
+// ownRuns lists the queued and running runs of this process.
+func ownRuns(ctx context.Context, st *store.Store) ([]int64, error) {
+	live, err := st.Live(ctx, store.RunFilter{})
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	var ids []int64
+	for _, r := range live {
+		if r.PID == os.Getpid() && r.Host == host {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids, nil
+}
+
+// continueInBackground leaves runs going after the UI quits: this process
+// has stopped them after a checkpoint, and a detached `workbench resume`
+// continues exactly those runs from their checkpoints, writing its output
+// to a log next to the database. The next `workbench` shows them on Live.
+func continueInBackground(io IO, db string, jobs, every int, ids []int64) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("leave runs running: %w (continue them with workbench resume)", err)
+	}
+	logDir := db + ".d"
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return fmt.Errorf("leave runs running: %w (continue them with workbench resume)", err)
+	}
+	logPath := filepath.Join(logDir, fmt.Sprintf("tui-resume-%d.log", os.Getpid()))
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("leave runs running: %w (continue them with workbench resume)", err)
+	}
+	defer logf.Close()
+	args := []string{"resume", "--db", db, "--checkpoint-every", strconv.Itoa(every)}
+	if jobs > 0 {
+		args = append(args, "--jobs", strconv.Itoa(jobs))
+	}
+	words := make([]string, len(ids))
+	for i, id := range ids {
+		words[i] = strconv.FormatInt(id, 10)
+	}
+	args = append(args, words...)
+	cmd := exec.Command(exe, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // not stopped by this terminal's signals
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("leave runs running: start workbench resume: %w (continue them with workbench resume)", err)
+	}
+	fmt.Fprintf(io.Out, "%d run(s) (%s) continue in the background from their checkpoints: process %d, log %s\n",
+		len(ids), strings.Join(words, ", "), cmd.Process.Pid, logPath)
+	fmt.Fprintf(io.Out, "watch them with workbench (4 Live); stop them with kill -INT %d (they checkpoint)\n", cmd.Process.Pid)
+	return cmd.Process.Release()
+}
