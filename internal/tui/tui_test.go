@@ -34,9 +34,15 @@ func start(t *testing.T, f *fixture, r Runner, screen int) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
-	fr, _ := r.(*fakeRunner)
-	return &session{t: t, tm: tm, f: f, r: fr}
+	s := start2(t, m)
+	s.f = f
+	s.r, _ = r.(*fakeRunner)
+	return s
+}
+
+// start2 drives a model built by the test.
+func start2(t *testing.T, m *Model) *session {
+	return &session{t: t, tm: teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))}
 }
 
 // keys sends key presses: "enter", "esc", "tab", "up", "down", "space",
