@@ -109,6 +109,49 @@ func TestReproduceSmoke(t *testing.T) {
 	}
 }
 
+// TestReproduceShippedSmoke runs `workbench reproduce --profile smoke` on
+// the shipped studies in experiments/ (tables 7–11 and Figure 3, about 40
+// runs: half a minute here). It is the README's main job at the smallest
+// profile, so it runs only when WORKBENCH_E2E is set.
+func TestReproduceShippedSmoke(t *testing.T) {
+	if os.Getenv("WORKBENCH_E2E") == "" {
+		t.Skip("set WORKBENCH_E2E=1 to reproduce every shipped study at the smoke profile")
+	}
+	specs, err := filepath.Glob(filepath.Join("..", "..", "experiments", "*.toml"))
+	if err != nil || len(specs) == 0 {
+		t.Fatalf("no shipped specs: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "experiments"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range specs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "experiments", filepath.Base(p)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	out, errs, code := runVerb(t, "reproduce", "--profile", "smoke")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{"(table7)", "(table8)", "(table9)", "(table10)", "(table11)", "(fig3-temperature)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no table %s in the output", want)
+		}
+	}
+	for _, name := range []string{"table7-bars.png", "table8-bars.svg", "table9-curves.png", "fig3-temperature-sweep.png", "table7-gradcam.png"} {
+		if _, err := os.Stat(filepath.Join("plots", name)); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Logf("stderr tail: %s", errs[max(0, len(errs)-400):])
+}
+
 func TestReproduceErrors(t *testing.T) {
 	t.Chdir(t.TempDir())
 	for _, c := range []struct {

@@ -115,16 +115,24 @@ func (g *groupedBars) Plot(c draw.Canvas, plt *plot.Plot) {
 			x0, x1 := xc-barW/2*0.9, xc+barW/2*0.9
 			ym := trY(m)
 			c.FillPolygon(g.colors[s], c.ClipPolygonY([]vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: ym}, {X: x0, Y: ym}}))
-			top := ym
+			top, bottom := ym, ym
 			if e := g.std[s][gi]; !math.IsNaN(e) && e > 0 {
 				lo, hi := trY(m-e), trY(m+e)
 				capW := barW * 0.2
 				c.StrokeLines(errStyle, c.ClipLinesY([]vg.Point{{X: xc, Y: lo}, {X: xc, Y: hi}})...)
 				c.StrokeLine2(errStyle, xc-capW, lo, xc+capW, lo)
 				c.StrokeLine2(errStyle, xc-capW, hi, xc+capW, hi)
-				top = max(top, hi)
+				top, bottom = max(top, hi), min(bottom, lo)
 			}
-			c.FillText(label, vg.Point{X: xc, Y: top + vg.Points(2)}, fmt.Sprintf("%.1f", m))
+			// The value sits beyond the bar's end: above a positive bar,
+			// below a negative one.
+			if m >= 0 {
+				c.FillText(label, vg.Point{X: xc, Y: top + vg.Points(2)}, fmt.Sprintf("%.1f", m))
+			} else {
+				below := label
+				below.YAlign = draw.YTop
+				c.FillText(below, vg.Point{X: xc, Y: bottom - vg.Points(2)}, fmt.Sprintf("%.1f", m))
+			}
 		}
 	}
 }
@@ -149,5 +157,9 @@ func (g *groupedBars) DataRange() (xmin, xmax, ymin, ymax float64) {
 	if ymax == ymin {
 		ymax = ymin + 1
 	}
-	return -0.5, float64(g.groups()) - 0.5, ymin, ymax + 0.08*(ymax-ymin)
+	room := 0.08 * (ymax - ymin) // for the value labels
+	if ymin < 0 {
+		ymin -= room
+	}
+	return -0.5, float64(g.groups()) - 0.5, ymin, ymax + room
 }
