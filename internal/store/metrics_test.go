@@ -173,6 +173,12 @@ func TestReaderBesideWriter(t *testing.T) {
 	if n := countMetrics(t, reader, id); n != total {
 		t.Fatalf("%d points readable, want %d", n, total)
 	}
+	if counts, err := reader.CountMetrics(ctx, id, 999); err != nil || counts[id] != total || counts[999] != 0 {
+		t.Fatalf("CountMetrics: %v, %v", counts, err)
+	}
+	if res, err := reader.IntegrityCheck(ctx); err != nil || res != "ok" {
+		t.Fatalf("integrity check: %q, %v", res, err)
+	}
 	if reads.Load() == 0 {
 		t.Fatal("the reader never completed a round")
 	}

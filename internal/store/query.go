@@ -430,6 +430,51 @@ func (s *Store) Pivot(ctx context.Context, f RunFilter, keys ...string) (*Pivot,
 	return p, nil
 }
 
+// CountMetrics counts the metric points logged by each of the given runs
+// (every point written, resumed steps included).
+func (s *Store) CountMetrics(ctx context.Context, ids ...int64) (map[int64]int, error) {
+	out := make(map[int64]int, len(ids))
+	err := s.eachChunk(ids, func(chunk []int64, args []any) error {
+		rows, err := s.db.QueryContext(ctx, "SELECT run_id, COUNT(*) FROM metrics WHERE run_id IN ("+placeholders(len(chunk))+") GROUP BY run_id", args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				return err
+			}
+			out[id] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: count metric points: %w", err)
+	}
+	return out, nil
+}
+
+// IntegrityCheck runs SQLite's integrity check on the file: "ok", or the
+// problems it found.
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	rows, err := s.db.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return "", fmt.Errorf("store: integrity check of %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", fmt.Errorf("store: integrity check of %s: %w", s.path, err)
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n"), rows.Err()
+}
+
 // MetricKeys lists the metric keys logged by the given runs, sorted.
 func (s *Store) MetricKeys(ctx context.Context, ids ...int64) ([]string, error) {
 	set := map[string]bool{}
