@@ -137,45 +137,7 @@ func loadStudyArg(ctx context.Context, st *store.Store, arg string) (*experiment
 }
 
 // studyTable builds the table of study from the runs of profile ("": the
-// study's own), with the series for learning curves when asked. When no run
-// matches the profile but runs of another profile exist, a note says so.
+// study's own); see report.StudyTable.
 func studyTable(ctx context.Context, st *store.Store, study *experiment.Study, profile string, series bool) (*report.Table, *report.Loaded, error) {
-	spec := report.StudySpec(study)
-	cfgs, err := report.StudyConfigs(study, profile)
-	if err != nil {
-		return nil, nil, err
-	}
-	l, err := report.Load(ctx, st, spec, report.Query{Configs: cfgs, Series: series})
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := report.Build(l.Spec, l.Results)
-	if err != nil {
-		return nil, nil, err
-	}
-	used := profile
-	if used == "" {
-		used = study.Profile
-	}
-	if used == "" {
-		used = experiment.DefaultProfile
-	}
-	t.Notes = append(t.Notes, "profile "+used)
-	t.Notes = append(t.Notes, l.Notes...)
-	if len(l.Results) == 0 {
-		for _, p := range experiment.ProfileNames() {
-			if p == used {
-				continue
-			}
-			other, err := report.StudyConfigs(study, p)
-			if err != nil {
-				continue
-			}
-			lo, err := report.Load(ctx, st, spec, report.Query{Configs: other})
-			if err == nil && len(lo.Results) > 0 {
-				t.Notes = append(t.Notes, fmt.Sprintf("%d finished run(s) of profile %s: add --profile %s", len(lo.Results), p, p))
-			}
-		}
-	}
-	return t, l, nil
+	return report.StudyTable(ctx, st, study, profile, series)
 }

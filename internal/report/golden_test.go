@@ -8,11 +8,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/mksmt/workbench/internal/experiment"
 	"github.com/mksmt/workbench/internal/report"
 	"github.com/mksmt/workbench/internal/report/reporttest"
 	"github.com/mksmt/workbench/internal/store"
@@ -223,5 +225,53 @@ func TestGoldenIncomplete(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden(t, "incomplete."+f.Ext(), b.Bytes())
+	}
+}
+
+// StudyTable selects the runs of the profile asked for and, when there are
+// none, points at the profile that has some.
+func TestStudyTableProfiles(t *testing.T) {
+	study, err := experiment.Parse("two.toml", []byte(`name = "two"
+table = "table10"
+seeds = [1, 2]
+baseline = "a"
+[[variant]]
+label = "a"
+mode = "sync"
+[[variant]]
+label = "b"
+mode = "async"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgs, err := report.StudyConfigs(study, "smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(t.TempDir(), "runs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if err := reporttest.WriteDB(ctx, st, reporttest.Synthesize(report.StudySpec(study), cfgs)); err != nil {
+		t.Fatal(err)
+	}
+	tb, _, err := report.StudyTable(ctx, st, study, "smoke", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := tb.Row("b").Cells[tb.Column("acc.S4")].N; n != 2 {
+		t.Errorf("smoke: b has %d seeds of acc.S4, want 2", n)
+	}
+	tb, _, err = report.StudyTable(ctx, st, study, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(tb.Notes, "\n")
+	if tb.Row("b").Cells[0].N != 0 || !strings.Contains(notes, "profile quick") ||
+		!strings.Contains(notes, "4 finished run(s) of profile smoke: add --profile smoke") {
+		t.Errorf("quick: want empty cells and a hint, got notes:\n%s", notes)
 	}
 }

@@ -182,3 +182,49 @@ func StudyConfigs(st *experiment.Study, profile string) (map[string]map[int64]st
 	}
 	return out, nil
 }
+
+// StudyTable is the table of an experiment study from the runs of profile
+// ("": the study's own, else experiment.DefaultProfile), with the series for
+// learning curves when asked: StudySpec, StudyConfigs, Load and Build in
+// one. Its notes name the profile, and when no run matches it but runs of
+// another profile exist, say which flag would show them.
+func StudyTable(ctx context.Context, src Source, study *experiment.Study, profile string, series bool) (*Table, *Loaded, error) {
+	spec := StudySpec(study)
+	cfgs, err := StudyConfigs(study, profile)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := Load(ctx, src, spec, Query{Configs: cfgs, Series: series})
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := Build(l.Spec, l.Results)
+	if err != nil {
+		return nil, nil, err
+	}
+	used := profile
+	if used == "" {
+		used = study.Profile
+	}
+	if used == "" {
+		used = experiment.DefaultProfile
+	}
+	t.Notes = append(t.Notes, "profile "+used)
+	t.Notes = append(t.Notes, l.Notes...)
+	if len(l.Results) == 0 {
+		for _, p := range experiment.ProfileNames() {
+			if p == used {
+				continue
+			}
+			other, err := StudyConfigs(study, p)
+			if err != nil {
+				continue
+			}
+			lo, err := Load(ctx, src, spec, Query{Configs: other})
+			if err == nil && len(lo.Results) > 0 {
+				t.Notes = append(t.Notes, fmt.Sprintf("%d finished run(s) of profile %s: add --profile %s", len(lo.Results), p, p))
+			}
+		}
+	}
+	return t, l, nil
+}
