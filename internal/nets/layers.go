@@ -1,15 +1,15 @@
 package nets
 
 import (
-	"math"
-
 	"github.com/mksmt/workbench/internal/ops"
 	G "gorgonia.org/gorgonia"
 )
 
-// The layers below are composed from gorgonia built-ins, with the
-// workarounds of DESIGN §6: reductions only over the last, contiguous axis,
-// matrix products only on 2-D or batched 3-D operands.
+// The layers below are gorgonia built-ins (matrix products, transposes,
+// softmax) with the workarounds of DESIGN §6 — reductions only over the
+// last, contiguous axis, matrix products only on 2-D or batched 3-D
+// operands, reshapes that copy (reshape.go) — plus fused ops for the small
+// element-wise layers (fused.go).
 
 // linear applies x·W (+ b) over the last axis of x, any rank ≥ 2:
 // (..., in) → (..., out), with the parameters name.w (in, out) and name.b.
@@ -28,7 +28,7 @@ func (b *builder) linear(x *G.Node, name string, bias bool) *G.Node {
 	y := b.do(G.Mul(x2, w))
 	b.count(rows * in * out)
 	if bias {
-		y = b.do(G.BroadcastAdd(y, b.param(name+".b"), nil, []byte{0}))
+		y = b.addBias(y, b.param(name+".b"))
 	}
 	if len(shape) != 2 {
 		shape[len(shape)-1] = out
@@ -37,37 +37,25 @@ func (b *builder) linear(x *G.Node, name string, bias bool) *G.Node {
 	return y
 }
 
-// layerNorm normalises x over its last axis (any rank ≥ 2) and applies the
-// per-feature scale name.g and shift name.b; ε = 1e-5.
+// layerNorm normalises x over its last axis (any rank) and applies the
+// per-feature scale name.g and shift name.b; ε = 1e-5. One fused op.
 func (b *builder) layerNorm(x *G.Node, name string) *G.Node {
-	shape := x.Shape().Clone()
-	c := shape[len(shape)-1]
-	rows := shape.TotalSize() / c
-	x2 := x
-	if len(shape) != 2 {
-		x2 = b.reshape(x, rows, c)
-	}
-	mean := b.do(G.Mean(x2, 1))
-	xc := b.do(G.BroadcastSub(x2, mean, nil, []byte{1}))
-	variance := b.do(G.Mean(b.do(G.Square(xc)), 1))
-	// 1/√(var+ε) as Inverse(Sqrt(·)): gorgonia's InverseSqrt has a wrong
-	// gradient (found by the gradient checks).
-	rstd := b.do(G.Inverse(b.do(G.Sqrt(b.do(G.Add(variance, b.scalar(1e-5)))))))
-	y := b.do(G.BroadcastHadamardProd(xc, rstd, nil, []byte{1}))
-	y = b.do(G.BroadcastHadamardProd(y, b.param(name+".g"), nil, []byte{0}))
-	y = b.do(G.BroadcastAdd(y, b.param(name+".b"), nil, []byte{0}))
-	if len(shape) != 2 {
-		y = b.reshape(y, shape...)
-	}
-	return y
+	op := &layerNormOp{fusedBase: fusedBase{"layernorm " + name}, dims: x.Dims()}
+	return b.do(G.ApplyOp(op, x, b.param(name+".g"), b.param(name+".b")))
 }
 
-// gelu is GELU in its tanh form, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))),
-// which differs from the erf form by less than 1e-3 everywhere.
+// addBias adds bias (K) to x viewed as (rows, K): K is the product of x's
+// last axes. One fused op; its gradient sums the rows.
+func (b *builder) addBias(x, bias *G.Node) *G.Node {
+	if x.Shape().TotalSize()%bias.Shape().TotalSize() != 0 {
+		b.fail("bias %v does not tile %v", bias.Shape(), x.Shape())
+	}
+	return b.do(G.ApplyOp(&biasAddOp{fusedBase: fusedBase{"bias " + bias.Name()}, dims: x.Dims()}, x, bias))
+}
+
+// gelu is GELU(x) = x·Φ(x), the exact (erf) form, element-wise.
 func (b *builder) gelu(x *G.Node) *G.Node {
-	inner := b.do(G.Add(x, b.do(G.Mul(b.do(G.Cube(x)), b.scalar(0.044715)))))
-	t := b.do(G.Tanh(b.do(G.Mul(inner, b.scalar(math.Sqrt(2/math.Pi))))))
-	return b.do(G.Mul(b.do(G.HadamardProd(x, b.do(G.Add(t, b.scalar(1))))), b.scalar(0.5)))
+	return b.do(G.ApplyOp(&geluOp{fusedBase: fusedBase{"gelu"}, dims: x.Dims()}, x))
 }
 
 // meanTokens averages tokens (N, L, C) into (N, C), reducing over the last

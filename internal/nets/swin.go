@@ -101,14 +101,11 @@ func (b *builder) windowAttention(x *G.Node, pre string, side, win, shift, heads
 	bias := b.relativeBias(pre+".rpb", win, heads) // (heads·w2·w2)
 	if shift > 0 {
 		mask := b.shiftMask(side, win, shift, heads) // (nw, heads·w2·w2)
-		add := b.reshape(b.do(G.BroadcastAdd(mask, bias, nil, []byte{0})), nw*heads*w2*w2)
-		s = b.reshape(s, n, nw*heads*w2*w2)
-		s = b.do(G.BroadcastAdd(s, add, nil, []byte{0}))
+		add := b.reshape(b.addBias(mask, bias), nw*heads*w2*w2)
+		s = b.addBias(s, add) // the same for every image
 	} else {
-		s = b.reshape(s, bw, heads*w2*w2)
-		s = b.do(G.BroadcastAdd(s, bias, nil, []byte{0}))
+		s = b.addBias(s, bias) // the same for every window
 	}
-	s = b.reshape(s, bw*heads, w2, w2)
 	attn := b.do(G.SoftMax(s))
 
 	o := b.do(G.BatchedMatMul(attn, v)) // (bw·heads, w2, hd)
@@ -163,28 +160,17 @@ func (b *builder) windowReverse(t *G.Node, side, win, c int) *G.Node {
 }
 
 // relativeBias gathers the table pre ((2win−1)², heads) into the bias of
-// every (query, key) pair of a window, flattened as (heads·win²·win²). The
-// gather is a product with a constant one-hot matrix, so the table's
-// gradient is the scatter-add of the pairs' gradients; it is indexing, not
-// model arithmetic, so its multiply-adds are not counted as FLOPs.
+// every (query, key) pair of a window, flattened as (heads·win²·win²).
 func (b *builder) relativeBias(name string, win, heads int) *G.Node {
 	w2, r := win*win, 2*win-1
-	key := fmt.Sprintf("relidx.w%d", win)
-	idx, ok := b.consts[key]
-	if !ok {
-		onehot := make([]float64, w2*w2*r*r)
-		for i := 0; i < w2; i++ {
-			for j := 0; j < w2; j++ {
-				dr, dc := i/win-j/win+win-1, i%win-j%win+win-1
-				onehot[(i*w2+j)*r*r+dr*r+dc] = 1
-			}
+	index := make([]int, w2*w2)
+	for i := 0; i < w2; i++ {
+		for j := 0; j < w2; j++ {
+			dr, dc := i/win-j/win+win-1, i%win-j%win+win-1
+			index[i*w2+j] = dr*r + dc
 		}
-		idx = b.constant(key, onehot, w2*w2, r*r)
-		b.consts[key] = idx
 	}
-	bias := b.do(G.Mul(idx, b.param(name))) // (w2·w2, heads)
-	bias = b.do(G.Transpose(bias, 1, 0))    // (heads, w2·w2)
-	return b.reshape(bias, heads*w2*w2)
+	return b.do(G.ApplyOp(&gatherOp{fusedBase: fusedBase{"gather " + name}, index: index, heads: heads}, b.param(name)))
 }
 
 // shiftMask is Swin's attention mask for shifted windows: −100 between two
