@@ -92,7 +92,7 @@ func StoredSide(size int) int { return size + size/8 }
 
 var (
 	openMu   sync.Mutex
-	openMemo = map[string]*Dataset{}
+	openMemo = map[string]*memoEntry{}
 )
 
 // Options tune how Open loads a data set; they never change its content.
@@ -118,21 +118,36 @@ func Open(spec string, size int) (*Dataset, error) {
 	}
 	key := fmt.Sprintf("%s|%d", sp.String(), size)
 	openMu.Lock()
-	defer openMu.Unlock()
-	if d, ok := openMemo[key]; ok {
-		if d.spec == spec {
-			return d, nil
+	e, loading := openMemo[key]
+	if !loading {
+		// The first caller loads; others with the same spec wait for it.
+		e = &memoEntry{done: make(chan struct{})}
+		openMemo[key] = e
+		openMu.Unlock()
+		e.d, e.err = OpenWith(context.Background(), spec, size, Options{})
+		if e.err != nil { // not remembered: the files may be fixed
+			openMu.Lock()
+			delete(openMemo, key)
+			openMu.Unlock()
 		}
-		c := *d // same data, the caller's spelling of the spec
-		c.spec = spec
-		return &c, nil
+		close(e.done)
+	} else {
+		openMu.Unlock()
+		<-e.done
 	}
-	d, err := OpenWith(context.Background(), spec, size, Options{})
-	if err != nil {
-		return nil, err
+	if e.err != nil || e.d.spec == spec {
+		return e.d, e.err
 	}
-	openMemo[key] = d
-	return d, nil
+	c := *e.d // same data, the caller's spelling of the spec
+	c.spec = spec
+	return &c, nil
+}
+
+// memoEntry is a data set opened (or being opened) by Open.
+type memoEntry struct {
+	done chan struct{}
+	d    *Dataset
+	err  error
 }
 
 // OpenWith is Open without the per-process memo, with a context that

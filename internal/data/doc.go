@@ -44,9 +44,12 @@
 // only in small local parts, six attributes with a few levels each: beak
 // length (stubby, medium, long), wing bars (none, white, yellow, two white),
 // a white eye ring, a forked tail, a cap on the crown (red or black) and a
-// dark throat bib. The classes are a random walk in this attribute space:
-// each new class changes one attribute of an existing class, so every class
-// has a neighbour that differs in a single small part (tested). Within a
+// dark throat bib. Classes come in genera of three (four for the last one
+// when needed), as in a real bird data set: a genus starts at a random
+// point of this attribute space and its other species are a random walk
+// from it, one attribute at a time. So every class has a sibling that
+// differs in a single small part (tested), while different genera differ
+// in several parts; the class names spell the attributes. Within a
 // class almost everything else varies: plumage colour (any hue; it carries
 // no label), facing left or right, rotation, scale and position, the sky-
 // to-ground background with value-noise texture, clutter (twigs, blobs and

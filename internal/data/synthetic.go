@@ -21,7 +21,7 @@ const (
 	maxSyntheticClasses        = 200
 	// syntheticVersion is part of the fingerprint: bump it whenever the
 	// generator changes its output for the same parameters.
-	syntheticVersion = 1
+	syntheticVersion = 2
 )
 
 // SyntheticParams are the parameters that fix the synthetic set.
@@ -150,21 +150,37 @@ type generator struct {
 	classes []birdClass
 }
 
+// genusSize is the number of species (classes) per genus.
+const genusSize = 3
+
 func newGenerator(p SyntheticParams) *generator {
 	g := &generator{p: p}
-	// Classes form a random walk in attribute space: each new class is one
-	// attribute away from an existing one, so most classes have a
-	// neighbour that differs in a single small part (fine-grained).
+	// Classes come in genera, as in a real bird data set. A genus starts at
+	// a random point of attribute space; its other species are a random
+	// walk from it, one attribute at a time. So every class has a sibling
+	// that differs in a single small part (the fine-grained confusions),
+	// while different genera differ in several parts.
 	r := rand.New(rand.NewPCG(uint64(p.Seed), 0xc1a55e5))
 	used := map[birdClass]bool{}
-	var first birdClass
-	for a := range first {
-		first[a] = r.IntN(attrLevels[a])
-	}
-	g.classes = append(g.classes, first)
-	used[first] = true
+	genus := 0 // index of the first class of the current genus
 	for len(g.classes) < p.Classes {
-		c := g.classes[r.IntN(len(g.classes))]
+		left := p.Classes - len(g.classes)
+		members := len(g.classes) - genus
+		// Start a new genus when the current one is full, unless that
+		// would leave a genus of one species at the end.
+		if len(g.classes) == 0 || (members >= genusSize && left >= 2) {
+			var c birdClass
+			for a := range c {
+				c[a] = r.IntN(attrLevels[a])
+			}
+			if !used[c] {
+				used[c] = true
+				genus = len(g.classes)
+				g.classes = append(g.classes, c)
+			}
+			continue
+		}
+		c := g.classes[genus+r.IntN(members)]
 		a := r.IntN(numAttrs)
 		c[a] = (c[a] + 1 + r.IntN(attrLevels[a]-1)) % attrLevels[a]
 		if !used[c] {
@@ -347,8 +363,8 @@ func (g *generator) render(s SplitKind, c, i int) picture {
 		mirror = -1
 	}
 	rot := sym(r, 0.12+0.35*d)
-	unit := fn / 7.5 * math.Exp(sym(r, 0.08+0.25*d))
-	jit := fn * (0.03 + 0.09*d)
+	unit := fn / 6.3 * math.Exp(sym(r, 0.08+0.25*d))
+	jit := fn * (0.02 + 0.08*d)
 	cx, cy := fn/2+sym(r, jit), fn/2+sym(r, jit)+0.3*unit
 	sinR, cosR := math.Sincos(rot)
 	// toImage maps a bird-frame point to pixel coordinates (y down).
@@ -374,9 +390,9 @@ func (g *generator) render(s SplitKind, c, i int) picture {
 	}
 
 	b := g.newBird(r, c, d)
-	// Bounding box of the bird frame [-2.2, 2.3] x [-1.3, 1.4] in pixels.
+	// Bounding box of the bird frame [-2.2, 2.6] x [-1.3, 1.4] in pixels.
 	x0, y0, x1, y1 := fn, fn, 0.0, 0.0
-	for _, q := range [4][2]float64{{-2.2, -1.3}, {2.3, -1.3}, {-2.2, 1.4}, {2.3, 1.4}} {
+	for _, q := range [4][2]float64{{-2.2, -1.3}, {2.6, -1.3}, {-2.2, 1.4}, {2.6, 1.4}} {
 		px, py := toImage(q[0], q[1])
 		x0, x1 = fmin(x0, px), fmax(x1, px)
 		y0, y1 = fmin(y0, py), fmax(y1, py)
@@ -445,7 +461,7 @@ func (g *generator) newBird(r *rand.Rand, c int, d float64) *bird {
 
 	// Class parts, with within-class jitter that grows with difficulty.
 	cj := 0.06 + 0.2*d // colour jitter of part colours
-	b.beakLen = [3]float64{0.22, 0.5, 0.82}[cls[attrBeak]] + sym(r, 0.04+0.12*d)
+	b.beakLen = [3]float64{0.2, 0.55, 0.95}[cls[attrBeak]] + sym(r, 0.04+0.14*d)
 	b.beakDroop = uni(r, -0.05, 0.15)
 	b.barW = (0.15 - 0.06*d) * uni(r, 0.75, 1.25)
 	switch cls[attrBar] {
@@ -455,7 +471,7 @@ func (g *generator) newBird(r *rand.Rand, c int, d float64) *bird {
 		b.bar = rgb{0.95, 0.82, 0.15}.jitter(r, cj)
 	}
 	b.bar = b.bar.mix(b.wing, uni(r, 0, 0.5*d))
-	b.ringW = (0.09 - 0.03*d) * uni(r, 0.75, 1.25)
+	b.ringW = (0.11 - 0.03*d) * uni(r, 0.75, 1.25)
 	b.ring = rgb{0.95, 0.95, 0.92}.jitter(r, cj).mix(b.head, uni(r, 0, 0.45*d))
 	b.notch = (0.5 - 0.1*d) * uni(r, 1-0.5*d, 1.2)
 	switch cls[attrCrown] {
@@ -505,7 +521,7 @@ func (b *bird) shade(x, y, px float64, bg rgb) rgb {
 		t := smooth((0.05 - y) / 0.35)
 		paint(sd, b.body.mix(b.belly, t))
 		if cls[attrBib] == 1 {
-			paint(fmax(sdCircle(x, y, 0.72, 0.2, 0.3), sd), b.bib)
+			paint(fmax(sdCircle(x, y, 0.72, 0.2, 0.36), sd), b.bib)
 		}
 	}
 	// Wing, with its bars.
@@ -526,7 +542,7 @@ func (b *bird) shade(x, y, px float64, bg rgb) rgb {
 	}
 	// Head, crown, throat, eye ring, eye, beak.
 	hx, hy := b.headX, b.headY
-	if x < hx-0.75 || x > hx+1.5 || math.Abs(y-hy) > 0.75 {
+	if x < hx-0.75 || x > hx+1.7 || math.Abs(y-hy) > 0.75 {
 		return col // the beak is inside this box too
 	}
 	head := sdCircle(x, y, hx, hy, 0.48)
