@@ -115,6 +115,10 @@ type builderPlan struct {
 	estimate string
 }
 
+// throughputEvery is how many refreshes pass between reloads of the
+// measured throughput behind the time estimate.
+const throughputEvery = 10
+
 type throughputLoaded struct {
 	samples []throughputSample
 	err     error
@@ -272,7 +276,7 @@ func (b *builderScreen) load(m *Model) tea.Cmd {
 	}
 	// Throughput changes only when runs finish: refresh now and then.
 	b.loads++
-	if b.samples != nil && b.loads%fullEvery != 1 {
+	if b.samples != nil && b.loads%throughputEvery != 1 {
 		return nil
 	}
 	st, ctx := m.be.store, m.ctx

@@ -95,20 +95,29 @@ func parseQuery(q string) matcher {
 
 func (m matcher) empty() bool { return len(m.terms) == 0 }
 
-// match tests a row given as parallel slices of field names and values
-// (names in lower case).
+// match tests a row given as parallel slices of field names (in lower
+// case) and values.
 func (m matcher) match(names, values []string) bool {
+	lower := make([]string, len(values))
+	for i, v := range values {
+		lower[i] = strings.ToLower(v)
+	}
+	return m.matchLower(names, lower)
+}
+
+// matchLower is match for values already in lower case.
+func (m matcher) matchLower(names, values []string) bool {
 	for _, t := range m.terms {
 		ok := false
 		for i, v := range values {
 			if t.field != "" {
-				if names[i] == t.field && strings.ToLower(v) == t.value {
+				if names[i] == t.field && v == t.value {
 					ok = true
 					break
 				}
 				continue
 			}
-			if strings.Contains(strings.ToLower(v), t.value) {
+			if strings.Contains(v, t.value) {
 				ok = true
 				break
 			}

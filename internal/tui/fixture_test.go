@@ -28,7 +28,14 @@ func TestMain(m *testing.M) {
 	if pkgDir, err = os.Getwd(); err != nil {
 		panic(err)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if benchStore != nil {
+		benchStore.Close()
+	}
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
 }
 
 // fixtureSpec is the study the fixture records: baseline against two-step

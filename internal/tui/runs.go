@@ -22,7 +22,8 @@ type runRow struct {
 	s3   float64 // NaN when unknown
 	s4   float64
 	text [len(runCols)]string // cell texts, computed once per load
-	// match are the values the filter sees: the cells, with the bare status.
+	// match are the values the filter sees, in lower case: the cells, with
+	// the bare status.
 	match [len(runCols)]string
 }
 
@@ -49,8 +50,8 @@ var runFields = func() []string {
 
 // newRunRow fills a row from a run and its summaries. A running run shows
 // its latest evaluated accuracies and its progress.
-func newRunRow(r store.Run, sums map[string]float64) runRow {
-	row := runRow{run: r, s3: math.NaN(), s4: math.NaN()}
+func newRunRow(r store.Run, sums map[string]float64) *runRow {
+	row := &runRow{run: r, s3: math.NaN(), s4: math.NaN()}
 	src := sums
 	if r.Status == store.Running || len(src) == 0 {
 		src = r.Progress.Latest
@@ -73,16 +74,18 @@ func newRunRow(r store.Run, sums map[string]float64) runRow {
 		strconv.FormatInt(r.ID, 10), status, r.Study, r.Variant, strconv.FormatInt(r.Seed, 10),
 		fmtPct(row.s3, !math.IsNaN(row.s3)), fmtPct(row.s4, !math.IsNaN(row.s4)), dur,
 	}
-	row.match = row.text
+	for i, t := range row.text {
+		row.match[i] = strings.ToLower(t)
+	}
 	row.match[1] = string(r.Status)
 	return row
 }
 
 // runsData is what a load of the Runs screen brings back.
 type runsData struct {
-	rows map[int64]runRow
-	live map[int64]bool // ids that were queued or running
-	full bool           // a full reload (else an incremental update)
+	rows map[int64]*runRow
+	live map[int64]bool // ids that are queued or running
+	full bool           // a full reload (else an update of the rows it holds)
 	err  error
 }
 
@@ -95,33 +98,56 @@ func loadRunsFull(ctx context.Context, st Store) runsData {
 	return fillRuns(ctx, st, runs, runsData{full: true})
 }
 
+// newestProbe is how many of the newest runs a refresh reads to find runs
+// created since the last load (by this process or another one).
+const newestProbe = 100
+
 // loadRunsLive refreshes only what can have changed since the last load:
-// the runs that are queued or running now, and those that were and are not
-// any more (they ended). Finished runs never change, so a refresh costs
-// what the live runs cost, not what 10,000 stored runs would.
-func loadRunsLive(ctx context.Context, st Store, wasLive map[int64]bool) runsData {
+// the runs that are queued or running now, those that were and are not any
+// more (they ended), and runs newer than the newest one known. A finished
+// run never changes, so a refresh costs what the live runs cost, not what
+// 10,000 stored runs would. When more runs than the probe were created
+// since, it falls back to a full reload.
+func loadRunsLive(ctx context.Context, st Store, wasLive map[int64]bool, newestKnown int64) runsData {
 	live, err := st.Live(ctx, store.RunFilter{})
 	if err != nil {
 		return runsData{err: err}
 	}
-	now := map[int64]bool{}
+	newest, err := st.Runs(ctx, store.RunFilter{Newest: true, Limit: newestProbe})
+	if err != nil {
+		return runsData{err: err}
+	}
+	if len(newest) == newestProbe && newest[0].ID > newestKnown {
+		return loadRunsFull(ctx, st)
+	}
+	byID := map[int64]store.Run{}
 	for _, r := range live {
-		now[r.ID] = true
+		byID[r.ID] = r
+	}
+	for _, r := range newest {
+		if r.ID > newestKnown {
+			byID[r.ID] = r
+		}
 	}
 	var ended []int64
 	for id := range wasLive {
-		if !now[id] {
+		if _, ok := byID[id]; !ok {
 			ended = append(ended, id)
 		}
 	}
-	runs := live
 	if len(ended) > 0 {
 		sort.Slice(ended, func(i, j int) bool { return ended[i] < ended[j] })
 		more, err := st.Runs(ctx, store.RunFilter{IDs: ended})
 		if err != nil {
 			return runsData{err: err}
 		}
-		runs = append(runs, more...)
+		for _, r := range more {
+			byID[r.ID] = r
+		}
+	}
+	runs := make([]store.Run, 0, len(byID))
+	for _, r := range byID {
+		runs = append(runs, r)
 	}
 	return fillRuns(ctx, st, runs, runsData{})
 }
@@ -137,7 +163,7 @@ func fillRuns(ctx context.Context, st Store, runs []store.Run, d runsData) runsD
 	if err != nil {
 		return runsData{err: err}
 	}
-	d.rows = make(map[int64]runRow, len(runs))
+	d.rows = make(map[int64]*runRow, len(runs))
 	d.live = map[int64]bool{}
 	for _, r := range runs {
 		d.rows[r.ID] = newRunRow(r, sums[r.ID])
@@ -151,15 +177,17 @@ func fillRuns(ctx context.Context, st Store, runs []store.Run, d runsData) runsD
 type runsLoaded runsData
 
 // fullEvery is how many refreshes pass between full reloads of the Runs
-// screen (which also catch runs written by other processes).
-const fullEvery = 30
+// screen, a safety net behind the incremental refresh.
+const fullEvery = 300
 
 // runsScreen is the table of runs, with filter, sort, selection, details,
 // cancel and resume.
 type runsScreen struct {
-	rows     map[int64]runRow
+	rows     map[int64]*runRow
 	live     map[int64]bool
-	order    []int64 // sorted, filtered ids shown
+	all      []*runRow // every row, in id order
+	newest   int64     // highest run id loaded
+	order    []*runRow // the rows shown: filtered and sorted
 	selected map[int64]bool
 	cur      cursor
 	filter   filterBox
@@ -175,7 +203,7 @@ type runsScreen struct {
 
 func newRuns() *runsScreen {
 	return &runsScreen{
-		rows: map[int64]runRow{}, live: map[int64]bool{}, selected: map[int64]bool{},
+		rows: map[int64]*runRow{}, live: map[int64]bool{}, selected: map[int64]bool{},
 		filter: newFilterBox(),
 		table:  tableView{cols: runCols[:], sortCol: 0, sortRev: true},
 	}
@@ -214,7 +242,8 @@ func (s *runsScreen) load(m *Model) tea.Cmd {
 		for id := range s.live {
 			was[id] = true
 		}
-		cmds = append(cmds, func() tea.Msg { return runsLoaded(loadRunsLive(ctx, st, was)) })
+		newest := s.newest
+		cmds = append(cmds, func() tea.Msg { return runsLoaded(loadRunsLive(ctx, st, was, newest)) })
 	}
 	return tea.Batch(cmds...)
 }
@@ -248,17 +277,37 @@ func (s *runsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 func (s *runsScreen) apply(d runsData) {
 	if d.full {
 		s.rows = d.rows
+		s.all = s.all[:0]
+		for _, r := range s.rows {
+			s.all = append(s.all, r)
+		}
+		slices.SortFunc(s.all, func(a, b *runRow) int { return cmp.Compare(a.run.ID, b.run.ID) })
 		for id := range s.selected {
 			if _, ok := s.rows[id]; !ok {
 				delete(s.selected, id)
 			}
 		}
 	} else {
+		var added []*runRow
 		for id, r := range d.rows {
+			if _, ok := s.rows[id]; !ok {
+				added = append(added, r)
+			}
 			s.rows[id] = r
+		}
+		// Replace changed rows in place; insert new ones in id order.
+		for i, r := range s.all {
+			s.all[i] = s.rows[r.run.ID]
+		}
+		if len(added) > 0 {
+			s.all = append(s.all, added...)
+			slices.SortFunc(s.all, func(a, b *runRow) int { return cmp.Compare(a.run.ID, b.run.ID) })
 		}
 	}
 	s.live = d.live
+	if n := len(s.all); n > 0 {
+		s.newest = s.all[n-1].run.ID
+	}
 	s.loaded = true
 	s.resort()
 }
@@ -267,32 +316,26 @@ func (s *runsScreen) apply(d runsData) {
 func (s *runsScreen) resort() {
 	var keep int64 = -1
 	if s.cur.pos < len(s.order) {
-		keep = s.order[s.cur.pos]
+		keep = s.order[s.cur.pos].run.ID
 	}
 	q := parseQuery(s.filter.query())
 	s.order = s.order[:0]
-	for id, r := range s.rows {
-		if !q.empty() {
-			if !q.match(runFields, r.match[:]) {
-				continue
-			}
+	for _, r := range s.all { // in id order
+		if q.empty() || q.matchLower(runFields, r.match[:]) {
+			s.order = append(s.order, r)
 		}
-		s.order = append(s.order, id)
 	}
 	col, rev := s.table.sortCol, s.table.sortRev
-	slices.SortFunc(s.order, func(a, b int64) int {
-		c := compareRuns(s.rows[a], s.rows[b], col)
-		if c == 0 {
-			c = cmp.Compare(a, b)
-		}
-		if rev {
-			return -c
-		}
-		return c
-	})
+	if col != 0 {
+		// Stable: rows that tie stay in id order.
+		slices.SortStableFunc(s.order, func(a, b *runRow) int { return compareRuns(a, b, col) })
+	}
+	if rev {
+		slices.Reverse(s.order)
+	}
 	s.cur.pos = 0
-	for i, id := range s.order {
-		if id == keep {
+	for i, r := range s.order {
+		if r.run.ID == keep {
 			s.cur.pos = i
 			break
 		}
@@ -301,7 +344,7 @@ func (s *runsScreen) resort() {
 }
 
 // compareRuns orders two rows by a column; missing numbers sort last.
-func compareRuns(a, b runRow, col int) int {
+func compareRuns(a, b *runRow, col int) int {
 	switch col {
 	case 0:
 		return cmp.Compare(a.run.ID, b.run.ID)
@@ -346,15 +389,15 @@ func statusRank(s store.Status) int {
 
 // targets are the runs an action applies to: the selected ones, else the
 // one under the cursor.
-func (s *runsScreen) targets() []runRow {
-	var out []runRow
-	for _, id := range s.order {
-		if s.selected[id] {
-			out = append(out, s.rows[id])
+func (s *runsScreen) targets() []*runRow {
+	var out []*runRow
+	for _, r := range s.order {
+		if s.selected[r.run.ID] {
+			out = append(out, r)
 		}
 	}
 	if len(out) == 0 && s.cur.pos < len(s.order) {
-		out = append(out, s.rows[s.order[s.cur.pos]])
+		out = append(out, s.order[s.cur.pos])
 	}
 	return out
 }
@@ -407,7 +450,7 @@ func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 		return nil, true
 	case actSelect:
 		if s.cur.pos < len(s.order) {
-			id := s.order[s.cur.pos]
+			id := s.order[s.cur.pos].run.ID
 			if s.selected[id] {
 				delete(s.selected, id)
 			} else {
@@ -420,14 +463,14 @@ func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 		if len(s.selected) > 0 {
 			s.selected = map[int64]bool{}
 		} else {
-			for _, id := range s.order {
-				s.selected[id] = true
+			for _, r := range s.order {
+				s.selected[r.run.ID] = true
 			}
 		}
 		return nil, true
 	case actOpenRun:
 		if s.cur.pos < len(s.order) {
-			return s.open(m, s.order[s.cur.pos]), true
+			return s.open(m, s.order[s.cur.pos].run.ID), true
 		}
 		return nil, true
 	case actCancelRun, actResumeRun:
@@ -480,13 +523,13 @@ func (s *runsScreen) view(m *Model, w, h int) string {
 		lines = append(lines, "No runs yet. Start a study from 1 Studies (r) or 2 Builder (ctrl+r).")
 	default:
 		cell := func(i, c int) string {
-			r := s.rows[s.order[i]]
+			r := s.order[i]
 			if c == 1 {
 				return statusStyle(string(r.run.Status)).Render(r.text[c])
 			}
 			return r.text[c]
 		}
-		marked := func(i int) bool { return s.selected[s.order[i]] }
+		marked := func(i int) bool { return s.selected[s.order[i].run.ID] }
 		s.cur.scroll(len(s.order), s.listH)
 		lines = append(lines, s.table.render(w, s.listH+1, len(s.order), s.cur, cell, marked))
 	}

@@ -315,9 +315,9 @@ func TestRunsScreen(t *testing.T) {
 	if len(rs.order) != 3 || rs.table.sortCol != 1 {
 		t.Errorf("shown %d runs sorted by column %d, want 3 by status", len(rs.order), rs.table.sortCol)
 	}
-	for _, id := range rs.order {
-		if row := rs.rows[id]; row.run.Variant != "two-step" || row.run.Status != "finished" {
-			t.Errorf("filter let through run %d %s %s", id, row.run.Variant, row.run.Status)
+	for _, row := range rs.order {
+		if row.run.Variant != "two-step" || row.run.Status != "finished" {
+			t.Errorf("filter let through run %d %s %s", row.run.ID, row.run.Variant, row.run.Status)
 		}
 	}
 	requireScreen(t, shot)
@@ -358,7 +358,7 @@ func TestCancelAndResume(t *testing.T) {
 	s.keys("esc", "/", "status=interrupted", "enter")
 	s.until("interrupted run shown", func(m *Model) bool {
 		rs := m.screens[screenRuns].(*runsScreen)
-		return len(rs.order) == 1 && rs.order[0] == f.ids["interrupted"]
+		return len(rs.order) == 1 && rs.order[0].run.ID == f.ids["interrupted"]
 	})
 	s.keys("r")
 	s.waitFor("resume run")
