@@ -261,3 +261,70 @@ func integrityCheck(t *testing.T, db string) string {
 	}
 	return res
 }
+
+// TestInterruptSignal: SIGINT makes the running run checkpoint and end
+// interrupted, the command exits with an error saying how to continue.
+func TestInterruptSignal(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "long.toml")
+	if err := os.WriteFile(spec, []byte(longSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "runs.db")
+	cmd := workbenchCmd(t, "run", spec, "--profile", "smoke", "--seeds", "1,2", "--jobs", "1", "--db", db, "--checkpoint-every", "0")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for countPoints(t, db) < 20 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no metric points after 90 s\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("an interrupted run exited 0\n%s", out.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("no exit within 60 s of SIGINT\n%s", out.String())
+	}
+	for _, want := range []string{"run 1 interrupted", "2 run(s) interrupted: continue them with workbench resume"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	st, err := store.OpenWith(db, store.Options{NoRecover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	for id, why := range map[int64]string{1: "interrupted", 2: "stopped before it started"} {
+		run, err := st.Run(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Status != store.Interrupted || !strings.Contains(run.Error, why) {
+			t.Errorf("run %d: %s, %q; want interrupted (%s)", id, run.Status, run.Error, why)
+		}
+	}
+	arts, err := st.Artifacts(ctx, 1)
+	if err != nil || len(arts) != 1 || arts[0].Kind != store.ArtifactCheckpoint {
+		t.Fatalf("checkpoint of the interrupted run: %+v, %v", arts, err)
+	}
+	if _, err := os.Stat(arts[0].Path); err != nil {
+		t.Fatalf("checkpoint file: %v", err)
+	}
+}
