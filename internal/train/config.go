@@ -43,7 +43,7 @@ type Config struct {
 	// Bookkeeping.
 	Seed      int64 `json:"seed" toml:"seed"`
 	EvalEvery int   `json:"eval_every" toml:"eval_every"` // evaluate every N epochs (the last epoch always)
-	LogEvery  int   `json:"log_every" toml:"log_every"`   // log losses every N optimizer updates
+	LogEvery  int   `json:"log_every" toml:"log_every"`   // emit a StepEvent (mean losses since the last one) every N batches
 }
 
 // DefaultConfig is the reference setting: resnet, two-step MKSMT, sync,

@@ -96,3 +96,14 @@ func TestGradNorm(t *testing.T) {
 		t.Errorf("norm %g, want 5", got)
 	}
 }
+
+// The optimizer step allocates nothing.
+func TestAdamWDoesNotAllocate(t *testing.T) {
+	o := newAdamW([]int{1000, 10})
+	w := [][]float32{make([]float32, 1000), make([]float32, 10)}
+	g := [][]float32{make([]float32, 1000), make([]float32, 10)}
+	idx, decay := []int{0, 1}, []bool{true, false}
+	if n := testing.AllocsPerRun(10, func() { o.step(idx, w, g, decay, 1e-3, 0.05, 1) }); n != 0 {
+		t.Errorf("%v allocations per step", n)
+	}
+}

@@ -226,3 +226,34 @@ func TestRunReportsEpochsAndSummaries(t *testing.T) {
 		t.Errorf("summaries %v", res.Summaries)
 	}
 }
+
+// Resume without a checkpoint on disk starts the run from the beginning;
+// CheckpointEvery writes the position every N batches.
+func TestCheckpointEveryAndResumeWithoutCheckpoint(t *testing.T) {
+	c := tinyConfig()
+	c.Steps, c.Epochs = 2, 1
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	tr, err := newTrainer(c, open(t, c), Options{CheckpointPath: path, Resume: true, CheckpointEvery: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.close()
+	seen := map[int]int{} // update -> batches in the checkpoint on disk
+	tr.hook = func(step int) {
+		if step == 7 || step == 13 {
+			f, err := readCheckpoint(path)
+			if err != nil {
+				t.Errorf("after update %d: %v", step, err)
+				return
+			}
+			seen[step] = f.State.Batches
+		}
+	}
+	res, err := tr.run(context.Background())
+	if err != nil || res.Steps != 16 {
+		t.Fatalf("run: %v, %d updates", err, res.Steps)
+	}
+	if seen[7] != 3 || seen[13] != 6 {
+		t.Errorf("checkpoints on disk after updates 7 and 13 hold %d and %d batches, want 3 and 6", seen[7], seen[13])
+	}
+}
