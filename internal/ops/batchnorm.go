@@ -148,20 +148,25 @@ func bnForward[T float](x, gamma, beta, y []T, op *bnOp, n, c, hw int) {
 	parallelFor(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			if !op.infer {
-				var sum float64
-				for i := range n {
-					for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-						sum += float64(v)
-					}
+				// Sums of x−k and (x−k)² with k the mean of the first image's
+				// map, close to the batch mean: little cancellation in float32.
+				var k float64
+				for _, v := range x[ch*hw : (ch+1)*hw] {
+					k += float64(v)
 				}
-				mean := sum / m
-				var ss float64
+				k /= float64(hw)
+				kt := T(k)
+				k = float64(kt)
+				var s1, s2 float64
 				for i := range n {
-					for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-						d := float64(v) - mean
-						ss += d * d
-					}
+					off := (i*c + ch) * hw
+					a, b := sumShifted(x[off:off+hw], kt)
+					s1 += a
+					s2 += b
 				}
+				d := s1 / m
+				mean := k + d
+				ss := max(s2-s1*d, 0) // Σ(x−mean)²
 				variance := ss / m
 				op.mean[ch] = mean
 				op.invStd[ch] = 1 / math.Sqrt(variance+op.st.Eps)
@@ -174,19 +179,48 @@ func bnForward[T float](x, gamma, beta, y []T, op *bnOp, n, c, hw int) {
 			sh := T(float64(beta[ch]) - op.mean[ch]*scale)
 			for i := range n {
 				off := (i*c + ch) * hw
-				xs, ys := x[off:off+hw], y[off:off+hw]
-				if op.relu {
-					for j, v := range xs {
-						ys[j] = max(v*sc+sh, 0)
-					}
-				} else {
-					for j, v := range xs {
-						ys[j] = v*sc + sh
-					}
-				}
+				affine(x[off:off+hw], y[off:off+hw], sc, sh, op.relu)
 			}
 		}
 	})
+}
+
+// sumShifted returns Σ(x−k) and Σ(x−k)², accumulated in T in four lanes.
+func sumShifted[T float](x []T, k T) (float64, float64) {
+	var a0, a1, a2, a3, b0, b1, b2, b3 T
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := v[0]-k, v[1]-k, v[2]-k, v[3]-k
+		a0 += d0
+		a1 += d1
+		a2 += d2
+		a3 += d3
+		b0 += d0 * d0
+		b1 += d1 * d1
+		b2 += d2 * d2
+		b3 += d3 * d3
+	}
+	for ; i < len(x); i++ {
+		d := x[i] - k
+		a0 += d
+		b0 += d * d
+	}
+	return float64(a0+a1) + float64(a2+a3), float64(b0+b1) + float64(b2+b3)
+}
+
+// affine writes y = x·sc + sh, or its ReLU.
+func affine[T float](x, y []T, sc, sh T, relu bool) {
+	y = y[:len(x)]
+	if relu {
+		for j, v := range x {
+			y[j] = max(v*sc+sh, 0)
+		}
+		return
+	}
+	for j, v := range x {
+		y[j] = v*sc + sh
+	}
 }
 
 func (op *bnOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -266,22 +300,19 @@ func (op *bnDiffOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 // bnBackward: with g = dy masked by y > 0 when the ReLU is fused and
 // x̂ = (x−μ)/σ: dβ = Σg, dγ = Σg·x̂, and dx = γ/σ·(g − dβ/M − x̂·dγ/M) in
 // training mode (the batch statistics depend on x), dx = γ/σ·g in inference.
+// The first pass stores g in dx, the second turns it into dx in place.
 func bnBackward[T float](x, y, gamma, dy, dx, dgamma, dbeta []T, op *bnOp, n, c, hw int) {
 	m := float64(n * hw)
 	parallelFor(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			mean, inv := op.mean[ch], op.invStd[ch]
+			mt := T(mean)
 			var sg, sgx float64
 			for i := range n {
 				off := (i*c + ch) * hw
-				xs, ys, gs := x[off:off+hw], y[off:off+hw], dy[off:off+hw]
-				for j, g := range gs {
-					if op.relu && ys[j] <= 0 {
-						continue
-					}
-					sg += float64(g)
-					sgx += float64(g) * (float64(xs[j]) - mean)
-				}
+				a, b := gradSums(x[off:off+hw], y[off:off+hw], dy[off:off+hw], dx[off:off+hw], mt, op.relu)
+				sg += a
+				sgx += b
 			}
 			dgamma[ch] = T(sgx * inv)
 			dbeta[ch] = T(sg)
@@ -295,22 +326,50 @@ func bnBackward[T float](x, y, gamma, dy, dx, dgamma, dbeta []T, op *bnOp, n, c,
 			kk, aa, bb := T(k), T(a), T(b)
 			for i := range n {
 				off := (i*c + ch) * hw
-				xs, ys, gs, ds := x[off:off+hw], y[off:off+hw], dy[off:off+hw], dx[off:off+hw]
-				if op.relu {
-					for j, g := range gs {
-						if ys[j] <= 0 {
-							g = 0
-						}
-						ds[j] = kk*g + aa*xs[j] + bb
-					}
-				} else {
-					for j, g := range gs {
-						ds[j] = kk*g + aa*xs[j] + bb
-					}
+				xs, ds := x[off:off+hw], dx[off:off+hw]
+				ds = ds[:len(xs)]
+				for j, v := range xs {
+					ds[j] = kk*ds[j] + aa*v + bb
 				}
 			}
 		}
 	})
+}
+
+// gradSums stores g (dy, masked by y > 0 when relu) in g and returns Σg and
+// Σg·(x−mean), accumulated in T in four lanes.
+func gradSums[T float](x, y, dy, g []T, mean T, relu bool) (float64, float64) {
+	g = g[:len(dy)]
+	if relu {
+		y = y[:len(dy)]
+		for j, v := range dy {
+			if y[j] <= 0 {
+				v = 0
+			}
+			g[j] = v
+		}
+	} else {
+		copy(g, dy)
+	}
+	x = x[:len(g)]
+	var a0, a1, a2, a3, b0, b1, b2, b3 T
+	i := 0
+	for ; i+4 <= len(g); i += 4 {
+		gv, xv := g[i:i+4:i+4], x[i:i+4:i+4]
+		a0 += gv[0]
+		a1 += gv[1]
+		a2 += gv[2]
+		a3 += gv[3]
+		b0 += gv[0] * (xv[0] - mean)
+		b1 += gv[1] * (xv[1] - mean)
+		b2 += gv[2] * (xv[2] - mean)
+		b3 += gv[3] * (xv[3] - mean)
+	}
+	for ; i < len(g); i++ {
+		a0 += g[i]
+		b0 += g[i] * (x[i] - mean)
+	}
+	return float64(a0+a1) + float64(a2+a3), float64(b0+b1) + float64(b2+b3)
 }
 
 func (op *bnDiffOp) DiffWRT(int) []bool { return []bool{false, false, false, false} }

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -50,9 +51,23 @@ type convGeom struct {
 	group          int // images per GEMM
 	direct         bool
 	inSize, outSiz int // elements per image
+	// tr, when set, is the geometry of dx as a convolution of dy with the
+	// flipped, transposed filters (stride 1, square kernels, at least 8
+	// input channels, else the GEMM is too thin to pay off): an im2col of
+	// dy and a forward-shaped GEMM instead of a col2im scatter-add.
+	tr *convGeom
 }
 
 func newConvGeom(xs, ws tensor.Shape, stride, pad int) convGeom {
+	g := baseConvGeom(xs, ws, stride, pad)
+	if stride == 1 && !g.direct && g.kh == g.kw && pad <= g.kh-1 && g.c >= 8 {
+		tr := baseConvGeom(tensor.Shape{g.n, g.o, g.oh, g.ow}, tensor.Shape{g.c, g.o, g.kh, g.kw}, 1, g.kh-1-pad)
+		g.tr = &tr
+	}
+	return g
+}
+
+func baseConvGeom(xs, ws tensor.Shape, stride, pad int) convGeom {
 	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], o: ws[0], kh: ws[2], kw: ws[3], stride: stride, pad: pad}
 	g.oh = (g.h+2*pad-g.kh)/stride + 1
 	g.ow = (g.w+2*pad-g.kw)/stride + 1
@@ -67,6 +82,21 @@ func newConvGeom(xs, ws tensor.Shape, stride, pad int) convGeom {
 		g.group = 1
 	}
 	return g
+}
+
+// flipFilters writes w (O,C,KH,KW) as the filters of the transposed
+// convolution: wt[c][o][i][j] = w[o][c][KH−1−i][KW−1−j].
+func flipFilters[T float](g *convGeom, w, wt []T) {
+	kk := g.kh * g.kw
+	for o := range g.o {
+		for c := range g.c {
+			src := w[(o*g.c+c)*kk : (o*g.c+c+1)*kk]
+			dst := wt[(c*g.o+o)*kk : (c*g.o+o+1)*kk]
+			for i, v := range src {
+				dst[kk-1-i] = v
+			}
+		}
+	}
 }
 
 // chooseGroup picks how many images share one GEMM: enough that the GEMM
@@ -95,13 +125,38 @@ func (g *convGeom) check(x, w *tensor.Dense) error {
 
 // convWork is one worker's scratch space.
 type convWork[T float] struct {
-	col, tmp, dw []T
+	col, tmp, dw, pad []T
 }
 
 // convScratch holds per-worker workspaces of both dtypes.
 type convScratch struct {
 	f32 []convWork[float32]
 	f64 []convWork[float64]
+}
+
+// scratchPool shares workspaces among all convolutions: the ops of a
+// machine run one at a time, so the process needs one set (per machine
+// running concurrently), sized by the largest layer, instead of one per op.
+var scratchPool struct {
+	sync.Mutex
+	free []*convScratch
+}
+
+func getScratch() *convScratch {
+	scratchPool.Lock()
+	defer scratchPool.Unlock()
+	if n := len(scratchPool.free); n > 0 {
+		s := scratchPool.free[n-1]
+		scratchPool.free = scratchPool.free[:n-1]
+		return s
+	}
+	return &convScratch{}
+}
+
+func putScratch(s *convScratch) {
+	scratchPool.Lock()
+	scratchPool.free = append(scratchPool.free, s)
+	scratchPool.Unlock()
 }
 
 func workspaces[T float](s *convScratch) []convWork[T] {
@@ -125,7 +180,6 @@ type convOp struct {
 	geo         convGeom
 	noInputGrad bool
 	out         buffer
-	scratch     convScratch
 }
 
 func (op *convOp) Arity() int { return 2 }
@@ -148,11 +202,13 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}
 	out := op.out.get(x.Dtype(), op.geo.outShape()...)
+	scratch := getScratch()
+	defer putScratch(scratch)
 	switch xd := x.Data().(type) {
 	case []float32:
-		convForward(&op.geo, workspaces[float32](&op.scratch), xd, w.Data().([]float32), out.Data().([]float32))
+		convForward(&op.geo, workspaces[float32](scratch), xd, w.Data().([]float32), out.Data().([]float32))
 	case []float64:
-		convForward(&op.geo, workspaces[float64](&op.scratch), xd, w.Data().([]float64), out.Data().([]float64))
+		convForward(&op.geo, workspaces[float64](scratch), xd, w.Data().([]float64), out.Data().([]float64))
 	}
 	return out, nil
 }
@@ -172,7 +228,7 @@ func convForward[T float](g *convGeom, ws []convWork[T], x, w, y []T) {
 			}
 			wk.col = grow(wk.col, g.ckk*cols)
 			for i := i0; i < i1; i++ {
-				im2col(g, x[i*g.inSize:(i+1)*g.inSize], wk.col, cols, (i-i0)*g.ohw)
+				wk.pad = im2col(g, x[i*g.inSize:(i+1)*g.inSize], wk.col, cols, (i-i0)*g.ohw, wk.pad)
 			}
 			if i1-i0 == 1 {
 				gemm(false, false, g.o, g.ohw, g.ckk, 1, w, g.ckk, wk.col, g.ohw, 0, y[i0*g.outSiz:], g.ohw)
@@ -193,84 +249,122 @@ func convForward[T float](g *convGeom, ws []convWork[T], x, w, y []T) {
 
 // im2col writes image x (C,H,W) into columns [off, off+OHW) of col, a
 // (CKK, ld) row-major matrix: col[(c·KH+i)·KW+j][off+p] is the input pixel
-// under kernel tap (i,j) of output pixel p, or 0 in the padding.
-func im2col[T float](g *convGeom, x, col []T, ld, off int) {
+// under kernel tap (i,j) of output pixel p, or 0 in the padding. pad is a
+// workspace for the zero-padded image, so the inner loops have no bounds
+// logic.
+func im2col[T float](g *convGeom, x, col []T, ld, off int, pad []T) []T {
+	src, wp := x, g.w
+	if g.pad > 0 {
+		hp := g.h + 2*g.pad
+		wp = g.w + 2*g.pad
+		pad = grow(pad, g.c*hp*wp)
+		clear(pad)
+		for c := range g.c {
+			for y := range g.h {
+				copy(pad[(c*hp+y+g.pad)*wp+g.pad:], x[(c*g.h+y)*g.w:(c*g.h+y+1)*g.w])
+			}
+		}
+		src = pad
+	}
+	hp := g.h + 2*g.pad
+	ow, s := g.ow, g.stride
 	for c := range g.c {
-		xc := x[c*g.h*g.w : (c+1)*g.h*g.w]
+		xc := src[c*hp*wp : (c+1)*hp*wp]
 		for ki := range g.kh {
 			for kj := range g.kw {
 				row := col[((c*g.kh+ki)*g.kw+kj)*ld+off:]
+				row = row[:g.ohw]
 				for oy := range g.oh {
-					iy := oy*g.stride - g.pad + ki
-					dst := row[oy*g.ow : (oy+1)*g.ow]
-					if iy < 0 || iy >= g.h {
-						clear(dst)
-						continue
-					}
-					src := xc[iy*g.w : (iy+1)*g.w]
-					if g.stride == 1 {
-						// ix = ox − pad + kj: a shifted copy with zero edges.
-						lo := max(0, g.pad-kj)
-						hi := min(g.ow, g.w+g.pad-kj)
-						clear(dst[:lo])
-						if hi > lo {
-							copy(dst[lo:hi], src[lo-g.pad+kj:])
+					in := xc[(oy*s+ki)*wp+kj:]
+					dst := row[oy*ow : (oy+1)*ow]
+					switch {
+					case s == 1 && ow == 8:
+						*(*[8]T)(dst) = *(*[8]T)(in)
+					case s == 1 && ow == 4:
+						*(*[4]T)(dst) = *(*[4]T)(in)
+					case s == 1:
+						copy(dst, in)
+					case s == 2:
+						in = in[:2*len(dst)-1]
+						for k := range dst {
+							dst[k] = in[2*k]
 						}
-						if hi < g.ow {
-							clear(dst[max(hi, lo):])
-						}
-						continue
-					}
-					for ox := range g.ow {
-						ix := ox*g.stride - g.pad + kj
-						if ix < 0 || ix >= g.w {
-							dst[ox] = 0
-						} else {
-							dst[ox] = src[ix]
+					default:
+						in = in[:(ow-1)*s+1]
+						for k := range dst {
+							dst[k] = in[k*s]
 						}
 					}
 				}
 			}
 		}
 	}
+	return pad
 }
 
 // col2im adds columns [off, off+OHW) of col (CKK, ld) back into image dx
-// (C,H,W): the adjoint of im2col.
-func col2im[T float](g *convGeom, col []T, ld, off int, dx []T) {
+// (C,H,W), which it overwrites: the adjoint of im2col. pad is a workspace
+// for the padded gradient.
+func col2im[T float](g *convGeom, col []T, ld, off int, dx, pad []T) []T {
+	hp, wp := g.h+2*g.pad, g.w+2*g.pad
+	dst := dx
+	if g.pad > 0 {
+		pad = grow(pad, g.c*hp*wp)
+		dst = pad
+	}
+	clear(dst[:g.c*hp*wp])
+	ow, s := g.ow, g.stride
 	for c := range g.c {
-		dc := dx[c*g.h*g.w : (c+1)*g.h*g.w]
+		dc := dst[c*hp*wp : (c+1)*hp*wp]
 		for ki := range g.kh {
 			for kj := range g.kw {
 				row := col[((c*g.kh+ki)*g.kw+kj)*ld+off:]
+				row = row[:g.ohw]
 				for oy := range g.oh {
-					iy := oy*g.stride - g.pad + ki
-					if iy < 0 || iy >= g.h {
+					d := dc[(oy*s+ki)*wp+kj:]
+					src := row[oy*ow : (oy+1)*ow]
+					switch {
+					case s == 1 && ow == 8:
+						dd, ss := (*[8]T)(d), (*[8]T)(src)
+						dd[0] += ss[0]
+						dd[1] += ss[1]
+						dd[2] += ss[2]
+						dd[3] += ss[3]
+						dd[4] += ss[4]
+						dd[5] += ss[5]
+						dd[6] += ss[6]
+						dd[7] += ss[7]
 						continue
-					}
-					src := row[oy*g.ow : (oy+1)*g.ow]
-					dst := dc[iy*g.w : (iy+1)*g.w]
-					if g.stride == 1 {
-						lo := max(0, g.pad-kj)
-						hi := min(g.ow, g.w+g.pad-kj)
-						if hi > lo {
-							d := dst[lo-g.pad+kj : hi-g.pad+kj]
-							for k, v := range src[lo:hi] {
-								d[k] += v
-							}
+					case s == 1 && ow == 4:
+						dd, ss := (*[4]T)(d), (*[4]T)(src)
+						dd[0] += ss[0]
+						dd[1] += ss[1]
+						dd[2] += ss[2]
+						dd[3] += ss[3]
+						continue
+					case s == 1:
+						d = d[:len(src)]
+						for k, v := range src {
+							d[k] += v
 						}
 						continue
 					}
-					for ox, v := range src {
-						ix := ox*g.stride - g.pad + kj
-						if ix >= 0 && ix < g.w {
-							dst[ix] += v
-						}
+					d = d[:(ow-1)*s+1]
+					for k, v := range src {
+						d[k*s] += v
 					}
 				}
 			}
 		}
 	}
+	if g.pad > 0 {
+		for c := range g.c {
+			for y := range g.h {
+				copy(dx[(c*g.h+y)*g.w:(c*g.h+y+1)*g.w], pad[(c*hp+y+g.pad)*wp+g.pad:])
+			}
+		}
+	}
+	return pad
 }
 
 func (op *convOp) DiffWRT(int) []bool { return []bool{!op.noInputGrad, true} }
@@ -304,6 +398,7 @@ type convBwdOp struct {
 	fwd    *convOp
 	wOnly  bool
 	dx, dw buffer
+	wt     buffer // flipped filters, when dx is computed as a convolution
 }
 
 func (op *convBwdOp) Arity() int { return 3 }
@@ -335,23 +430,26 @@ func (op *convBwdOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	dt := x.Dtype()
 	dw := op.dw.get(dt, g.o, g.c, g.kh, g.kw)
+	wt := op.wt.get(dt, g.c, g.o, g.kh, g.kw)
 	var dx *tensor.Dense
 	if !op.wOnly {
 		dx = op.dx.get(dt, g.n, g.c, g.h, g.w)
 	}
+	scratch := getScratch()
+	defer putScratch(scratch)
 	switch xd := x.Data().(type) {
 	case []float32:
 		var dxd []float32
 		if dx != nil {
 			dxd = dx.Data().([]float32)
 		}
-		convBackward(g, workspaces[float32](&op.fwd.scratch), xd, w.Data().([]float32), dy.Data().([]float32), dxd, dw.Data().([]float32))
+		convBackward(g, workspaces[float32](scratch), xd, w.Data().([]float32), dy.Data().([]float32), dxd, dw.Data().([]float32), wt.Data().([]float32))
 	case []float64:
 		var dxd []float64
 		if dx != nil {
 			dxd = dx.Data().([]float64)
 		}
-		convBackward(g, workspaces[float64](&op.fwd.scratch), xd, w.Data().([]float64), dy.Data().([]float64), dxd, dw.Data().([]float64))
+		convBackward(g, workspaces[float64](scratch), xd, w.Data().([]float64), dy.Data().([]float64), dxd, dw.Data().([]float64), wt.Data().([]float64))
 	}
 	if op.wOnly {
 		return dw, nil
@@ -362,7 +460,13 @@ func (op *convBwdOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 // convBackward, per group of images with dY_g (O, G·OHW) and col_g:
 // dW += dY_g · col_gᵀ (per worker, summed at the end) and, when dx is
 // wanted, dcol = Wᵀ · dY_g scattered back by col2im.
-func convBackward[T float](g *convGeom, ws []convWork[T], x, w, dy, dx, dw []T) {
+func convBackward[T float](g *convGeom, ws []convWork[T], x, w, dy, dx, dw, wt []T) {
+	if g.tr != nil && dx != nil {
+		convBackward(g, ws, x, w, dy, nil, dw, nil)
+		flipFilters(g, w, wt)
+		convForward(g.tr, ws, dy, wt, dx)
+		return
+	}
 	groups := (g.n + g.group - 1) / g.group
 	nw, _ := split(groups)
 	wsize := g.o * g.ckk
@@ -388,7 +492,7 @@ func convBackward[T float](g *convGeom, ws []convWork[T], x, w, dy, dx, dw []T) 
 			}
 			wk.col = grow(wk.col, g.ckk*cols)
 			for i := i0; i < i1; i++ {
-				im2col(g, x[i*g.inSize:(i+1)*g.inSize], wk.col, cols, (i-i0)*g.ohw)
+				wk.pad = im2col(g, x[i*g.inSize:(i+1)*g.inSize], wk.col, cols, (i-i0)*g.ohw, wk.pad)
 			}
 			// dY of the group as an (O, cols) matrix: in place for one image,
 			// else gathered from NCHW.
@@ -411,9 +515,7 @@ func convBackward[T float](g *convGeom, ws []convWork[T], x, w, dy, dx, dw []T) 
 			// dcol overwrites col, which is no longer needed.
 			gemm(true, false, g.ckk, cols, g.o, 1, w, g.ckk, dyg, ld, 0, wk.col, cols)
 			for i := i0; i < i1; i++ {
-				dxi := dx[i*g.inSize : (i+1)*g.inSize]
-				clear(dxi)
-				col2im(g, wk.col, cols, (i-i0)*g.ohw, dxi)
+				wk.pad = col2im(g, wk.col, cols, (i-i0)*g.ohw, dx[i*g.inSize:(i+1)*g.inSize], wk.pad)
 			}
 		}
 		if beta == 0 {
