@@ -148,34 +148,15 @@ func TestKillMidRun(t *testing.T) {
 	}
 	db := filepath.Join(dir, "runs.db")
 	cmd := workbenchCmd(t, "run", spec, "--profile", "smoke", "--db", db, "--checkpoint-every", "5")
-	var out bytes.Buffer
+	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	defer func() {
-		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-
+	exited := start(t, cmd)
 	// Wait until the run has committed a good number of metric points.
-	var seen int
-	deadline := time.Now().Add(90 * time.Second)
-	for seen < 40 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no metric points after 90 s (saw %d)\n%s", seen, out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-		seen = countPoints(t, db)
-	}
+	seen := waitForPoints(t, db, 40, exited, &out)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	killed = true
-	cmd.Wait()
+	<-exited
 
 	// Readable, intact, every point seen before the kill still there, the
 	// run still marked running (nobody has looked yet).
@@ -229,6 +210,59 @@ func TestKillMidRun(t *testing.T) {
 	}
 }
 
+// start starts cmd and returns a channel that yields its exit; the
+// process is killed when the test ends early.
+func start(t *testing.T, cmd *exec.Cmd) <-chan error {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+	})
+	return exited
+}
+
+// waitForPoints waits until run 1 has committed at least n metric points
+// and returns how many it has; it fails when the process exits first.
+func waitForPoints(t *testing.T, db string, n int, exited <-chan error, out *lockedBuffer) int {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		if seen := countPoints(t, db); seen >= n {
+			return seen
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("workbench exited (%v) before run 1 logged %d points:\n%s", err, n, out.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run 1 logged fewer than %d points in 90 s:\n%s", n, out.String())
+		}
+	}
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // countPoints counts the committed metric points, as a reader beside the
 // writer sees them.
 func countPoints(t *testing.T, db string) int {
@@ -272,27 +306,15 @@ func TestInterruptSignal(t *testing.T) {
 	}
 	db := filepath.Join(dir, "runs.db")
 	cmd := workbenchCmd(t, "run", spec, "--profile", "smoke", "--seeds", "1,2", "--jobs", "1", "--db", db, "--checkpoint-every", "0")
-	var out bytes.Buffer
+	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(90 * time.Second)
-	for countPoints(t, db) < 20 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("no metric points after 90 s\n%s", out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	exited := start(t, cmd)
+	waitForPoints(t, db, 20, exited, &out)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
+	case err := <-exited:
 		if err == nil {
 			t.Fatalf("an interrupted run exited 0\n%s", out.String())
 		}
