@@ -50,7 +50,8 @@ func runResume(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer st.Close()
-	r, err := runner.New(ctx, st, runner.Options{Jobs: *jobs, Progress: io.Out, TTY: io.IsTTY, CheckpointEvery: *every})
+	r, err := runner.New(ctx, st, runner.Options{Jobs: *jobs, Progress: io.Out, TTY: io.IsTTY, Width: termWidth(io),
+		CheckpointEvery: *every})
 	if err != nil {
 		return err
 	}

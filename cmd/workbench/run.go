@@ -5,8 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
+
+	"github.com/charmbracelet/x/term"
 
 	"github.com/mksmt/workbench/internal/data"
 	"github.com/mksmt/workbench/internal/experiment"
@@ -101,7 +104,8 @@ func runRun(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer st.Close()
-	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Progress: io.Out, TTY: io.IsTTY, CheckpointEvery: o.checkpointEvery})
+	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Progress: io.Out, TTY: io.IsTTY, Width: termWidth(io),
+		CheckpointEvery: o.checkpointEvery})
 	if err != nil {
 		return err
 	}
@@ -162,6 +166,19 @@ func reportOutcomes(io IO, outcomes []runner.Outcome, extra string, busy int) er
 		errs = append(errs, fmt.Errorf("%d run(s) interrupted: continue them with workbench resume", n))
 	}
 	return errors.Join(errs...)
+}
+
+// termWidth is the width of the terminal Out writes to (0: unknown).
+func termWidth(io IO) int {
+	f, ok := io.Out.(*os.File)
+	if !ok || !io.IsTTY {
+		return 0
+	}
+	w, _, err := term.GetSize(f.Fd())
+	if err != nil {
+		return 0
+	}
+	return w
 }
 
 // parseSeeds reads "1,2,3"; "" is nil (the study's seeds).

@@ -16,13 +16,14 @@ type display struct {
 	tty     bool
 	tasks   func() []*task
 	now     func() time.Time
+	width   int // columns; bars are cut to width-1 so they never wrap
 	mu      sync.Mutex
 	drawn   int // bar lines on screen (TTY)
 	stopped bool
 }
 
 func newDisplay(w io.Writer, tty bool, tasks func() []*task) *display {
-	return &display{w: w, tty: tty, tasks: tasks, now: time.Now}
+	return &display{w: w, tty: tty, tasks: tasks, now: time.Now, width: 80}
 }
 
 // logf writes one log line (above the bars on a terminal).
@@ -111,7 +112,7 @@ func (d *display) draw() {
 	tasks := d.tasks()
 	var b strings.Builder
 	for _, t := range tasks {
-		b.WriteString(snapshotOf(t, d.now()).bar())
+		b.WriteString(trim(snapshotOf(t, d.now()).bar(), d.width-1))
 		b.WriteByte('\n')
 	}
 	io.WriteString(d.w, b.String())
@@ -146,13 +147,25 @@ func snapshotOf(t *task, now time.Time) snapshot {
 	return s
 }
 
-const barWidth = 24
+const barWidth = 20
 
-// bar renders "#12 table9/two-step seed 1 [██████░░░░]  45%  epoch 2/4  310 img/s  ETA 0:12".
+// bar renders "#12 table9/two-step seed 1 [██████░░░░]  45% ETA 0:12  epoch 2/4  310 img/s  elapsed 0:20".
 func (s snapshot) bar() string {
 	full := int(s.fraction*barWidth + 0.5)
-	return fmt.Sprintf("#%-4d %-34s [%s%s] %3.0f%%  %s", s.id, trim(s.label, 34),
-		strings.Repeat("█", full), strings.Repeat("░", barWidth-full), 100*s.fraction, s.stats())
+	eta := "ETA ?"
+	if s.eta >= 0 {
+		eta = "ETA " + fmtDuration(s.eta)
+	}
+	parts := []string{}
+	if s.epochs > 0 && s.epoch > 0 {
+		parts = append(parts, fmt.Sprintf("epoch %d/%d", s.epoch, s.epochs))
+	}
+	if s.imgs > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f img/s", s.imgs))
+	}
+	parts = append(parts, "elapsed "+fmtDuration(s.elapsed))
+	return fmt.Sprintf("#%-3d %-26s [%s%s] %3.0f%% %-9s %s", s.id, trim(s.label, 26),
+		strings.Repeat("█", full), strings.Repeat("░", barWidth-full), 100*s.fraction, eta, strings.Join(parts, "  "))
 }
 
 // line renders the plain progress line.
@@ -194,6 +207,9 @@ func trim(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
+	}
+	if n < 1 {
+		return ""
 	}
 	return string(r[:n-1]) + "…"
 }

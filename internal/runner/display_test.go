@@ -48,13 +48,13 @@ func TestSnapshot(t *testing.T) {
 		line string
 	}{
 		{"midway", func() *task { return runningTask(now) },
-			"#12   table9/two-step seed 1             [██████████░░░░░░░░░░░░░░]  40%  epoch 2/4  310 img/s  elapsed 0:40  ETA 1:00",
+			"#12  table9/two-step seed 1     [████████░░░░░░░░░░░░]  40% ETA 1:00  epoch 2/4  310 img/s  elapsed 0:40",
 			"run 12 table9/two-step seed 1:  40%  epoch 2/4  310 img/s  elapsed 0:40  ETA 1:00"},
 		{"no events yet", func() *task {
 			tk := runningTask(now)
 			tk.prog, tk.rateFrom.at = store.Progress{}, time.Time{}
 			return tk
-		}, "#12   table9/two-step seed 1             [░░░░░░░░░░░░░░░░░░░░░░░░]   0%  elapsed 0:40  ETA ?",
+		}, "#12  table9/two-step seed 1     [░░░░░░░░░░░░░░░░░░░░]   0% ETA ?     elapsed 0:40",
 			"run 12 table9/two-step seed 1:   0%  elapsed 0:40  ETA ?"},
 	}
 	for _, tt := range tests {
@@ -85,7 +85,7 @@ func TestDisplayModes(t *testing.T) {
 	got := tty.String()
 	// bars drawn, erased (cursor up + clear) before the log line, redrawn,
 	// erased for good at finish; lines after finish are plain.
-	if strings.Count(got, "[██████████") != 2 || strings.Count(got, "\x1b[1A\x1b[J") != 2 ||
+	if strings.Count(got, "[████████░") != 2 || strings.Count(got, "\x1b[1A\x1b[J") != 2 ||
 		!strings.Contains(got, "run 11 finished\n") || !strings.HasSuffix(got, "\x1b[1A\x1b[Jafter\n") {
 		t.Fatalf("TTY output %q", got)
 	}
@@ -104,6 +104,15 @@ func TestDisplayModes(t *testing.T) {
 	}
 	if strings.Contains(plain.String(), "\x1b") {
 		t.Fatal("escape sequences in plain output")
+	}
+
+	// Bars are cut to the terminal's width.
+	var narrow bytes.Buffer
+	d = newDisplay(&narrow, true, tasks)
+	d.now, d.width = func() time.Time { return now }, 40
+	d.refresh()
+	if line := strings.TrimSuffix(narrow.String(), "\n"); len([]rune(line)) != 39 || !strings.HasSuffix(line, "…") {
+		t.Fatalf("bar on a 40-column terminal: %q", line)
 	}
 
 	// A nil writer shows nothing and does not block.

@@ -53,6 +53,9 @@ type Options struct {
 	// redrawn in place, otherwise plain lines are written.
 	Progress io.Writer
 	TTY      bool
+	// Width is the terminal's width in columns; bars are cut to fit
+	// (default 80).
+	Width int
 	// CheckpointEvery is passed to the trainer (0: at epoch ends and on
 	// interruption only).
 	CheckpointEvery int
@@ -170,6 +173,9 @@ func New(ctx context.Context, st *store.Store, opt Options) (*Runner, error) {
 	}
 	r.cond = sync.NewCond(&r.mu)
 	r.disp = newDisplay(opt.Progress, opt.TTY, r.runningTasks)
+	if opt.Width > 0 {
+		r.disp.width = opt.Width
+	}
 	context.AfterFunc(rctx, func() {
 		r.mu.Lock()
 		r.cond.Broadcast()
@@ -201,6 +207,12 @@ func (r *Runner) Submit(ctx context.Context, study store.Study, jobs []Job, forc
 		return plan, err
 	}
 	seen := map[string]int64{} // hash -> run, within this submission
+	var queue []queued
+	defer func() { // queued after the plan is printed, even when a later job fails
+		for _, q := range queue {
+			r.enqueue(q.id, *q.job, q.resume)
+		}
+	}()
 	for _, j := range jobs {
 		if j.Study == "" {
 			j.Study = study.Name
@@ -215,11 +227,14 @@ func (r *Runner) Submit(ctx context.Context, study store.Study, jobs []Job, forc
 			plan.Reused = append(plan.Reused, id)
 			continue
 		}
-		p, id, err := r.submitOne(ctx, j, force)
+		p, q, err := r.submitOne(ctx, j, force)
 		if err != nil {
 			return plan, err
 		}
-		seen[j.Hash] = id
+		seen[j.Hash] = q.id
+		if q.job != nil {
+			queue = append(queue, q)
+		}
 		plan.add(p)
 	}
 	r.disp.logf("%s: %d runs: %d to train (%d resumed), %d reused, %d already queued or running",
@@ -227,12 +242,20 @@ func (r *Runner) Submit(ctx context.Context, study store.Study, jobs []Job, forc
 	return plan, nil
 }
 
-func (r *Runner) submitOne(ctx context.Context, j Job, force bool) (Plan, int64, error) {
+// queued is a run Submit decided to train.
+type queued struct {
+	id     int64
+	job    *Job // nil: nothing to train
+	resume bool
+}
+
+// submitOne decides what to do with one job and records it in the store.
+func (r *Runner) submitOne(ctx context.Context, j Job, force bool) (Plan, queued, error) {
 	var plan Plan
 	if !force {
 		same, err := r.st.Runs(ctx, store.RunFilter{ConfigHash: j.Hash})
 		if err != nil {
-			return plan, 0, err
+			return plan, queued{}, err
 		}
 		pick := func(statuses ...store.Status) (store.Run, bool) {
 			for i := len(same) - 1; i >= 0; i-- { // newest first
@@ -246,19 +269,22 @@ func (r *Runner) submitOne(ctx context.Context, j Job, force bool) (Plan, int64,
 		}
 		if run, ok := pick(store.Finished, store.Diverged); ok {
 			plan.Reused = append(plan.Reused, run.ID)
-			return plan, run.ID, r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant)
+			return plan, queued{id: run.ID}, r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant)
 		}
 		if run, ok := pick(store.Running, store.Queued); ok {
 			plan.Busy = append(plan.Busy, run.ID)
-			return plan, run.ID, r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant)
+			return plan, queued{id: run.ID}, r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant)
 		}
 		if run, ok := pick(store.Interrupted); ok {
-			if err := r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant); err != nil {
-				return plan, 0, err
+			if r.isActive(run.ID) { // already queued here to resume
+				plan.Busy = append(plan.Busy, run.ID)
+				return plan, queued{id: run.ID}, r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant)
 			}
-			r.enqueue(run.ID, j, true)
+			if err := r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant); err != nil {
+				return plan, queued{}, err
+			}
 			plan.Resumed = append(plan.Resumed, run.ID)
-			return plan, run.ID, nil
+			return plan, queued{id: run.ID, job: &j, resume: true}, nil
 		}
 	}
 	params := map[string]string{}
@@ -272,7 +298,7 @@ func (r *Runner) submitOne(ctx context.Context, j Job, force bool) (Plan, int64,
 	if cfgJSON == "" {
 		b, err := json.Marshal(j.Config)
 		if err != nil {
-			return plan, 0, fmt.Errorf("runner: config of %s/%s: %w", j.Study, j.Variant, err)
+			return plan, queued{}, fmt.Errorf("runner: config of %s/%s: %w", j.Study, j.Variant, err)
 		}
 		cfgJSON = string(b)
 	}
@@ -284,11 +310,10 @@ func (r *Runner) submitOne(ctx context.Context, j Job, force bool) (Plan, int64,
 	id, err := r.st.CreateRun(ctx, store.NewRun{Study: j.Study, Variant: j.Variant, Seed: j.Seed,
 		Config: cfgJSON, ConfigHash: j.Hash, Params: params, Owner: owner})
 	if err != nil {
-		return plan, 0, err
+		return plan, queued{}, err
 	}
-	r.enqueue(id, j, false)
 	plan.Queued = append(plan.Queued, id)
-	return plan, id, nil
+	return plan, queued{id: id, job: &j}, nil
 }
 
 // Resume queues stored runs to continue from their checkpoints (from the
