@@ -477,6 +477,14 @@ func parseFloats(s string) ([]float64, error) {
 	return out, nil
 }
 
+func fmtFloats(xs []float64) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return out
+}
+
 func parseSeeds(s string) ([]int64, error) {
 	var out []int64
 	for _, part := range strings.Split(s, ",") {
@@ -594,9 +602,25 @@ func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
 		return p
 	}
 
+	var axes []string
+	for _, ax := range []struct {
+		name string
+		vals []string
+	}{
+		{"steps", b.field(fSteps).values()}, {"mode", modes}, {"distill", distills},
+		{"T", fmtFloats(lists[fTemp])}, {"λ1", fmtFloats(lists[fLambda1])}, {"λ2", fmtFloats(lists[fLambda2])},
+	} {
+		if len(ax.vals) > 1 {
+			axes = append(axes, ax.name+" "+strings.Join(ax.vals, "/"))
+		}
+	}
+	title := "Ablation built in the TUI"
+	if len(axes) > 0 {
+		title += ": " + strings.Join(axes, " × ")
+	}
 	st := &experiment.Study{
 		Name:     name,
-		Title:    "Ablation " + name + " (defined in the TUI builder)",
+		Title:    title,
 		Dataset:  b.field(fDataset).value(),
 		Backbone: b.field(fBackbone).value(),
 		Profile:  b.field(fProfile).value(),

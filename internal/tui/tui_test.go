@@ -133,13 +133,20 @@ func requireScreen(t *testing.T, shot screenShot) {
 	requireGolden(t, timestamps.ReplaceAllString(shot.view, "YYYY-MM-DD hh:mm:ssZ")+"\n")
 }
 
+// flagUpdate reports whether -update (registered by x/exp/golden, which
+// teatest uses) was given.
+func flagUpdate() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
 // requireGolden compares got with testdata/<test>.golden in the package
 // directory (tests run in a temporary project directory). The -update flag
 // (registered by x/exp/golden, which teatest uses) rewrites the file.
 func requireGolden(t *testing.T, got string) {
 	t.Helper()
 	path := filepath.Join(pkgDir, "testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+	if flagUpdate() {
 		must(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		must(t, os.WriteFile(path, []byte(got), 0o644))
 	}
@@ -169,16 +176,19 @@ func TestStudiesScreen(t *testing.T) {
 	f := newFixture(t)
 	s := start(t, f, &fakeRunner{}, screenStudies)
 	s.waitFor("fixture", "other", "broken")
-	// broken, fixture, other: go to fixture, then filter on "oth".
+	shown := func(n int) func(m *Model) bool {
+		return func(m *Model) bool { return len(m.screens[screenStudies].(*studiesScreen).shown) == n }
+	}
+	s.keys("/", "oth", "enter")
+	s.until("filter applied", shown(1))
+	s.keys("esc") // clears the filter
+	s.until("filter cleared", shown(3))
+	// broken, fixture, other: go to fixture.
 	s.keys("j")
 	s.until("cursor on fixture", func(m *Model) bool {
 		r, ok := m.screens[screenStudies].(*studiesScreen).selected()
 		return ok && r.name == "fixture"
 	})
-	s.keys("/", "oth", "enter")
-	s.until("filter applied", func(m *Model) bool { return len(m.screens[screenStudies].(*studiesScreen).shown) == 1 })
-	s.keys("esc") // clears the filter
-	s.keys("/", "fix", "enter")
 	shot := s.snapshot()
 	m := s.finish()
 	st := m.screens[screenStudies].(*studiesScreen)
@@ -186,8 +196,8 @@ func TestStudiesScreen(t *testing.T) {
 	if !ok || r.name != "fixture" || r.finished() != 6 || r.total() != 6 || r.state() != "done" {
 		t.Errorf("selected study = %+v, want fixture with 6/6 runs done", r)
 	}
-	if len(st.shown) != 1 || st.filter.query() != "fix" {
-		t.Errorf("filter %q shows %d studies, want 1", st.filter.query(), len(st.shown))
+	if st.filter.query() != "" {
+		t.Errorf("filter %q left after esc", st.filter.query())
 	}
 	requireScreen(t, shot)
 }
@@ -318,6 +328,24 @@ func TestRunsScreen(t *testing.T) {
 	for _, row := range rs.order {
 		if row.run.Variant != "two-step" || row.run.Status != "finished" {
 			t.Errorf("filter let through run %d %s %s", row.run.ID, row.run.Variant, row.run.Status)
+		}
+	}
+	requireScreen(t, shot)
+}
+
+// TestRunsOverview is the Runs screen as it opens: every run, newest first.
+func TestRunsOverview(t *testing.T) {
+	f := newFixture(t)
+	s := start(t, f, &fakeRunner{}, screenRuns)
+	s.waitFor("10 runs")
+	s.keys("j", "j")
+	s.until("cursor on the third run", func(m *Model) bool { return m.screens[screenRuns].(*runsScreen).cur.pos == 2 })
+	shot := s.snapshot()
+	m := s.finish()
+	rs := m.screens[screenRuns].(*runsScreen)
+	for i := 1; i < len(rs.order); i++ {
+		if rs.order[i-1].run.ID < rs.order[i].run.ID {
+			t.Fatalf("runs not newest first: %d before %d", rs.order[i-1].run.ID, rs.order[i].run.ID)
 		}
 	}
 	requireScreen(t, shot)
@@ -492,4 +520,100 @@ func TestCompareScreen(t *testing.T) {
 		t.Error("no plot exported")
 	}
 	requireScreen(t, shot)
+}
+
+func TestNavigation(t *testing.T) {
+	f := newFixture(t)
+	s := start(t, f, &fakeRunner{}, screenStudies)
+	s.waitFor("fixture")
+	active := func(want int) func(m *Model) bool { return func(m *Model) bool { return m.active == want } }
+	s.keys("tab")
+	s.until("tab to Builder", active(screenBuilder))
+	s.keys("shift+tab")
+	s.until("shift+tab back to Studies", active(screenStudies))
+	s.keys("5", "3")
+	s.until("number keys", active(screenRuns))
+	s.keys("esc")
+	s.until("esc back to Compare", active(screenCompare))
+	s.keys("esc")
+	s.until("esc back to Studies", active(screenStudies))
+	// enter on a study compares it; e opens it in the builder as a copy.
+	s.keys("j", "enter")
+	s.until("Compare on fixture", func(m *Model) bool {
+		c := m.screens[screenCompare].(*compareScreen)
+		return m.active == screenCompare && c.current() == "fixture"
+	})
+	s.keys("1", "e")
+	s.until("builder filled from the fixture", func(m *Model) bool {
+		b := m.screens[screenBuilder].(*builderScreen)
+		return m.active == screenBuilder && b.field(fName).value() == "fixture-copy"
+	})
+	m := s.finish()
+	b := m.screens[screenBuilder].(*builderScreen)
+	if got := strings.Join(b.field(fSteps).values(), ","); got != "0,2" {
+		t.Errorf("steps from the fixture spec = %s, want 0,2", got)
+	}
+	if b.field(fProfile).value() != "smoke" || b.field(fSeeds).value() != "1,2,3" {
+		t.Errorf("profile %s seeds %s, want smoke and 1,2,3", b.field(fProfile).value(), b.field(fSeeds).value())
+	}
+	if b.plan.study == nil || len(b.plan.study.Variants) != 2 {
+		t.Errorf("the copy does not plan 2 variants: %v", b.plan.errs)
+	}
+}
+
+// TestScreensDoc and screenDocs come last in the last test file: with
+// -update, the golden screens above are rewritten before the doc is.
+
+// screenDocs are the golden screens docs/screens.md shows, in order.
+var screenDocs = []struct{ golden, title, text string }{
+	{"TestStudiesScreen", "1 Studies",
+		"The spec files in `experiments/` and the studies recorded in runs.db, with their progress (finished/total runs) and state; `/` filters them. `enter` compares the study, `r` runs it, `e` copies it into the builder, `n` starts a new one."},
+	{"TestBuilderScreen", "2 Ablation builder",
+		"A form that defines a study: name, data set, backbone, profile, seeds, and the ablation axes (steps, mode, distill as multi-selects; temperatures, λ1, λ2 as lists). The axes are crossed; combinations the spec parser rejects are skipped and said so, and combinations that train the same run are merged. It shows how many runs the study expands to and the time they should take from the measured speed of finished runs. `ctrl+s` saves `experiments/NAME.toml`, `ctrl+r` saves and enqueues it."},
+	{"TestBuilderValidation", "2 Ablation builder: a name that is a path",
+		"The form validates as the spec parser does: a study name is a plain name, never a path."},
+	{"TestRunsOverview", "3 Runs",
+		"Every run with status, study, variant, seed, the S3/S4 accuracies and its duration, newest first. `/` filters (words, or `field=value` such as `status=running`), `s`/`S` sort by any column, `space` selects, `enter` shows details, `x` cancels (after a confirmation), `r` resumes."},
+	{"TestRunsScreen", "3 Runs: filtered, sorted, two selected",
+		"`/status=finished two`, sorted by status with `s`, two runs selected with `space`."},
+	{"TestRunDetail", "3 Runs: the details of a run",
+		"Status, times, progress, provenance, summaries, params and artifacts of one run, scrollable."},
+	{"TestLiveScreen", "4 Live",
+		"The queued and running runs with progress bars, rate and ETA, and for the selected run a braille chart of the S4 loss by step (ntcharts), the latest losses, and a sparkline of each head's accuracy per evaluated epoch."},
+	{"TestCompareScreen", "5 Compare",
+		"The paper-style table of a study as `workbench table` prints it: mean ± std (n seeds) per variant, paired deltas against the baseline, the paper's claims with verdicts. `[`/`]` choose the study, `e` exports the table (Markdown, CSV, LaTeX) and the study's plots to `plots/`."},
+	{"TestHelpScreen", "? Help",
+		"Generated from the one keymap table that also dispatches the keys; ⌨ marks the keys that still work while typing in a field."},
+}
+
+// TestScreensDoc keeps docs/screens.md in step with the golden screens
+// (-update rewrites it).
+func TestScreensDoc(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# The terminal UI, screen by screen\n\n")
+	b.WriteString("<!-- Generated from internal/tui/testdata by `go test ./internal/tui -run TestScreensDoc -update`; do not edit. -->\n\n")
+	b.WriteString("`workbench` with no arguments opens the terminal UI on a terminal (`workbench tui --db FILE` for another database). ")
+	b.WriteString("Screens are chosen with the number keys or `tab`; `?` shows every key, `q` or `ctrl+c` quits ")
+	b.WriteString("(asking first, when runs are active, whether to stop them — they checkpoint — or leave them running), `esc` goes back.\n\n")
+	b.WriteString("These captures are the tests' golden files: 80×24, a fixture database built through the store's API, no colour.\n")
+	for _, d := range screenDocs {
+		g, err := os.ReadFile(filepath.Join(pkgDir, "testdata", d.golden+".golden"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("\n## " + d.title + "\n\n" + d.text + "\n\n```text\n" + strings.TrimRight(string(g), "\n") + "\n```\n")
+	}
+	path := filepath.Join(pkgDir, "..", "..", "docs", "screens.md")
+	got := b.String()
+	if f := flagUpdate(); f {
+		must(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		must(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("docs/screens.md is out of date with the golden screens: run go test ./internal/tui -run TestScreensDoc -update")
+	}
 }
