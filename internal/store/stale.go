@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +18,19 @@ const HeartbeatEvery = 5 * time.Second
 // whatever its recorded process.
 const StaleAfter = 2 * time.Minute
 
+// ProcessToken identifies this process among all processes that ever had
+// its pid: a random value made at start, recorded as the owner of the runs
+// it queues and runs.
+var ProcessToken = newProcessToken()
+
+func newProcessToken() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Sprintf("t%d-%d", os.Getpid(), time.Now().UnixNano())
+	}
+	return hex.EncodeToString(b)
+}
+
 // StaleOptions say which queued or running runs belong to a process that is
 // gone. Zero fields take the defaults.
 type StaleOptions struct {
@@ -23,6 +38,10 @@ type StaleOptions struct {
 	Alive func(int) bool   // whether a pid on this machine is alive (default: signal 0)
 	After time.Duration    // heartbeat age that makes any run stale (default StaleAfter)
 	Now   func() time.Time // clock (default time.Now)
+	// PID and Token are this process's pid and ProcessToken (defaults): a
+	// run recorded with our pid but another token is an earlier process's.
+	PID   int
+	Token string
 }
 
 func (o StaleOptions) withDefaults() StaleOptions {
@@ -37,6 +56,12 @@ func (o StaleOptions) withDefaults() StaleOptions {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.PID == 0 {
+		o.PID = os.Getpid()
+	}
+	if o.Token == "" {
+		o.Token = ProcessToken
 	}
 	return o
 }
@@ -56,7 +81,7 @@ func ProcessAlive(pid int) bool {
 // workbench command finds runs left behind by a crash or kill -9.
 func (s *Store) RecoverStale(ctx context.Context, opt StaleOptions) ([]int64, error) {
 	opt = opt.withDefaults()
-	rows, err := s.db.QueryContext(ctx, `SELECT id, status, host, pid, heartbeat FROM runs
+	rows, err := s.db.QueryContext(ctx, `SELECT id, status, host, pid, owner, heartbeat FROM runs
 		WHERE status IN ('queued', 'running')`)
 	if err != nil {
 		return nil, fmt.Errorf("store: find stale runs: %w", err)
@@ -64,7 +89,7 @@ func (s *Store) RecoverStale(ctx context.Context, opt StaleOptions) ([]int64, er
 	var cands []staleCandidate
 	for rows.Next() {
 		var c staleCandidate
-		if err := rows.Scan(&c.id, &c.status, &c.host, &c.pid, &c.beat); err != nil {
+		if err := rows.Scan(&c.id, &c.status, &c.host, &c.pid, &c.owner, &c.beat); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: find stale runs: %w", err)
 		}
@@ -80,6 +105,8 @@ func (s *Store) RecoverStale(ctx context.Context, opt StaleOptions) ([]int64, er
 		switch {
 		case c.host == opt.Host && !opt.Alive(c.pid):
 			why = fmt.Sprintf("its process %d on %s is gone", c.pid, c.host)
+		case c.host == opt.Host && c.pid == opt.PID && c.owner != "" && c.owner != opt.Token:
+			why = fmt.Sprintf("its process %d on %s is gone (the pid now belongs to another process)", c.pid, c.host)
 		case c.beat == nil:
 			why = fmt.Sprintf("process %d on %s never sent a heartbeat", c.pid, c.host)
 		case now.Sub(time.UnixMilli(*c.beat)) > opt.After:
@@ -107,5 +134,6 @@ type staleCandidate struct {
 	status string
 	host   string
 	pid    int
+	owner  string
 	beat   *int64 // NULL: never
 }

@@ -493,33 +493,41 @@ func TestRecoverStale(t *testing.T) {
 	now := time.Now()
 	const deadPID, livePID = 1001, 1002
 	alive := func(pid int) bool { return pid == livePID }
+	const selfPID, selfToken = 1003, "me"
+	alive = func(pid int) bool { return pid == livePID || pid == selfPID }
 	tests := []struct {
 		name   string
 		status Status
 		host   string
 		pid    int
+		owner  string
 		beat   time.Duration // age of the heartbeat
 		stale  bool
 	}{
-		{"running, dead pid here", Running, "here", deadPID, time.Second, true},
-		{"running, live pid here", Running, "here", livePID, time.Second, false},
-		{"running, live pid here, stale heartbeat", Running, "here", livePID, time.Hour, true},
-		{"running elsewhere, fresh heartbeat", Running, "there", deadPID, time.Second, false},
-		{"running elsewhere, stale heartbeat", Running, "there", livePID, 3 * time.Minute, true},
-		{"queued, dead pid here", Queued, "here", deadPID, time.Second, true},
-		{"queued, live pid here", Queued, "here", livePID, time.Second, false},
-		{"finished, dead pid here", Finished, "here", deadPID, time.Hour, false},
-		{"interrupted stays", Interrupted, "here", deadPID, time.Hour, false},
+		{"running, dead pid here", Running, "here", deadPID, "x", time.Second, true},
+		{"running, live pid here", Running, "here", livePID, "x", time.Second, false},
+		{"running, live pid here, stale heartbeat", Running, "here", livePID, "x", time.Hour, true},
+		{"running elsewhere, fresh heartbeat", Running, "there", deadPID, "x", time.Second, false},
+		{"running elsewhere, stale heartbeat", Running, "there", livePID, "x", 3 * time.Minute, true},
+		{"queued, dead pid here", Queued, "here", deadPID, "x", time.Second, true},
+		{"queued, live pid here", Queued, "here", livePID, "x", time.Second, false},
+		{"running, our pid and token", Running, "here", selfPID, selfToken, time.Second, false},
+		{"running, our pid, an earlier process's token", Running, "here", selfPID, "earlier", time.Second, true},
+		{"running, our pid, no token", Running, "here", selfPID, "", time.Second, false},
+		{"our pid elsewhere", Running, "there", selfPID, "earlier", time.Second, false},
+		{"finished, dead pid here", Finished, "here", deadPID, "x", time.Hour, false},
+		{"interrupted stays", Interrupted, "here", deadPID, "x", time.Hour, false},
 	}
 	ids := make([]int64, len(tests))
 	for i, tt := range tests {
 		ids[i] = mustRun(t, s, "x", tt.name, 1, nil)
-		if _, err := s.db.Exec("UPDATE runs SET status = ?, host = ?, pid = ?, heartbeat = ? WHERE id = ?",
-			string(tt.status), tt.host, tt.pid, ms(now.Add(-tt.beat)), ids[i]); err != nil {
+		if _, err := s.db.Exec("UPDATE runs SET status = ?, host = ?, pid = ?, owner = ?, heartbeat = ? WHERE id = ?",
+			string(tt.status), tt.host, tt.pid, tt.owner, ms(now.Add(-tt.beat)), ids[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	marked, err := s.RecoverStale(ctx, StaleOptions{Host: "here", Alive: alive, After: 2 * time.Minute, Now: func() time.Time { return now }})
+	marked, err := s.RecoverStale(ctx, StaleOptions{Host: "here", Alive: alive, After: 2 * time.Minute, Now: func() time.Time { return now },
+		PID: selfPID, Token: selfToken})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,7 +550,7 @@ func TestRecoverStale(t *testing.T) {
 		})
 	}
 	// A second sweep finds nothing new.
-	again, err := s.RecoverStale(ctx, StaleOptions{Host: "here", Alive: alive, Now: func() time.Time { return now }})
+	again, err := s.RecoverStale(ctx, StaleOptions{Host: "here", Alive: alive, Now: func() time.Time { return now }, PID: selfPID, Token: selfToken})
 	if err != nil || len(again) != 0 {
 		t.Fatalf("second sweep marked %v, %v", again, err)
 	}
@@ -565,6 +573,16 @@ func TestOpenRecoversDeadRuns(t *testing.T) {
 	if err := s.StartRun(ctx, id, owner); err != nil {
 		t.Fatal(err)
 	}
+	// A run of this very process survives the sweep.
+	self := me
+	self.Host, self.PID = host, os.Getpid()
+	mine, err := s.CreateRun(ctx, NewRun{Study: "x", Variant: "mine", ConfigHash: "h2", Owner: self})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartRun(ctx, mine, self); err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
 	s, err = Open(path)
 	if err != nil {
@@ -576,6 +594,9 @@ func TestOpenRecoversDeadRuns(t *testing.T) {
 	}
 	if r, _ := s.Run(ctx, id); r.Status != Interrupted {
 		t.Fatalf("status %s, want interrupted", r.Status)
+	}
+	if r, _ := s.Run(ctx, mine); r.Status != Running {
+		t.Fatalf("this process's own run is %s, want running", r.Status)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"time"
 )
@@ -55,10 +56,10 @@ func (s *Store) CreateRun(ctx context.Context, r NewRun) (int64, error) {
 	defer tx.Rollback()
 	now := ms(time.Now())
 	res, err := tx.ExecContext(ctx, `INSERT INTO runs (study, variant, seed, config, config_hash, status, created,
-			heartbeat, host, pid, dataset, dataset_fingerprint, code_version)
-		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+			heartbeat, host, pid, owner, dataset, dataset_fingerprint, code_version)
+		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Study, r.Variant, r.Seed, r.Config, r.ConfigHash, now, now,
-		r.Owner.Host, r.Owner.PID, r.Owner.Dataset, r.Owner.DatasetFingerprint, r.Owner.CodeVersion)
+		r.Owner.Host, r.Owner.PID, ownerToken(r.Owner), r.Owner.Dataset, r.Owner.DatasetFingerprint, r.Owner.CodeVersion)
 	if err != nil {
 		return 0, fmt.Errorf("store: create run of %s/%s seed %d: %w", r.Study, r.Variant, r.Seed, err)
 	}
@@ -106,10 +107,10 @@ func (s *Store) StartRun(ctx context.Context, id int64, p Provenance) error {
 	now := ms(time.Now())
 	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'running', error = '', diverged_step = NULL,
 			started = COALESCE(started, ?), ended = NULL, heartbeat = ?, attempts = attempts + 1,
-			host = ?, pid = ?, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?,
+			host = ?, pid = ?, owner = ?, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?,
 			dataset = COALESCE(NULLIF(?, ''), dataset), dataset_fingerprint = COALESCE(NULLIF(?, ''), dataset_fingerprint)
 		WHERE id = ? AND status IN ('queued', 'interrupted', 'failed')`,
-		now, now, p.Host, p.PID, p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion,
+		now, now, p.Host, p.PID, ownerToken(p), p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion,
 		p.Dataset, p.DatasetFingerprint, id)
 	if err != nil {
 		return fmt.Errorf("store: start run %d: %w", id, err)
@@ -267,6 +268,16 @@ func (s *Store) AddArtifact(ctx context.Context, a Artifact) (int64, error) {
 		return 0, fmt.Errorf("store: artifact %s of run %d: %w", a.Kind, a.RunID, err)
 	}
 	return res.LastInsertId()
+}
+
+// ownerToken is the owner recorded for a run queued or started with p:
+// this process's token when p names this process, else none (a test or a
+// tool recording a run for another process).
+func ownerToken(p Provenance) string {
+	if p.PID == os.Getpid() {
+		return ProcessToken
+	}
+	return ""
 }
 
 // encodeLatest writes the latest-metrics map as JSON; NaN and Inf become null.
