@@ -68,6 +68,21 @@ func (b *backend) studyTable(ctx context.Context, name string, series bool) (*re
 	}
 	t.Notes = append(t.Notes, "profile "+profile)
 	t.Notes = append(t.Notes, l.Notes...)
+	if len(l.Results) == 0 {
+		// Say where the runs are when they were made with another profile.
+		for _, p := range experiment.ProfileNames() {
+			if p == profile {
+				continue
+			}
+			other, err := report.StudyConfigs(study, p)
+			if err != nil {
+				continue
+			}
+			if lo, err := report.Load(ctx, b.store, spec, report.Query{Configs: other}); err == nil && len(lo.Results) > 0 {
+				t.Notes = append(t.Notes, fmt.Sprintf("%d finished run(s) of profile %s: see workbench table %s --profile %s", len(lo.Results), p, name, p))
+			}
+		}
+	}
 	return t, l, nil
 }
 

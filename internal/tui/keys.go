@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -284,8 +283,4 @@ func keyHelp(s Scope, a Action) key.Help {
 		}
 	}
 	panic(fmt.Sprintf("tui: no binding for action %d in scope %s", a, s))
-}
-
-func inScopes(s Scope, scopes []Scope) bool {
-	return slices.Contains(scopes, s)
 }

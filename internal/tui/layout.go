@@ -27,7 +27,6 @@ const (
 var (
 	stTabActive = lipgloss.NewStyle().Bold(true).Reverse(true)
 	stTab       = lipgloss.NewStyle().Faint(true)
-	stBrand     = lipgloss.NewStyle().Bold(true)
 	stHeader    = lipgloss.NewStyle().Bold(true).Underline(true)
 	stCursor    = lipgloss.NewStyle().Reverse(true)
 	stDim       = lipgloss.NewStyle().Faint(true)

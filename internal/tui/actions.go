@@ -1,0 +1,172 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/mksmt/workbench/internal/runner"
+	"github.com/mksmt/workbench/internal/store"
+)
+
+// The actions that cross screens: opening one screen from another, and
+// handing work to the runner (always after a confirmation where it stops
+// or starts training, and always in a tea.Cmd, off the UI goroutine).
+
+// openCompare shows the Compare screen on a study.
+func (m *Model) openCompare(study string) tea.Cmd {
+	m.screens[screenCompare].(*compareScreen).choose(study)
+	if m.active == screenCompare {
+		return m.screens[screenCompare].load(m)
+	}
+	return m.switchTo(screenCompare)
+}
+
+// openBuilder shows the builder, empty or filled from a study's spec.
+func (m *Model) openBuilder(from *studyRow) tea.Cmd {
+	b := m.screens[screenBuilder].(*builderScreen)
+	var cmd tea.Cmd
+	if from == nil {
+		cmd = b.reset(m)
+	} else {
+		cmd = b.fill(m, from.specPath)
+	}
+	return tea.Batch(cmd, m.switchTo(screenBuilder))
+}
+
+// runStudy asks, then hands a study's spec to the runner.
+func (m *Model) runStudy(name, specPath string, specErr error, profile string, runs int) tea.Cmd {
+	switch {
+	case m.be.runner == nil:
+		m.setStatus("", errNoRunner)
+		return nil
+	case specPath == "":
+		m.setStatus(fmt.Sprintf("study %s has no spec file in %s/ to run", name, m.be.specDir), nil)
+		return nil
+	case specErr != nil:
+		m.setStatus("", fmt.Errorf("study %s: %s", name, firstLine(specErr.Error())))
+		return nil
+	}
+	shown := profile
+	if shown == "" {
+		shown = "the default"
+	}
+	m.ask(fmt.Sprintf("Run study %s: %d run(s), profile %s?\nFinished identical runs are reused.", name, runs, shown), func() tea.Cmd {
+		return m.enqueue(specPath, "")
+	})
+	return nil
+}
+
+// enqueue hands a spec to the runner in the background.
+func (m *Model) enqueue(specPath, profile string) tea.Cmd {
+	r, ctx := m.be.runner, m.ctx
+	return tea.Sequence(func() tea.Msg {
+		plan, err := r.Enqueue(ctx, specPath, profile)
+		if err != nil {
+			return statusMsg{err: fmt.Errorf("run %s: %w", specPath, err)}
+		}
+		return statusMsg{text: fmt.Sprintf("%s: %s — watch on 4 Live", specPath, planText(plan))}
+	}, m.loadActive())
+}
+
+// cancelRuns asks, then cancels the queued or running ones among runs.
+func (m *Model) cancelRuns(runs []store.Run) tea.Cmd {
+	if m.be.runner == nil {
+		m.setStatus("", errNoRunner)
+		return nil
+	}
+	var ids []int64
+	for _, r := range runs {
+		if r.Status == store.Running || r.Status == store.Queued {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		m.setStatus("nothing to cancel: only queued or running runs can be cancelled", nil)
+		return nil
+	}
+	m.ask(fmt.Sprintf("Cancel %s?\nA running run checkpoints and ends interrupted; r resumes it.\n"+
+		"A run trained by another workbench process stops with all of that process's runs.", runList(ids)), func() tea.Cmd {
+		r := m.be.runner
+		return func() tea.Msg {
+			var errs []string
+			for _, id := range ids {
+				if err := r.Cancel(id); err != nil {
+					errs = append(errs, fmt.Sprintf("run %d: %v", id, err))
+				}
+			}
+			if len(errs) > 0 {
+				return statusMsg{err: fmt.Errorf("cancel: %s", strings.Join(errs, "; "))}
+			}
+			return statusMsg{text: "cancelled " + runList(ids)}
+		}
+	})
+	return nil
+}
+
+// resumeRuns queues the interrupted or failed ones among runs again.
+func (m *Model) resumeRuns(runs []store.Run) tea.Cmd {
+	if m.be.runner == nil {
+		m.setStatus("", errNoRunner)
+		return nil
+	}
+	var ids []int64
+	for _, r := range runs {
+		if r.Status == store.Interrupted || r.Status == store.Failed {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		m.setStatus("nothing to resume: only interrupted or failed runs can be resumed", nil)
+		return nil
+	}
+	r, ctx := m.be.runner, m.ctx
+	return tea.Sequence(func() tea.Msg {
+		plan, err := r.Resume(ctx, ids...)
+		if err != nil {
+			return statusMsg{err: fmt.Errorf("resume %s: %w", runList(ids), err)}
+		}
+		return statusMsg{text: fmt.Sprintf("resume %s: %s", runList(ids), planText(plan))}
+	}, m.loadActive())
+}
+
+// planText says what the runner made of a submission.
+func planText(p runner.Plan) string {
+	parts := []string{fmt.Sprintf("%d queued", len(p.Queued))}
+	if n := len(p.Resumed); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d resumed", n))
+	}
+	if n := len(p.Reused); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d reused (already finished)", n))
+	}
+	if n := len(p.Busy); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d already running", n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// runList names runs: "run 4", "runs 4, 5, 9", "12 runs".
+func runList(ids []int64) string {
+	switch {
+	case len(ids) == 1:
+		return fmt.Sprintf("run %d", ids[0])
+	case len(ids) <= 5:
+		s := make([]string, len(ids))
+		for i, id := range ids {
+			s[i] = fmt.Sprint(id)
+		}
+		return "runs " + strings.Join(s, ", ")
+	}
+	return fmt.Sprintf("%d runs", len(ids))
+}
+
+// openRun shows a run's details on the Runs screen.
+func (m *Model) openRun(id int64) tea.Cmd {
+	rs := m.screens[screenRuns].(*runsScreen)
+	cmd := rs.open(m, id)
+	if m.active != screenRuns {
+		return tea.Batch(cmd, m.switchTo(screenRuns))
+	}
+	return cmd
+}
