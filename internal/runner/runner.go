@@ -220,7 +220,7 @@ func (r *Runner) Submit(ctx context.Context, study store.Study, jobs []Job, forc
 		if j.Hash == "" {
 			return plan, fmt.Errorf("runner: job %s/%s seed %d has no config hash", j.Study, j.Variant, j.Seed)
 		}
-		if id, ok := seen[j.Hash]; ok && !force {
+		if id, ok := seen[j.Hash]; ok { // the same run twice in one study: train it once
 			if err := r.st.AddToStudy(ctx, id, j.Study, j.Variant); err != nil {
 				return plan, err
 			}
