@@ -40,50 +40,15 @@ func (b *backend) loadStudy(ctx context.Context, name string) (*experiment.Study
 	return experiment.Parse(name+" (as recorded in "+b.dbName()+")", []byte(rec.Spec))
 }
 
-// studyTable builds the study's table from the runs of its own profile,
-// the way `workbench table` does: the runs whose config is the one the spec
-// expands to, the spec's paper figures and claims, and notes on what is
-// missing.
+// studyTable builds the study's table exactly as `workbench table` does
+// (report.StudyTable): the runs of the study's own profile, the paper's
+// figures and claims, and notes on what is missing.
 func (b *backend) studyTable(ctx context.Context, name string, series bool) (*report.Table, *report.Loaded, error) {
 	study, err := b.loadStudy(ctx, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	spec := report.StudySpec(study)
-	cfgs, err := report.StudyConfigs(study, "")
-	if err != nil {
-		return nil, nil, err
-	}
-	l, err := report.Load(ctx, b.store, spec, report.Query{Configs: cfgs, Series: series})
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := report.Build(l.Spec, l.Results)
-	if err != nil {
-		return nil, nil, err
-	}
-	profile := study.Profile
-	if profile == "" {
-		profile = experiment.DefaultProfile
-	}
-	t.Notes = append(t.Notes, "profile "+profile)
-	t.Notes = append(t.Notes, l.Notes...)
-	if len(l.Results) == 0 {
-		// Say where the runs are when they were made with another profile.
-		for _, p := range experiment.ProfileNames() {
-			if p == profile {
-				continue
-			}
-			other, err := report.StudyConfigs(study, p)
-			if err != nil {
-				continue
-			}
-			if lo, err := report.Load(ctx, b.store, spec, report.Query{Configs: other}); err == nil && len(lo.Results) > 0 {
-				t.Notes = append(t.Notes, fmt.Sprintf("%d finished run(s) of profile %s: see workbench table %s --profile %s", len(lo.Results), p, name, p))
-			}
-		}
-	}
-	return t, l, nil
+	return report.StudyTable(ctx, b.store, study, "", series)
 }
 
 // tableText renders the study's table for the terminal, as `workbench
