@@ -267,32 +267,49 @@ func im2col[T float](g *convGeom, x, col []T, ld, off int, pad []T) []T {
 		src = pad
 	}
 	hp := g.h + 2*g.pad
-	ow, s := g.ow, g.stride
+	ow, oh, s := g.ow, g.oh, g.stride
 	for c := range g.c {
 		xc := src[c*hp*wp : (c+1)*hp*wp]
 		for ki := range g.kh {
 			for kj := range g.kw {
-				row := col[((c*g.kh+ki)*g.kw+kj)*ld+off:]
-				row = row[:g.ohw]
-				for oy := range g.oh {
-					in := xc[(oy*s+ki)*wp+kj:]
-					dst := row[oy*ow : (oy+1)*ow]
-					switch {
-					case s == 1 && ow == 8:
-						*(*[8]T)(dst) = *(*[8]T)(in)
-					case s == 1 && ow == 4:
-						*(*[4]T)(dst) = *(*[4]T)(in)
-					case s == 1:
-						copy(dst, in)
-					case s == 2:
-						in = in[:2*len(dst)-1]
+				r := ((c*g.kh+ki)*g.kw + kj) * ld
+				row := col[r+off : r+off+g.ohw]
+				in := xc[ki*wp+kj:]
+				// Output row oy reads input row oy·s (+ki, +kj).
+				switch {
+				// Unrolled element moves: in generic code a fixed-size array
+				// copy becomes a memmove call.
+				case s == 1 && ow == 8:
+					for oy := range oh {
+						d, v := row[oy*8:oy*8+8], in[oy*wp:oy*wp+8]
+						d[0], d[1], d[2], d[3] = v[0], v[1], v[2], v[3]
+						d[4], d[5], d[6], d[7] = v[4], v[5], v[6], v[7]
+					}
+				case s == 1 && ow == 4:
+					for oy := range oh {
+						d, v := row[oy*4:oy*4+4], in[oy*wp:oy*wp+4]
+						d[0], d[1], d[2], d[3] = v[0], v[1], v[2], v[3]
+					}
+				case s == 1:
+					for oy := range oh {
+						copy(row[oy*ow:(oy+1)*ow], in[oy*wp:])
+					}
+				case s == 2:
+					for oy := range oh {
+						dst := row[oy*ow : (oy+1)*ow]
+						src := in[oy*2*wp:]
+						src = src[:2*len(dst)-1]
 						for k := range dst {
-							dst[k] = in[2*k]
+							dst[k] = src[2*k]
 						}
-					default:
-						in = in[:(ow-1)*s+1]
+					}
+				default:
+					for oy := range oh {
+						dst := row[oy*ow : (oy+1)*ow]
+						src := in[oy*s*wp:]
+						src = src[:(len(dst)-1)*s+1]
 						for k := range dst {
-							dst[k] = in[k*s]
+							dst[k] = src[k*s]
 						}
 					}
 				}
