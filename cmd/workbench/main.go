@@ -7,6 +7,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -76,8 +78,8 @@ func runMain(ctx context.Context, args []string, io IO) int {
 }
 
 func exitCode(io IO, err error) int {
-	if err == nil {
-		return 0
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0 // -h printed the verb's flags
 	}
 	fmt.Fprintf(io.Err, "workbench: %v\n", err)
 	return 1
