@@ -130,14 +130,7 @@ func (op *reluMaskOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 func reluMask[T float](y, dy, dx []T) {
 	parallelFor(len(y)/4096+1, func(lo, hi int) {
 		lo, hi = lo*4096, min(hi*4096, len(y))
-		ys, gs, ds := y[lo:hi], dy[lo:hi], dx[lo:hi]
-		for i, v := range ys {
-			if v > 0 {
-				ds[i] = gs[i]
-			} else {
-				ds[i] = 0
-			}
-		}
+		maskPositive(y[lo:hi], dy[lo:hi], dx[lo:hi])
 	})
 }
 

@@ -341,13 +341,7 @@ func bnBackward[T float](x, y, gamma, dy, dx, dgamma, dbeta []T, op *bnOp, n, c,
 func gradSums[T float](x, y, dy, g []T, mean T, relu bool) (float64, float64) {
 	g = g[:len(dy)]
 	if relu {
-		y = y[:len(dy)]
-		for j, v := range dy {
-			if y[j] <= 0 {
-				v = 0
-			}
-			g[j] = v
-		}
+		maskPositive(y, dy, g)
 	} else {
 		copy(g, dy)
 	}

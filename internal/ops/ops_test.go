@@ -100,7 +100,7 @@ func allCases() []opCase {
 
 func TestConvGroups(t *testing.T) {
 	cases := []struct{ n, ohw, want int }{
-		{32, 1024, 1}, {32, 256, 1}, {32, 64, 4}, {32, 16, 16}, {8, 16, 4}, {7, 9, 2}, {1, 4, 1},
+		{32, 1024, 1}, {32, 256, 1}, {32, 64, 1}, {32, 16, 4}, {32, 9, 8}, {8, 4, 4}, {7, 9, 2}, {1, 4, 1},
 	}
 	for _, c := range cases {
 		if got := chooseGroup(c.n, c.ohw); got != c.want {
@@ -290,6 +290,26 @@ func TestBuildErrors(t *testing.T) {
 	for _, c := range cases {
 		if err := c.f(); err == nil {
 			t.Errorf("%s: no error", c.name)
+		}
+	}
+}
+
+func TestMaskPositive(t *testing.T) {
+	negZero := math.Copysign(0, -1)
+	y := []float64{1, 0, negZero, -1, 1e-300, -1e-300, math.Inf(1), math.Inf(-1), 5e-324}
+	v := []float64{2, 3, 4, 5, 6, 7, 8, 9, 10}
+	want := []float64{2, 0, 0, 0, 6, 0, 8, 0, 10}
+	out := make([]float64, len(y))
+	maskPositive(y, v, out)
+	y32, v32, out32 := make([]float32, len(y)), make([]float32, len(y)), make([]float32, len(y))
+	for i := range y {
+		y32[i], v32[i] = float32(y[i]), float32(v[i])
+	}
+	y32[4], y32[5], y32[8] = 1e-38, -1e-38, 1e-45 // representable in float32
+	maskPositive(y32, v32, out32)
+	for i := range want {
+		if out[i] != want[i] || float64(out32[i]) != want[i] {
+			t.Errorf("y = %v: got %v (float64), %v (float32), want %v", y[i], out[i], out32[i], want[i])
 		}
 	}
 }
