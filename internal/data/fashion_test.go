@@ -1,7 +1,6 @@
 package data
 
 import (
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -40,5 +39,4 @@ func TestFashionMNISTReal(t *testing.T) {
 			t.Fatal("grayscale image is not replicated to three equal channels")
 		}
 	}
-	_ = os.Getenv
 }

@@ -17,11 +17,11 @@ const (
 	DefaultSyntheticClasses    = 10
 	DefaultSyntheticTrain      = 300 // training images per class
 	DefaultSyntheticTest       = 100 // test images per class
-	DefaultSyntheticDifficulty = 0.5
+	DefaultSyntheticDifficulty = 0.2
 	maxSyntheticClasses        = 200
 	// syntheticVersion is part of the fingerprint: bump it whenever the
 	// generator changes its output for the same parameters.
-	syntheticVersion = 2
+	syntheticVersion = 3
 )
 
 // SyntheticParams are the parameters that fix the synthetic set.
@@ -344,7 +344,7 @@ func (g *generator) render(s SplitKind, c, i int) picture {
 	ground := hsv(r.Float64(), uni(r, 0.15, 0.6), uni(r, 0.15, 0.55))
 	horizon := uni(r, 0.35, 0.85) * fn
 	soft := uni(r, 0.08, 0.3) * fn
-	amp := 0.05 + 0.25*d
+	amp := 0.04 + 0.22*d
 	tex := textureField(r, n, amp)
 	nn := n * n
 	for y := 0; y < n; y++ {
@@ -362,10 +362,11 @@ func (g *generator) render(s SplitKind, c, i int) picture {
 	if r.IntN(2) == 0 {
 		mirror = -1
 	}
-	rot := sym(r, 0.12+0.35*d)
-	unit := fn / 6.3 * math.Exp(sym(r, 0.08+0.25*d))
-	jit := fn * (0.02 + 0.08*d)
-	cx, cy := fn/2+sym(r, jit), fn/2+sym(r, jit)+0.3*unit
+	rot := sym(r, 0.1+0.35*d)
+	unit := fn / 6.0 * math.Exp(sym(r, 0.06+0.22*d))
+	jit := fn * (0.015 + 0.07*d)
+	// The bird's extent is [-2.2, 2.8] x [-1.2, 1.2]: centre it.
+	cx, cy := fn/2-mirror*0.3*unit+sym(r, jit), fn/2+sym(r, jit)+0.1*unit
 	sinR, cosR := math.Sincos(rot)
 	// toImage maps a bird-frame point to pixel coordinates (y down).
 	toImage := func(bx, by float64) (float64, float64) {
@@ -375,7 +376,7 @@ func (g *generator) render(s SplitKind, c, i int) picture {
 
 	// Clutter behind the bird: twigs and blobs, some in the colours of the
 	// class parts, so that colour alone does not give the class away.
-	nClutter := int(uni(r, 0, 1+10*d))
+	nClutter := int(uni(r, 0, 0.5+8*d))
 	for k := 0; k < nClutter; k++ {
 		drawClutter(cv, r, fn)
 	}
@@ -390,9 +391,9 @@ func (g *generator) render(s SplitKind, c, i int) picture {
 	}
 
 	b := g.newBird(r, c, d)
-	// Bounding box of the bird frame [-2.2, 2.6] x [-1.3, 1.4] in pixels.
+	// Bounding box of the bird frame [-2.2, 2.8] x [-1.3, 1.4] in pixels.
 	x0, y0, x1, y1 := fn, fn, 0.0, 0.0
-	for _, q := range [4][2]float64{{-2.2, -1.3}, {2.6, -1.3}, {-2.2, 1.4}, {2.6, 1.4}} {
+	for _, q := range [4][2]float64{{-2.2, -1.3}, {2.8, -1.3}, {-2.2, 1.4}, {2.8, 1.4}} {
 		px, py := toImage(q[0], q[1])
 		x0, x1 = fmin(x0, px), fmax(x1, px)
 		y0, y1 = fmin(y0, py), fmax(y1, py)
@@ -409,7 +410,7 @@ func (g *generator) render(s SplitKind, c, i int) picture {
 	}
 
 	// Occluders in front of the bird (leaves, twigs).
-	for k := int(uni(r, 0, 0.4+2*d)); k > 0; k-- {
+	for k := int(uni(r, 0, 0.2+1.8*d)); k > 0; k-- {
 		drawClutter(cv, r, fn)
 	}
 
@@ -461,9 +462,9 @@ func (g *generator) newBird(r *rand.Rand, c int, d float64) *bird {
 
 	// Class parts, with within-class jitter that grows with difficulty.
 	cj := 0.06 + 0.2*d // colour jitter of part colours
-	b.beakLen = [3]float64{0.2, 0.55, 0.95}[cls[attrBeak]] + sym(r, 0.04+0.14*d)
+	b.beakLen = [3]float64{0.18, 0.6, 1.05}[cls[attrBeak]] + sym(r, 0.03+0.15*d)
 	b.beakDroop = uni(r, -0.05, 0.15)
-	b.barW = (0.15 - 0.06*d) * uni(r, 0.75, 1.25)
+	b.barW = (0.17 - 0.06*d) * uni(r, 0.75, 1.25)
 	switch cls[attrBar] {
 	case 1, 3:
 		b.bar = rgb{0.95, 0.95, 0.9}.jitter(r, cj)
@@ -471,7 +472,7 @@ func (g *generator) newBird(r *rand.Rand, c int, d float64) *bird {
 		b.bar = rgb{0.95, 0.82, 0.15}.jitter(r, cj)
 	}
 	b.bar = b.bar.mix(b.wing, uni(r, 0, 0.5*d))
-	b.ringW = (0.11 - 0.03*d) * uni(r, 0.75, 1.25)
+	b.ringW = (0.15 - 0.04*d) * uni(r, 0.75, 1.25)
 	b.ring = rgb{0.95, 0.95, 0.92}.jitter(r, cj).mix(b.head, uni(r, 0, 0.45*d))
 	b.notch = (0.5 - 0.1*d) * uni(r, 1-0.5*d, 1.2)
 	switch cls[attrCrown] {
@@ -521,7 +522,7 @@ func (b *bird) shade(x, y, px float64, bg rgb) rgb {
 		t := smooth((0.05 - y) / 0.35)
 		paint(sd, b.body.mix(b.belly, t))
 		if cls[attrBib] == 1 {
-			paint(fmax(sdCircle(x, y, 0.72, 0.2, 0.36), sd), b.bib)
+			paint(fmax(sdCircle(x, y, 0.72, 0.18, 0.42), sd), b.bib)
 		}
 	}
 	// Wing, with its bars.
@@ -542,25 +543,25 @@ func (b *bird) shade(x, y, px float64, bg rgb) rgb {
 	}
 	// Head, crown, throat, eye ring, eye, beak.
 	hx, hy := b.headX, b.headY
-	if x < hx-0.75 || x > hx+1.7 || math.Abs(y-hy) > 0.75 {
+	if x < hx-0.8 || x > hx+1.9 || math.Abs(y-hy) > 0.8 {
 		return col // the beak is inside this box too
 	}
-	head := sdCircle(x, y, hx, hy, 0.48)
+	head := sdCircle(x, y, hx, hy, 0.52)
 	if head/px < 1.5 {
 		paint(head, b.head)
 		if cls[attrCrown] != 0 {
-			paint(fmax(head, fmax(hy+0.14-y, x-(hx+0.3))), b.crown)
+			paint(fmax(head, fmax(hy+0.1-y, x-(hx+0.32))), b.crown)
 		}
 		if cls[attrBib] == 1 {
-			paint(fmax(head, fmax(y-(hy-0.12), x-(hx+0.35))), b.bib)
+			paint(fmax(head, fmax(y-(hy-0.14), x-(hx+0.38))), b.bib)
 		}
-		ex, ey := hx+0.18, hy+0.06
+		ex, ey := hx+0.2, hy+0.06
 		if cls[attrRing] == 1 {
 			paint(sdCircle(x, y, ex, ey, 0.12+b.ringW), b.ring)
 		}
-		paint(sdCircle(x, y, ex, ey, 0.11), b.eye)
+		paint(sdCircle(x, y, ex, ey, 0.12), b.eye)
 	}
-	bx := hx + 0.4
+	bx := hx + 0.44
 	tipY := hy - 0.02 - b.beakDroop
 	if x > bx-0.3 {
 		paint(sdPoly(x, y, [2]float64{bx - 0.05, hy - 0.12}, [2]float64{bx + b.beakLen, tipY}, [2]float64{bx - 0.05, hy + 0.14}), b.beak)
