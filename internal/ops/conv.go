@@ -51,6 +51,11 @@ type convGeom struct {
 	group          int // images per GEMM
 	direct         bool
 	inSize, outSiz int // elements per image
+	// shift computes a stride-1 convolution as KH·KW GEMMs that read the
+	// zero-padded image at shifted offsets, with no column matrix: the
+	// output is computed on the padded-width grid and compacted. Used on
+	// large maps, where the wasted columns are few (see useShift).
+	shift bool
 	// tr, when set, is the geometry of dx as a convolution of dy with the
 	// flipped, transposed filters (stride 1, square kernels, at least 8
 	// input channels, else the GEMM is too thin to pay off): an im2col of
@@ -81,7 +86,17 @@ func baseConvGeom(xs, ws tensor.Shape, stride, pad int) convGeom {
 	if g.direct {
 		g.group = 1
 	}
+	g.shift = useShift(&g)
 	return g
+}
+
+// useShift decides between im2col and shifted GEMMs for a convolution.
+// Measured on the reference layers (CPU time, batch 32): shifted GEMMs
+// win by 20–25% on 32×32 and 16×16 maps with 16 or 32 channels, tie on
+// 8×8 maps, and lose on 4×4 maps (half the computed columns are padding)
+// and on the 3-channel stem (GEMMs with K = 3).
+func useShift(g *convGeom) bool {
+	return g.stride == 1 && !g.direct && g.c >= 16 && g.ow >= 16
 }
 
 // flipFilters writes w (O,C,KH,KW) as the filters of the transposed
@@ -129,6 +144,7 @@ func (g *convGeom) check(x, w *tensor.Dense) error {
 // convWork is one worker's scratch space.
 type convWork[T float] struct {
 	col, tmp, dw, pad []T
+	wtap              []T // worker 0 only: filters by tap for convForwardShift
 }
 
 // convScratch holds per-worker workspaces of both dtypes.
@@ -218,6 +234,10 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 
 // convForward: for each group of images, y = W (O, CKK) · col (CKK, G·OHW).
 func convForward[T float](g *convGeom, ws []convWork[T], x, w, y []T) {
+	if g.shift {
+		convForwardShift(g, ws, x, w, y)
+		return
+	}
 	groups := (g.n + g.group - 1) / g.group
 	parallelForWorker(groups, func(worker, lo, hi int) {
 		wk := &ws[worker]
@@ -245,6 +265,52 @@ func convForward[T float](g *convGeom, ws []convWork[T], x, w, y []T) {
 				for oc := range g.o {
 					copy(yi[oc*g.ohw:(oc+1)*g.ohw], wk.tmp[oc*cols+(i-i0)*g.ohw:])
 				}
+			}
+		}
+	})
+}
+
+// convForwardShift: with x̃ the zero-padded image (C, HP·WP) and W_t the
+// filters' tap t = (i,j) as an (O, C) matrix, y on the padded-width grid is
+// Σ_t W_t · x̃[:, i·WP+j :] — each term one GEMM whose B operand is a view of
+// x̃ with row stride HP·WP. Columns ox ≥ OW of each output row are padding
+// and dropped when y is compacted into NCHW.
+func convForwardShift[T float](g *convGeom, ws []convWork[T], x, w, y []T) {
+	kk := g.kh * g.kw
+	wtap := grow(ws[0].wtap, len(w))
+	ws[0].wtap = wtap
+	for o := range g.o {
+		for c := range g.c {
+			for t, v := range w[(o*g.c+c)*kk : (o*g.c+c+1)*kk] {
+				wtap[(t*g.o+o)*g.c+c] = v
+			}
+		}
+	}
+	hp, wp := g.h+2*g.pad, g.w+2*g.pad
+	ncols := g.oh * wp
+	parallelForWorker(g.n, func(worker, lo, hi int) {
+		wk := &ws[worker]
+		// The last tap's view reads KW−1 elements past the last channel.
+		wk.pad = grow(wk.pad, g.c*hp*wp+g.kw)
+		wk.tmp = grow(wk.tmp, g.o*ncols)
+		clear(wk.pad) // borders stay zero; interiors are overwritten per image
+		for i := lo; i < hi; i++ {
+			xi := x[i*g.inSize : (i+1)*g.inSize]
+			for c := range g.c {
+				for yy := range g.h {
+					copy(wk.pad[(c*hp+yy+g.pad)*wp+g.pad:], xi[(c*g.h+yy)*g.w:(c*g.h+yy+1)*g.w])
+				}
+			}
+			var beta T
+			for t := range kk {
+				ki, kj := t/g.kw, t%g.kw
+				gemm(false, false, g.o, ncols, g.c, 1, wtap[t*g.o*g.c:], g.c, wk.pad[ki*wp+kj:], hp*wp, beta, wk.tmp, ncols)
+				beta = 1
+			}
+			yi := y[i*g.outSiz : (i+1)*g.outSiz]
+			for r := range g.o * g.oh {
+				o, oy := r/g.oh, r%g.oh
+				copy(yi[r*g.ow:(r+1)*g.ow], wk.tmp[o*ncols+oy*wp:])
 			}
 		}
 	})

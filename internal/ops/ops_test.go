@@ -75,6 +75,9 @@ func allCases() []opCase {
 		convCase("conv3x3-s2-p1-grouped-partial", 7, 2, 5, 5, 3, 3, 2, 1, false),
 		convCase("conv1x1-s2-p0-grouped", 6, 3, 4, 4, 2, 1, 2, 0, false),
 		convCase("conv3x3-grouped-noInputGrad", 8, 2, 3, 3, 3, 3, 1, 1, true),
+		// Large maps, ≥ 16 channels: shifted GEMMs forward and for dx.
+		convCase("conv3x3-shift", 2, 16, 16, 16, 16, 3, 1, 1, false),
+		convCase("conv3x3-shift-p0", 2, 16, 18, 18, 16, 3, 1, 0, false),
 		bnCase("batchnorm", 3, 4, 3, 2, false, false),
 		bnCase("batchnorm-relu", 3, 4, 3, 2, true, false),
 		bnCase("batchnorm-1x1", 5, 3, 1, 1, false, false),
@@ -108,6 +111,15 @@ func TestConvGroups(t *testing.T) {
 		}
 	}
 	for _, c := range allCases() {
+		if c.name == "conv3x3-shift" || c.name == "conv3x3-shift-p0" {
+			g := newConvGeom(c.shapes[0], c.shapes[1], 1, 1)
+			if c.name == "conv3x3-shift-p0" {
+				g = newConvGeom(c.shapes[0], c.shapes[1], 1, 0)
+			}
+			if !g.shift || g.tr == nil || !g.tr.shift {
+				t.Errorf("%s: shift %v, transposed %+v: want shifted GEMMs both ways", c.name, g.shift, g.tr)
+			}
+		}
 		if c.name == "conv3x3-s2-p1-grouped-partial" {
 			g := newConvGeom(c.shapes[0], c.shapes[1], 2, 1)
 			if g.group != 2 || g.n%g.group == 0 {
