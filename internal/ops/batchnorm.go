@@ -300,7 +300,8 @@ func (op *bnDiffOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 // bnBackward: with g = dy masked by y > 0 when the ReLU is fused and
 // x̂ = (x−μ)/σ: dβ = Σg, dγ = Σg·x̂, and dx = γ/σ·(g − dβ/M − x̂·dγ/M) in
 // training mode (the batch statistics depend on x), dx = γ/σ·g in inference.
-// The first pass stores g in dx, the second turns it into dx in place.
+// With the ReLU, the first pass stores the masked g in dx and the second
+// turns it into dx in place.
 func bnBackward[T float](x, y, gamma, dy, dx, dgamma, dbeta []T, op *bnOp, n, c, hw int) {
 	m := float64(n * hw)
 	parallelFor(c, func(lo, hi int) {
@@ -324,27 +325,39 @@ func bnBackward[T float](x, y, gamma, dy, dx, dgamma, dbeta []T, op *bnOp, n, c,
 				b = -k*sg/m - a*mean
 			}
 			kk, aa, bb := T(k), T(a), T(b)
+			// g is in dx (ReLU) or is dy.
+			gsrc := dy
+			if op.relu {
+				gsrc = dx
+			}
 			for i := range n {
 				off := (i*c + ch) * hw
-				xs, ds := x[off:off+hw], dx[off:off+hw]
-				ds = ds[:len(xs)]
+				xs, gs, ds := x[off:off+hw], gsrc[off:off+hw], dx[off:off+hw]
+				gs, ds = gs[:len(xs)], ds[:len(xs)]
 				for j, v := range xs {
-					ds[j] = kk*ds[j] + aa*v + bb
+					ds[j] = kk*gs[j] + aa*v + bb
 				}
 			}
 		}
 	})
 }
 
-// gradSums stores g (dy, masked by y > 0 when relu) in g and returns Σg and
-// Σg·(x−mean), accumulated in T in four lanes.
+// gradSums returns Σg and Σg·(x−mean) for g = dy, or, when relu, for g =
+// dy masked by y > 0, which it then also stores in g (dy itself otherwise
+// serves as g).
 func gradSums[T float](x, y, dy, g []T, mean T, relu bool) (float64, float64) {
-	g = g[:len(dy)]
 	if relu {
+		if x32, ok := any(x).([]float32); ok {
+			return gradSumsReLU32(x32, any(y).([]float32), any(dy).([]float32), any(g).([]float32), float32(mean))
+		}
 		maskPositive(y, dy, g)
-	} else {
-		copy(g, dy)
+		dy = g
 	}
+	return dotSums(x, dy, mean)
+}
+
+// dotSums returns Σg and Σg·(x−mean), accumulated in T in four lanes.
+func dotSums[T float](x, g []T, mean T) (float64, float64) {
 	x = x[:len(g)]
 	var a0, a1, a2, a3, b0, b1, b2, b3 T
 	i := 0
@@ -364,6 +377,36 @@ func gradSums[T float](x, y, dy, g []T, mean T, relu bool) (float64, float64) {
 		b0 += g[i] * (x[i] - mean)
 	}
 	return float64(a0+a1) + float64(a2+a3), float64(b0+b1) + float64(b2+b3)
+}
+
+// gradSumsReLU32 is gradSums with the ReLU mask for float32 in one pass,
+// with maskPositive's branch-free sign test.
+func gradSumsReLU32(x, y, dy, g []float32, mean float32) (float64, float64) {
+	n := len(dy)
+	x, y, g = x[:n], y[:n], g[:n]
+	var a0, a1, b0, b1 float32
+	i := 0
+	for ; i+2 <= n; i += 2 {
+		y0, y1 := int32(math.Float32bits(y[i])), int32(math.Float32bits(y[i+1]))
+		m0 := uint32((-y0)>>31) &^ uint32(y0>>31)
+		m1 := uint32((-y1)>>31) &^ uint32(y1>>31)
+		g0 := math.Float32frombits(math.Float32bits(dy[i]) & m0)
+		g1 := math.Float32frombits(math.Float32bits(dy[i+1]) & m1)
+		g[i], g[i+1] = g0, g1
+		a0 += g0
+		a1 += g1
+		b0 += g0 * (x[i] - mean)
+		b1 += g1 * (x[i+1] - mean)
+	}
+	for ; i < n; i++ {
+		y0 := int32(math.Float32bits(y[i]))
+		m0 := uint32((-y0)>>31) &^ uint32(y0>>31)
+		g0 := math.Float32frombits(math.Float32bits(dy[i]) & m0)
+		g[i] = g0
+		a0 += g0
+		b0 += g0 * (x[i] - mean)
+	}
+	return float64(a0) + float64(a1), float64(b0) + float64(b1)
 }
 
 func (op *bnDiffOp) DiffWRT(int) []bool { return []bool{false, false, false, false} }

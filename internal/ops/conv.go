@@ -316,6 +316,58 @@ func convForwardShift[T float](g *convGeom, ws []convWork[T], x, w, y []T) {
 	})
 }
 
+// convDWShift is dw for a shifted-GEMM convolution: with dY on the
+// padded-width grid (zero in the padding columns), tap t = (i,j) of dw is
+// dW_t (O, C) = Σ_images dY · x̃[:, i·WP+j :]ᵀ, the same views of the padded
+// image as the forward pass. Each worker sums its images tap-major; the
+// parts are then added into dw (O, C, KH, KW).
+func convDWShift[T float](g *convGeom, ws []convWork[T], x, dy, dw []T) {
+	kk := g.kh * g.kw
+	hp, wp := g.h+2*g.pad, g.w+2*g.pad
+	ncols := g.oh * wp
+	wsize := g.o * g.ckk
+	nw, _ := split(g.n)
+	parallelForWorker(g.n, func(worker, lo, hi int) {
+		wk := &ws[worker]
+		wk.pad = grow(wk.pad, g.c*hp*wp+g.kw)
+		wk.tmp = grow(wk.tmp, g.o*ncols)
+		wk.dw = grow(wk.dw, wsize)
+		clear(wk.pad)
+		clear(wk.tmp) // the padding columns stay zero
+		var beta T
+		for i := lo; i < hi; i++ {
+			xi := x[i*g.inSize : (i+1)*g.inSize]
+			for c := range g.c {
+				for yy := range g.h {
+					copy(wk.pad[(c*hp+yy+g.pad)*wp+g.pad:], xi[(c*g.h+yy)*g.w:(c*g.h+yy+1)*g.w])
+				}
+			}
+			dyi := dy[i*g.outSiz : (i+1)*g.outSiz]
+			for r := range g.o * g.oh {
+				o, oy := r/g.oh, r%g.oh
+				copy(wk.tmp[o*ncols+oy*wp:o*ncols+oy*wp+g.ow], dyi[r*g.ow:(r+1)*g.ow])
+			}
+			for t := range kk {
+				ki, kj := t/g.kw, t%g.kw
+				gemm(false, true, g.o, g.c, ncols, 1, wk.tmp, ncols, wk.pad[ki*wp+kj:], hp*wp, beta, wk.dw[t*g.o*g.c:], g.c)
+			}
+			beta = 1
+		}
+	})
+	for o := range g.o {
+		for c := range g.c {
+			d := dw[(o*g.c+c)*kk : (o*g.c+c+1)*kk]
+			for t := range d {
+				var v T
+				for k := range nw {
+					v += ws[k].dw[(t*g.o+o)*g.c+c]
+				}
+				d[t] = v
+			}
+		}
+	}
+}
+
 // im2col writes image x (C,H,W) into columns [off, off+OHW) of col, a
 // (CKK, ld) row-major matrix: col[(c·KH+i)·KW+j][off+p] is the input pixel
 // under kernel tap (i,j) of output pixel p, or 0 in the padding. pad is a
@@ -547,6 +599,14 @@ func (op *convBwdOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 // dW += dY_g · col_gᵀ (per worker, summed at the end) and, when dx is
 // wanted, dcol = Wᵀ · dY_g scattered back by col2im.
 func convBackward[T float](g *convGeom, ws []convWork[T], x, w, dy, dx, dw, wt []T) {
+	if g.shift {
+		convDWShift(g, ws, x, dy, dw)
+		if dx != nil {
+			flipFilters(g, w, wt)
+			convForward(g.tr, ws, dy, wt, dx)
+		}
+		return
+	}
 	if g.tr != nil && dx != nil {
 		convBackward(g, ws, x, w, dy, nil, dw, nil)
 		flipFilters(g, w, wt)
