@@ -616,4 +616,49 @@ func TestScreensDoc(t *testing.T) {
 	if string(want) != got {
 		t.Errorf("docs/screens.md is out of date with the golden screens: run go test ./internal/tui -run TestScreensDoc -update")
 	}
+	checkReadmeScreens(t)
+}
+
+// readmeScreens are the golden screens the README shows, one per screen.
+var readmeScreens = []struct{ golden, title string }{
+	{"TestStudiesScreen", "1 Studies"},
+	{"TestBuilderScreen", "2 Ablation builder"},
+	{"TestRunsOverview", "3 Runs"},
+	{"TestLiveScreen", "4 Live"},
+	{"TestCompareScreen", "5 Compare"},
+}
+
+// checkReadmeScreens keeps the README's text captures of the five screens
+// (between its screens:begin and screens:end markers) in step with the
+// golden screens (-update rewrites them).
+func checkReadmeScreens(t *testing.T) {
+	t.Helper()
+	path := filepath.Join(pkgDir, "..", "..", "README.md")
+	readme, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- screens:begin", "<!-- screens:end -->"
+	text := string(readme)
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no %q ... %q section", begin, end)
+	}
+	i += strings.Index(text[i:], "\n") + 1
+	var b strings.Builder
+	for _, d := range readmeScreens {
+		g, err := os.ReadFile(filepath.Join(pkgDir, "testdata", d.golden+".golden"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("\n**" + d.title + "**\n\n```text\n" + strings.TrimRight(string(g), "\n") + "\n```\n\n")
+	}
+	got := text[:i] + b.String() + text[j:]
+	if flagUpdate() {
+		must(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	if got != text {
+		t.Errorf("README.md's screen captures are out of date: run go test ./internal/tui -run TestScreensDoc -update")
+	}
 }
