@@ -69,6 +69,14 @@ func addReLU[T float](a, b, y []T) {
 	parallelFor(len(y)/4096+1, func(lo, hi int) {
 		lo, hi = lo*4096, min(hi*4096, len(y))
 		as, bs, ys := a[lo:hi], b[lo:hi], y[lo:hi]
+		if a32, ok := any(as).([]float32); ok {
+			b32, y32 := any(bs).([]float32), any(ys).([]float32)
+			b32, y32 = b32[:len(a32)], y32[:len(a32)]
+			for i, v := range a32 {
+				y32[i] = relu32(v + b32[i])
+			}
+			return
+		}
 		for i := range ys {
 			ys[i] = max(as[i]+bs[i], 0)
 		}

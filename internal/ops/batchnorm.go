@@ -185,6 +185,23 @@ func bnForward[T float](x, gamma, beta, y []T, op *bnOp, n, c, hw int) {
 	})
 }
 
+// affineReLU32 is affine with the ReLU for float32. It clears negative
+// results through their sign bit: Go's max(v, 0) compiles to a long
+// NaN- and zero-aware sequence.
+func affineReLU32(x, y []float32, sc, sh float32) {
+	y = y[:len(x)]
+	for j, v := range x {
+		y[j] = relu32(v*sc + sh)
+	}
+}
+
+// relu32 is max(v, 0) for a non-NaN v, without a branch: an all-ones mask
+// from the sign bit clears negative values (−0 included).
+func relu32(v float32) float32 {
+	b := math.Float32bits(v)
+	return math.Float32frombits(b &^ uint32(int32(b)>>31))
+}
+
 // sumShifted returns Σ(x−k) and Σ(x−k)², accumulated in T in four lanes.
 func sumShifted[T float](x []T, k T) (float64, float64) {
 	var a0, a1, a2, a3, b0, b1, b2, b3 T
@@ -213,6 +230,10 @@ func sumShifted[T float](x []T, k T) (float64, float64) {
 func affine[T float](x, y []T, sc, sh T, relu bool) {
 	y = y[:len(x)]
 	if relu {
+		if x32, ok := any(x).([]float32); ok {
+			affineReLU32(x32, any(y).([]float32), float32(sc), float32(sh))
+			return
+		}
 		for j, v := range x {
 			y[j] = max(v*sc+sh, 0)
 		}

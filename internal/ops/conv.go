@@ -239,7 +239,7 @@ func convForward[T float](g *convGeom, ws []convWork[T], x, w, y []T) {
 		return
 	}
 	groups := (g.n + g.group - 1) / g.group
-	parallelForWorker(groups, func(worker, lo, hi int) {
+	parallelForWorker(groups, func(worker, lo, hi int, _ bool) {
 		wk := &ws[worker]
 		for gi := lo; gi < hi; gi++ {
 			i0, i1 := gi*g.group, min((gi+1)*g.group, g.n)
@@ -288,12 +288,14 @@ func convForwardShift[T float](g *convGeom, ws []convWork[T], x, w, y []T) {
 	}
 	hp, wp := g.h+2*g.pad, g.w+2*g.pad
 	ncols := g.oh * wp
-	parallelForWorker(g.n, func(worker, lo, hi int) {
+	parallelForWorker(g.n, func(worker, lo, hi int, first bool) {
 		wk := &ws[worker]
-		// The last tap's view reads KW−1 elements past the last channel.
-		wk.pad = grow(wk.pad, g.c*hp*wp+g.kw)
-		wk.tmp = grow(wk.tmp, g.o*ncols)
-		clear(wk.pad) // borders stay zero; interiors are overwritten per image
+		if first {
+			// The last tap's view reads KW−1 elements past the last channel.
+			wk.pad = grow(wk.pad, g.c*hp*wp+g.kw)
+			wk.tmp = grow(wk.tmp, g.o*ncols)
+			clear(wk.pad) // borders stay zero; interiors are overwritten per image
+		}
 		for i := lo; i < hi; i++ {
 			xi := x[i*g.inSize : (i+1)*g.inSize]
 			for c := range g.c {
@@ -326,15 +328,17 @@ func convDWShift[T float](g *convGeom, ws []convWork[T], x, dy, dw []T) {
 	hp, wp := g.h+2*g.pad, g.w+2*g.pad
 	ncols := g.oh * wp
 	wsize := g.o * g.ckk
-	nw, _ := split(g.n)
-	parallelForWorker(g.n, func(worker, lo, hi int) {
+	used := parallelForWorker(g.n, func(worker, lo, hi int, first bool) {
 		wk := &ws[worker]
-		wk.pad = grow(wk.pad, g.c*hp*wp+g.kw)
-		wk.tmp = grow(wk.tmp, g.o*ncols)
-		wk.dw = grow(wk.dw, wsize)
-		clear(wk.pad)
-		clear(wk.tmp) // the padding columns stay zero
-		var beta T
+		var beta T = 1
+		if first {
+			wk.pad = grow(wk.pad, g.c*hp*wp+g.kw)
+			wk.tmp = grow(wk.tmp, g.o*ncols)
+			wk.dw = grow(wk.dw, wsize)
+			clear(wk.pad)
+			clear(wk.tmp) // the padding columns stay zero
+			beta = 0
+		}
 		for i := lo; i < hi; i++ {
 			xi := x[i*g.inSize : (i+1)*g.inSize]
 			for c := range g.c {
@@ -359,8 +363,10 @@ func convDWShift[T float](g *convGeom, ws []convWork[T], x, dy, dw []T) {
 			d := dw[(o*g.c+c)*kk : (o*g.c+c+1)*kk]
 			for t := range d {
 				var v T
-				for k := range nw {
-					v += ws[k].dw[(t*g.o+o)*g.c+c]
+				for k := range ws {
+					if used&(1<<k) != 0 {
+						v += ws[k].dw[(t*g.o+o)*g.c+c]
+					}
 				}
 				d[t] = v
 			}
@@ -614,16 +620,15 @@ func convBackward[T float](g *convGeom, ws []convWork[T], x, w, dy, dx, dw, wt [
 		return
 	}
 	groups := (g.n + g.group - 1) / g.group
-	nw, _ := split(groups)
 	wsize := g.o * g.ckk
-	parallelForWorker(groups, func(worker, lo, hi int) {
+	used := parallelForWorker(groups, func(worker, lo, hi int, first bool) {
 		wk := &ws[worker]
-		acc := dw
-		if worker > 0 {
-			wk.dw = grow(wk.dw, wsize)
-			acc = wk.dw
+		wk.dw = grow(wk.dw, wsize)
+		acc := wk.dw
+		var beta T = 1
+		if first {
+			beta = 0
 		}
-		var beta T
 		for gi := lo; gi < hi; gi++ {
 			i0, i1 := gi*g.group, min((gi+1)*g.group, g.n)
 			cols := (i1 - i0) * g.ohw
@@ -664,12 +669,18 @@ func convBackward[T float](g *convGeom, ws []convWork[T], x, w, dy, dx, dw, wt [
 				wk.pad = col2im(g, wk.col, cols, (i-i0)*g.ohw, dx[i*g.inSize:(i+1)*g.inSize], wk.pad)
 			}
 		}
-		if beta == 0 {
-			clear(acc[:wsize]) // a worker without groups contributes zero
-		}
 	})
-	for k := 1; k < nw; k++ {
+	first := true
+	for k := range ws {
+		if used&(1<<k) == 0 {
+			continue
+		}
 		part := ws[k].dw[:wsize]
+		if first {
+			copy(dw, part)
+			first = false
+			continue
+		}
 		for i, v := range part {
 			dw[i] += v
 		}

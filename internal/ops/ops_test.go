@@ -325,3 +325,15 @@ func TestMaskPositive(t *testing.T) {
 		}
 	}
 }
+
+func TestReLU32(t *testing.T) {
+	for _, c := range []struct{ in, want float32 }{
+		{1.5, 1.5}, {-1.5, 0}, {0, 0}, {float32(math.Copysign(0, -1)), 0}, {1e-45, 1e-45}, {-1e-45, 0},
+		{float32(math.Inf(1)), float32(math.Inf(1))}, {float32(math.Inf(-1)), 0},
+	} {
+		got := relu32(c.in)
+		if got != c.want || math.Signbit(float64(got)) {
+			t.Errorf("relu32(%v) = %v, want +%v", c.in, got, c.want)
+		}
+	}
+}

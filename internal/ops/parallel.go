@@ -3,47 +3,64 @@ package ops
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // maxWorkers bounds the goroutines one kernel splits its work across. The
 // reference machine has 2 cores; BLAS runs single-threaded inside each
 // worker (see blas.go).
-var maxWorkers = min(runtime.GOMAXPROCS(0), 2)
+var maxWorkers = min(runtime.GOMAXPROCS(0), 2, 64)
 
-// split divides n items into workers contiguous chunks of chunk items
-// (the last may be shorter); every worker gets at least one item.
-func split(n int) (workers, chunk int) {
+// parallelForWorker calls f(worker, lo, hi, first) on chunks [lo,hi) that
+// cover [0,n), from up to maxWorkers goroutines (worker 0 is the caller's),
+// and waits for all. Workers pull the next chunk when they finish one, so a
+// worker whose core is taken by another process does not hold the others
+// back. first is true on a worker's first chunk (to initialise its
+// scratch); the result has bit k set when worker k ran at least one chunk.
+func parallelForWorker(n int, f func(worker, lo, hi int, first bool)) (used uint64) {
 	if n <= 0 {
-		return 0, 0
+		return 0
 	}
 	w := min(maxWorkers, n)
-	chunk = (n + w - 1) / w
-	return (n + chunk - 1) / chunk, chunk
-}
-
-// parallelForWorker calls f(worker, lo, hi) on the chunks of split(n), each
-// in its own goroutine (worker 0 in the caller's), and waits for all.
-func parallelForWorker(n int, f func(worker, lo, hi int)) {
-	workers, chunk := split(n)
-	if workers <= 1 {
-		if n > 0 {
-			f(0, 0, n)
+	if w == 1 {
+		f(0, 0, n, true)
+		return 1
+	}
+	// About four chunks per worker: fine enough to balance, coarse enough
+	// that the atomic counter costs nothing.
+	chunk := max(1, n/(4*w))
+	var next atomic.Int64
+	var mu sync.Mutex
+	run := func(worker int) {
+		first := true
+		for {
+			lo := int(next.Add(int64(chunk))) - chunk
+			if lo >= n {
+				return
+			}
+			if first {
+				mu.Lock()
+				used |= 1 << worker
+				mu.Unlock()
+			}
+			f(worker, lo, min(lo+chunk, n), first)
+			first = false
 		}
-		return
 	}
 	var wg sync.WaitGroup
-	for k := 1; k < workers; k++ {
+	for k := 1; k < w; k++ {
 		wg.Add(1)
 		go func(k int) {
 			defer wg.Done()
-			f(k, k*chunk, min((k+1)*chunk, n))
+			run(k)
 		}(k)
 	}
-	f(0, 0, chunk)
+	run(0)
 	wg.Wait()
+	return used
 }
 
-// parallelFor calls f on the disjoint chunks [lo,hi) of [0,n) in parallel.
+// parallelFor calls f on disjoint chunks [lo,hi) covering [0,n), in parallel.
 func parallelFor(n int, f func(lo, hi int)) {
-	parallelForWorker(n, func(_, lo, hi int) { f(lo, hi) })
+	parallelForWorker(n, func(_, lo, hi int, _ bool) { f(lo, hi) })
 }
