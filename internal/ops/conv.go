@@ -15,9 +15,15 @@ import (
 // input needs no gradient (the stem, reading the image): its backward pass
 // computes dL/dw only.
 //
-// The convolution is im2col into a workspace the op owns followed by one
-// OpenBLAS GEMM per group of images, written straight into the NCHW output;
-// groups are spread over two goroutines.
+// Kernels (all OpenBLAS sgemm/dgemm, images spread over the workers of
+// parallelForWorker, workspaces from a pool shared by all convolutions):
+//   - stride 1 on maps at least 16 wide with at least 16 channels: KH·KW
+//     GEMMs that read shifted views of the zero-padded image, no column
+//     matrix (forward, dx and dw);
+//   - otherwise im2col per group of images and one GEMM per group, written
+//     straight into the NCHW output; 1×1 stride-1 convolutions use x itself;
+//   - dx of other stride-1 convolutions is the convolution of dy with the
+//     flipped filters; dx of strided ones is a GEMM and col2im.
 func Conv2d(x, w *gorgonia.Node, stride, pad int, noInputGrad bool) (*gorgonia.Node, error) {
 	xs, ws := x.Shape(), w.Shape()
 	if xs.Dims() != 4 || ws.Dims() != 4 {

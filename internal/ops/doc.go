@@ -13,6 +13,12 @@
 // nodes (Node.Value, gorgonia.Read) is therefore overwritten by the next run
 // of the machine: copy what must outlive a step.
 //
+// Threads: importing the package makes OpenBLAS single-threaded
+// (openblas_set_num_threads(1), no environment variable needed) and makes
+// gorgonia's own matrix products use OpenBLAS. Kernels split their work
+// over GOMAXPROCS goroutines themselves; two thread pools would fight over
+// the cores. Building needs OpenBLAS (Debian: libopenblas-dev).
+//
 // Each op instance belongs to one node of one graph. Ops keep per-run state
 // (saved batch statistics, workspaces, the gradients of secondary inputs), so
 // one graph must not be run by two machines at the same time.

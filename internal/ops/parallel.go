@@ -6,10 +6,10 @@ import (
 	"sync/atomic"
 )
 
-// maxWorkers bounds the goroutines one kernel splits its work across. The
-// reference machine has 2 cores; BLAS runs single-threaded inside each
-// worker (see blas.go).
-var maxWorkers = min(runtime.GOMAXPROCS(0), 2, 64)
+// maxWorkers bounds the goroutines one kernel splits its work across: one
+// per P (2 on the reference machine), at most 64 (the width of the used
+// mask). BLAS runs single-threaded inside each worker (see blas.go).
+var maxWorkers = min(runtime.GOMAXPROCS(0), 64)
 
 // parallelForWorker calls f(worker, lo, hi, first) on chunks [lo,hi) that
 // cover [0,n), from up to maxWorkers goroutines (worker 0 is the caller's),
