@@ -149,8 +149,43 @@ func (g *convGeom) check(x, w *tensor.Dense) error {
 
 // convWork is one worker's scratch space.
 type convWork[T float] struct {
-	col, tmp, dw, pad []T
-	wtap              []T // worker 0 only: filters by tap for convForwardShift
+	col, tmp, pad []T
+	// Worker 0's holds the buffers shared by all workers: the filters by
+	// tap (convForwardShift) and the partial dw of each slot.
+	wtap  []T
+	slots [dwSlots][]T
+}
+
+// dwSlots is the number of fixed parts of the batch whose dw are summed
+// separately and then added in order. Workers take slots dynamically, but
+// the summation order stays fixed: dw is bit-for-bit reproducible, which
+// exact resumption from a checkpoint relies on.
+const dwSlots = 4
+
+// slotRange returns the items [lo,hi) of slot s when n items are split
+// into dwSlots slots.
+func slotRange(s, n int) (lo, hi int) {
+	return s * n / dwSlots, (s + 1) * n / dwSlots
+}
+
+// sumSlots sets dst to the sum, in slot order, of the non-empty slots'
+// partials (each the size of dst).
+func sumSlots[T float](dst []T, ws []convWork[T], n int) {
+	first := true
+	for s := range dwSlots {
+		if lo, hi := slotRange(s, n); lo == hi {
+			continue
+		}
+		part := ws[0].slots[s][:len(dst)]
+		if first {
+			copy(dst, part)
+			first = false
+			continue
+		}
+		for i, v := range part {
+			dst[i] += v
+		}
+	}
 }
 
 // convScratch holds per-worker workspaces of both dtypes.
@@ -334,47 +369,49 @@ func convDWShift[T float](g *convGeom, ws []convWork[T], x, dy, dw []T) {
 	hp, wp := g.h+2*g.pad, g.w+2*g.pad
 	ncols := g.oh * wp
 	wsize := g.o * g.ckk
-	used := parallelForWorker(g.n, func(worker, lo, hi int, first bool) {
+	for k := range dwSlots {
+		ws[0].slots[k] = grow(ws[0].slots[k], wsize) // tap-major (KH·KW, O, C)
+	}
+	parallelForWorker(dwSlots, func(worker, slo, shi int, first bool) {
 		wk := &ws[worker]
-		var beta T = 1
 		if first {
 			wk.pad = grow(wk.pad, g.c*hp*wp+g.kw)
 			wk.tmp = grow(wk.tmp, g.o*ncols)
-			wk.dw = grow(wk.dw, wsize)
 			clear(wk.pad)
 			clear(wk.tmp) // the padding columns stay zero
-			beta = 0
 		}
-		for i := lo; i < hi; i++ {
-			xi := x[i*g.inSize : (i+1)*g.inSize]
-			for c := range g.c {
-				for yy := range g.h {
-					copy(wk.pad[(c*hp+yy+g.pad)*wp+g.pad:], xi[(c*g.h+yy)*g.w:(c*g.h+yy+1)*g.w])
+		for slot := slo; slot < shi; slot++ {
+			lo, hi := slotRange(slot, g.n)
+			acc := ws[0].slots[slot]
+			var beta T
+			for i := lo; i < hi; i++ {
+				xi := x[i*g.inSize : (i+1)*g.inSize]
+				for c := range g.c {
+					for yy := range g.h {
+						copy(wk.pad[(c*hp+yy+g.pad)*wp+g.pad:], xi[(c*g.h+yy)*g.w:(c*g.h+yy+1)*g.w])
+					}
 				}
+				dyi := dy[i*g.outSiz : (i+1)*g.outSiz]
+				for r := range g.o * g.oh {
+					o, oy := r/g.oh, r%g.oh
+					copy(wk.tmp[o*ncols+oy*wp:o*ncols+oy*wp+g.ow], dyi[r*g.ow:(r+1)*g.ow])
+				}
+				for t := range kk {
+					ki, kj := t/g.kw, t%g.kw
+					gemm(false, true, g.o, g.c, ncols, 1, wk.tmp, ncols, wk.pad[ki*wp+kj:], hp*wp, beta, acc[t*g.o*g.c:], g.c)
+				}
+				beta = 1
 			}
-			dyi := dy[i*g.outSiz : (i+1)*g.outSiz]
-			for r := range g.o * g.oh {
-				o, oy := r/g.oh, r%g.oh
-				copy(wk.tmp[o*ncols+oy*wp:o*ncols+oy*wp+g.ow], dyi[r*g.ow:(r+1)*g.ow])
-			}
-			for t := range kk {
-				ki, kj := t/g.kw, t%g.kw
-				gemm(false, true, g.o, g.c, ncols, 1, wk.tmp, ncols, wk.pad[ki*wp+kj:], hp*wp, beta, wk.dw[t*g.o*g.c:], g.c)
-			}
-			beta = 1
 		}
 	})
+	tapMajor := grow(ws[0].wtap, wsize)
+	ws[0].wtap = tapMajor
+	sumSlots(tapMajor, ws, g.n)
 	for o := range g.o {
 		for c := range g.c {
 			d := dw[(o*g.c+c)*kk : (o*g.c+c+1)*kk]
 			for t := range d {
-				var v T
-				for k := range ws {
-					if used&(1<<k) != 0 {
-						v += ws[k].dw[(t*g.o+o)*g.c+c]
-					}
-				}
-				d[t] = v
+				d[t] = tapMajor[(t*g.o+o)*g.c+c]
 			}
 		}
 	}
@@ -627,70 +664,58 @@ func convBackward[T float](g *convGeom, ws []convWork[T], x, w, dy, dx, dw, wt [
 	}
 	groups := (g.n + g.group - 1) / g.group
 	wsize := g.o * g.ckk
-	used := parallelForWorker(groups, func(worker, lo, hi int, first bool) {
+	for k := range dwSlots {
+		ws[0].slots[k] = grow(ws[0].slots[k], wsize)
+	}
+	parallelForWorker(dwSlots, func(worker, slo, shi int, _ bool) {
 		wk := &ws[worker]
-		wk.dw = grow(wk.dw, wsize)
-		acc := wk.dw
-		var beta T = 1
-		if first {
-			beta = 0
-		}
-		for gi := lo; gi < hi; gi++ {
-			i0, i1 := gi*g.group, min((gi+1)*g.group, g.n)
-			cols := (i1 - i0) * g.ohw
-			if g.direct {
-				xi, dyi := x[i0*g.inSize:], dy[i0*g.outSiz:]
-				gemm(false, true, g.o, g.c, g.ohw, 1, dyi, g.ohw, xi, g.ohw, beta, acc, g.c)
-				beta = 1
-				if dx != nil {
-					gemm(true, false, g.c, g.ohw, g.o, 1, w, g.c, dyi, g.ohw, 0, dx[i0*g.inSize:], g.ohw)
-				}
-				continue
-			}
-			wk.col = grow(wk.col, g.ckk*cols)
-			for i := i0; i < i1; i++ {
-				wk.pad = im2col(g, x[i*g.inSize:(i+1)*g.inSize], wk.col, cols, (i-i0)*g.ohw, wk.pad)
-			}
-			// dY of the group as an (O, cols) matrix: in place for one image,
-			// else gathered from NCHW.
-			dyg, ld := dy[i0*g.outSiz:], g.ohw
-			if i1-i0 > 1 {
-				wk.tmp = grow(wk.tmp, g.o*cols)
-				for i := i0; i < i1; i++ {
-					yi := dy[i*g.outSiz:]
-					for oc := range g.o {
-						copy(wk.tmp[oc*cols+(i-i0)*g.ohw:], yi[oc*g.ohw:(oc+1)*g.ohw])
+		for slot := slo; slot < shi; slot++ {
+			acc := ws[0].slots[slot]
+			var beta T
+			glo, ghi := slotRange(slot, groups)
+			for gi := glo; gi < ghi; gi++ {
+				i0, i1 := gi*g.group, min((gi+1)*g.group, g.n)
+				cols := (i1 - i0) * g.ohw
+				if g.direct {
+					xi, dyi := x[i0*g.inSize:], dy[i0*g.outSiz:]
+					gemm(false, true, g.o, g.c, g.ohw, 1, dyi, g.ohw, xi, g.ohw, beta, acc, g.c)
+					beta = 1
+					if dx != nil {
+						gemm(true, false, g.c, g.ohw, g.o, 1, w, g.c, dyi, g.ohw, 0, dx[i0*g.inSize:], g.ohw)
 					}
+					continue
 				}
-				dyg, ld = wk.tmp, cols
-			}
-			gemm(false, true, g.o, g.ckk, cols, 1, dyg, ld, wk.col, cols, beta, acc, g.ckk)
-			beta = 1
-			if dx == nil {
-				continue
-			}
-			// dcol overwrites col, which is no longer needed.
-			gemm(true, false, g.ckk, cols, g.o, 1, w, g.ckk, dyg, ld, 0, wk.col, cols)
-			for i := i0; i < i1; i++ {
-				wk.pad = col2im(g, wk.col, cols, (i-i0)*g.ohw, dx[i*g.inSize:(i+1)*g.inSize], wk.pad)
+				wk.col = grow(wk.col, g.ckk*cols)
+				for i := i0; i < i1; i++ {
+					wk.pad = im2col(g, x[i*g.inSize:(i+1)*g.inSize], wk.col, cols, (i-i0)*g.ohw, wk.pad)
+				}
+				// dY of the group as an (O, cols) matrix: in place for one
+				// image, else gathered from NCHW.
+				dyg, ld := dy[i0*g.outSiz:], g.ohw
+				if i1-i0 > 1 {
+					wk.tmp = grow(wk.tmp, g.o*cols)
+					for i := i0; i < i1; i++ {
+						yi := dy[i*g.outSiz:]
+						for oc := range g.o {
+							copy(wk.tmp[oc*cols+(i-i0)*g.ohw:], yi[oc*g.ohw:(oc+1)*g.ohw])
+						}
+					}
+					dyg, ld = wk.tmp, cols
+				}
+				gemm(false, true, g.o, g.ckk, cols, 1, dyg, ld, wk.col, cols, beta, acc, g.ckk)
+				beta = 1
+				if dx == nil {
+					continue
+				}
+				// dcol overwrites col, which is no longer needed.
+				gemm(true, false, g.ckk, cols, g.o, 1, w, g.ckk, dyg, ld, 0, wk.col, cols)
+				for i := i0; i < i1; i++ {
+					wk.pad = col2im(g, wk.col, cols, (i-i0)*g.ohw, dx[i*g.inSize:(i+1)*g.inSize], wk.pad)
+				}
 			}
 		}
 	})
-	first := true
-	for k := range ws {
-		if used&(1<<k) == 0 {
-			continue
-		}
-		part := ws[k].dw[:wsize]
-		if first {
-			copy(dw, part)
-			first = false
-			continue
-		}
-		for i, v := range part {
-			dw[i] += v
-		}
-	}
+	sumSlots(dw, ws, groups)
 }
 
 func (op *convBwdOp) DiffWRT(int) []bool { return []bool{false, false, false} }

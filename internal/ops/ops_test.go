@@ -337,3 +337,48 @@ func TestReLU32(t *testing.T) {
 		}
 	}
 }
+
+// TestConvGradDeterministic checks dw (and dx) are bit-for-bit the same
+// whatever the number of workers and however they share the images: exact
+// resumption from a checkpoint relies on it.
+func TestConvGradDeterministic(t *testing.T) {
+	for _, l := range []struct{ n, c, h, o, k, stride, pad int }{
+		{8, 16, 16, 16, 3, 1, 1}, // shifted GEMMs
+		{8, 8, 8, 8, 3, 1, 1},    // im2col, dx as a transposed convolution
+		{7, 4, 6, 6, 3, 2, 1},    // im2col + col2im, groups
+		{6, 4, 5, 3, 1, 1, 0},    // direct 1×1
+	} {
+		g := newConvGeom(tensor.Shape{l.n, l.c, l.h, l.h}, tensor.Shape{l.o, l.c, l.k, l.k}, l.stride, l.pad)
+		rng := caseRNG("determinism", uint64(l.c))
+		fill := func(n int) []float32 {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+			return v
+		}
+		x, w, dy := fill(g.n*g.inSize), fill(g.o*g.ckk), fill(g.n*g.outSiz)
+		run := func(workers int) (dx, dw []float32) {
+			saved := maxWorkers
+			maxWorkers = workers
+			defer func() { maxWorkers = saved }()
+			dx, dw = make([]float32, len(x)), make([]float32, len(w))
+			convBackward(&g, workspaces[float32](&convScratch{}), x, w, dy, dx, dw, make([]float32, len(w)))
+			return dx, dw
+		}
+		dx1, dw1 := run(1)
+		for _, workers := range []int{2, 3, 2} {
+			dx, dw := run(workers)
+			for i := range dw {
+				if dw[i] != dw1[i] {
+					t.Fatalf("%+v: %d workers: dw[%d] = %v, 1 worker: %v", l, workers, i, dw[i], dw1[i])
+				}
+			}
+			for i := range dx {
+				if dx[i] != dx1[i] {
+					t.Fatalf("%+v: %d workers: dx[%d] = %v, 1 worker: %v", l, workers, i, dx[i], dx1[i])
+				}
+			}
+		}
+	}
+}
