@@ -156,16 +156,8 @@ func (s snapshot) bar() string {
 	if s.eta >= 0 {
 		eta = "ETA " + fmtDuration(s.eta)
 	}
-	parts := []string{}
-	if s.epochs > 0 && s.epoch > 0 {
-		parts = append(parts, fmt.Sprintf("epoch %d/%d", s.epoch, s.epochs))
-	}
-	if s.imgs > 0 {
-		parts = append(parts, fmt.Sprintf("%.0f img/s", s.imgs))
-	}
-	parts = append(parts, "elapsed "+fmtDuration(s.elapsed))
 	return fmt.Sprintf("#%-3d %-26s [%s%s] %3.0f%% %-9s %s", s.id, trim(s.label, 26),
-		strings.Repeat("█", full), strings.Repeat("░", barWidth-full), 100*s.fraction, eta, strings.Join(parts, "  "))
+		strings.Repeat("█", full), strings.Repeat("░", barWidth-full), 100*s.fraction, eta, strings.Join(s.counters(), "  "))
 }
 
 // line renders the plain progress line.
@@ -173,7 +165,8 @@ func (s snapshot) line() string {
 	return fmt.Sprintf("run %d %s: %3.0f%%  %s", s.id, s.label, 100*s.fraction, s.stats())
 }
 
-func (s snapshot) stats() string {
+// counters are the epoch, rate and elapsed time that bar and line both show.
+func (s snapshot) counters() []string {
 	parts := []string{}
 	if s.epochs > 0 && s.epoch > 0 {
 		parts = append(parts, fmt.Sprintf("epoch %d/%d", s.epoch, s.epochs))
@@ -181,7 +174,11 @@ func (s snapshot) stats() string {
 	if s.imgs > 0 {
 		parts = append(parts, fmt.Sprintf("%.0f img/s", s.imgs))
 	}
-	parts = append(parts, "elapsed "+fmtDuration(s.elapsed))
+	return append(parts, "elapsed "+fmtDuration(s.elapsed))
+}
+
+func (s snapshot) stats() string {
+	parts := s.counters()
 	if s.eta >= 0 {
 		parts = append(parts, "ETA "+fmtDuration(s.eta))
 	} else {
