@@ -31,9 +31,12 @@ func (b *fusedBase) CallsExtern() bool    { return false }
 func (b *fusedBase) OverwritesInput() int { return -1 }
 func (b *fusedBase) String() string       { return b.name }
 
-func hashOf(op fmt.Stringer) uint32 {
+// fusedBase is embedded first in every op, so b's address is the op's.
+func (b *fusedBase) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s %p", b.name, b) }
+
+func (b *fusedBase) Hashcode() uint32 {
 	h := fnv.New32a()
-	fmt.Fprintf(h, "%s %p", op, op)
+	b.WriteHash(h)
 	return h.Sum32()
 }
 
@@ -76,8 +79,6 @@ func (op *getterOp) Type() hm.Type {
 	return hm.NewFnType(tensorOf(op.inDims), tensorOf(op.shape.Dims()))
 }
 func (op *getterOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
-func (op *getterOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "%s %p", op.name, op) }
-func (op *getterOp) Hashcode() uint32                               { return hashOf(op) }
 func (op *getterOp) DiffWRT(int) []bool                             { return []bool{false} }
 func (op *getterOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("%v: no second derivative", op)
@@ -105,9 +106,7 @@ func (op *layerNormOp) Type() hm.Type {
 func (op *layerNormOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op *layerNormOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s %p", op.name, op) }
-func (op *layerNormOp) Hashcode() uint32      { return hashOf(op) }
-func (op *layerNormOp) DiffWRT(int) []bool    { return []bool{true, true, true} }
+func (op *layerNormOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 
 func (op *layerNormOp) Do(vs ...G.Value) (G.Value, error) {
 	x, err := denseIn(op, vs, 0)
@@ -186,9 +185,7 @@ func (op *layerNormDiffOp) Type() hm.Type {
 func (op *layerNormDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op *layerNormDiffOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s %p", op.name, op) }
-func (op *layerNormDiffOp) Hashcode() uint32      { return hashOf(op) }
-func (op *layerNormDiffOp) DiffWRT(int) []bool    { return []bool{false, false, false} }
+func (op *layerNormDiffOp) DiffWRT(int) []bool { return []bool{false, false, false} }
 func (op *layerNormDiffOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("%v: no second derivative", op)
 }
@@ -258,9 +255,7 @@ func (op *biasAddOp) Type() hm.Type {
 func (op *biasAddOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op *biasAddOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s %p", op.name, op) }
-func (op *biasAddOp) Hashcode() uint32      { return hashOf(op) }
-func (op *biasAddOp) DiffWRT(int) []bool    { return []bool{true, true} }
+func (op *biasAddOp) DiffWRT(int) []bool { return []bool{true, true} }
 
 func (op *biasAddOp) Do(vs ...G.Value) (G.Value, error) {
 	x, err := denseIn(op, vs, 0)
@@ -314,9 +309,7 @@ func (op *colSumOp) Type() hm.Type { return hm.NewFnType(tensorOf(op.dims), tens
 func (op *colSumOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.c}, nil
 }
-func (op *colSumOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s %p", op.name, op) }
-func (op *colSumOp) Hashcode() uint32      { return hashOf(op) }
-func (op *colSumOp) DiffWRT(int) []bool    { return []bool{false} }
+func (op *colSumOp) DiffWRT(int) []bool { return []bool{false} }
 func (op *colSumOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("%v: no second derivative", op)
 }
@@ -360,9 +353,7 @@ func (op *geluOp) Type() hm.Type { return hm.NewFnType(tensorOf(op.dims), tensor
 func (op *geluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op *geluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s %p", op.name, op) }
-func (op *geluOp) Hashcode() uint32      { return hashOf(op) }
-func (op *geluOp) DiffWRT(int) []bool    { return []bool{true} }
+func (op *geluOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op *geluOp) Do(vs ...G.Value) (G.Value, error) {
 	x, err := denseIn(op, vs, 0)
@@ -435,9 +426,7 @@ func (op *geluDiffOp) Type() hm.Type {
 func (op *geluDiffOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op *geluDiffOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s %p", op.name, op) }
-func (op *geluDiffOp) Hashcode() uint32      { return hashOf(op) }
-func (op *geluDiffOp) DiffWRT(int) []bool    { return []bool{false, false} }
+func (op *geluDiffOp) DiffWRT(int) []bool { return []bool{false, false} }
 func (op *geluDiffOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("%v: no second derivative", op)
 }
@@ -488,9 +477,7 @@ func (op *gatherOp) Type() hm.Type { return hm.NewFnType(tensorOf(2), tensorOf(1
 func (op *gatherOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.heads * len(op.index)}, nil
 }
-func (op *gatherOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s %p", op.name, op) }
-func (op *gatherOp) Hashcode() uint32      { return hashOf(op) }
-func (op *gatherOp) DiffWRT(int) []bool    { return []bool{true} }
+func (op *gatherOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op *gatherOp) Do(vs ...G.Value) (G.Value, error) {
 	t, err := denseIn(op, vs, 0)
@@ -537,8 +524,6 @@ type scatterOp struct {
 func (op *scatterOp) Arity() int                                     { return 1 }
 func (op *scatterOp) Type() hm.Type                                  { return hm.NewFnType(tensorOf(1), tensorOf(2)) }
 func (op *scatterOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
-func (op *scatterOp) WriteHash(h hash.Hash)                          { fmt.Fprintf(h, "%s %p", op.name, op) }
-func (op *scatterOp) Hashcode() uint32                               { return hashOf(op) }
 func (op *scatterOp) DiffWRT(int) []bool                             { return []bool{false} }
 func (op *scatterOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, fmt.Errorf("%v: no second derivative", op)
