@@ -49,20 +49,11 @@ func (d *Dataset) loadFiles(ctx context.Context, o Options) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("root %s is not a directory", sp.Path)
 	}
-	var l listing
-	var err error
-	switch sp.Kind {
-	case KindImageFolder:
-		l, err = listImageFolder(sp.Path, sp.floatOpt("test", 0.2), sp.int64Opt("split_seed", 1))
-	case KindCUB, KindNABirds:
-		l, err = listOfficial(sp.Path, sp.Kind, sp.boolOpt("bbox", false))
-	case KindDogs:
-		l, err = listDogs(sp.Path)
-	}
+	l, err := listSpec(sp)
 	if err != nil {
 		return err
 	}
-	items, capNotes := capPerClass(l.items, len(l.classes), sp.intOpt("train_per_class", 0), sp.intOpt("test_per_class", 0))
+	items, capNotes := capPerClass(l.items, len(l.classes), sp.caps())
 	d.notes = append(append(d.notes, l.notes...), capNotes...)
 	d.classes = l.classes
 	d.source = l.source
@@ -158,13 +149,30 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// capPerClass keeps the first train (test) images of each class in list
-// order, when the cap is positive.
-func capPerClass(items []fileItem, classes, train, test int) ([]fileItem, []string) {
-	if train <= 0 && test <= 0 {
+// listSpec lists the images of an on-disk data set of a file-based kind.
+func listSpec(sp Spec) (listing, error) {
+	switch sp.Kind {
+	case KindImageFolder:
+		return listImageFolder(sp.Path, sp.floatOpt("test", 0.2), sp.int64Opt("split_seed", 1))
+	case KindCUB, KindNABirds:
+		return listOfficial(sp.Path, sp.Kind, sp.boolOpt("bbox", false))
+	case KindDogs:
+		return listDogs(sp.Path)
+	}
+	return listing{}, nil
+}
+
+// capNote says what a positive per-class cap on split s left out.
+func capNote(s SplitKind, c, dropped int) string {
+	return fmt.Sprintf("%s_per_class=%d: kept the first %d %s images of each class (%d left out)", s, c, c, s, dropped)
+}
+
+// capPerClass keeps the first caps[Train] (caps[Test]) images of each
+// class in list order, when the cap is positive.
+func capPerClass(items []fileItem, classes int, caps [2]int) ([]fileItem, []string) {
+	if caps[0] <= 0 && caps[1] <= 0 {
 		return items, nil
 	}
-	caps := [2]int{train, test}
 	var count [2][]int
 	count[0], count[1] = make([]int, classes), make([]int, classes)
 	out := make([]fileItem, 0, len(items))
@@ -181,8 +189,7 @@ func capPerClass(items []fileItem, classes, train, test int) ([]fileItem, []stri
 	var notes []string
 	for s, c := range caps {
 		if c > 0 {
-			notes = append(notes, fmt.Sprintf("%s_per_class=%d: kept the first %d %s images of each class (%d left out)",
-				SplitKind(s), c, c, SplitKind(s), dropped[s]))
+			notes = append(notes, capNote(SplitKind(s), c, dropped[s]))
 		}
 	}
 	return out, notes

@@ -161,7 +161,7 @@ func (d *Dataset) loadFashionMNIST(ctx context.Context) error {
 	d.classes = append([]string(nil), FashionMNISTClasses...)
 	d.source = "Fashion-MNIST IDX files in " + dir
 	content := sha256.New()
-	caps := [2]int{d.parsed.intOpt("train_per_class", 0), d.parsed.intOpt("test_per_class", 0)}
+	caps := d.parsed.caps()
 	for s, names := range fashionFiles {
 		ip, err := findIDX(dir, names[0])
 		if err != nil {
@@ -202,8 +202,7 @@ func (d *Dataset) loadFashionMNIST(ctx context.Context) error {
 			keep = append(keep, i)
 		}
 		if caps[s] > 0 {
-			d.notes = append(d.notes, fmt.Sprintf("%s_per_class=%d: kept the first %d %s images of each class (%d left out)",
-				SplitKind(s), caps[s], caps[s], SplitKind(s), n-len(keep)))
+			d.notes = append(d.notes, capNote(SplitKind(s), caps[s], n-len(keep)))
 		}
 		sp := split{pics: make([]picture, len(keep)), labels: make([]int, len(keep))}
 		side := d.stored

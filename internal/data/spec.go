@@ -226,6 +226,12 @@ func (sp Spec) boolOpt(key string, def bool) bool {
 	return def
 }
 
+// caps gives the train_per_class and test_per_class options, indexed by
+// SplitKind; 0 means no cap.
+func (sp Spec) caps() [2]int {
+	return [2]int{sp.intOpt("train_per_class", 0), sp.intOpt("test_per_class", 0)}
+}
+
 // String is the canonical form: kind, path, then the options sorted by key.
 func (sp Spec) String() string {
 	var b strings.Builder

@@ -35,7 +35,7 @@ func Summarize(spec string) (Summary, error) {
 	case KindFashionMNIST:
 		s.Source = "Fashion-MNIST IDX files in " + sp.Path
 		s.Classes = len(FashionMNISTClasses)
-		caps := [2]int{sp.intOpt("train_per_class", 0), sp.intOpt("test_per_class", 0)}
+		caps := sp.caps()
 		for i, names := range fashionFiles {
 			p, err := findIDX(sp.Path, names[1])
 			if err != nil {
@@ -63,19 +63,11 @@ func Summarize(spec string) (Summary, error) {
 		if fi, err := os.Stat(sp.Path); err != nil || !fi.IsDir() {
 			return s, fmt.Errorf("data set %s: root %s is not a directory", spec, sp.Path)
 		}
-		var l listing
-		switch sp.Kind {
-		case KindImageFolder:
-			l, err = listImageFolder(sp.Path, sp.floatOpt("test", 0.2), sp.int64Opt("split_seed", 1))
-		case KindCUB, KindNABirds:
-			l, err = listOfficial(sp.Path, sp.Kind, sp.boolOpt("bbox", false))
-		case KindDogs:
-			l, err = listDogs(sp.Path)
-		}
+		l, err := listSpec(sp)
 		if err != nil {
 			return s, fmt.Errorf("data set %s: %w", spec, err)
 		}
-		items, notes := capPerClass(l.items, len(l.classes), sp.intOpt("train_per_class", 0), sp.intOpt("test_per_class", 0))
+		items, notes := capPerClass(l.items, len(l.classes), sp.caps())
 		s.Source, s.Classes, s.Notes = l.source, len(l.classes), append(l.notes, notes...)
 		for _, it := range items {
 			if it.split == Train {
