@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -76,12 +77,7 @@ func (m *Model) cancelRuns(runs []store.Run) tea.Cmd {
 		m.setStatus("", errNoRunner)
 		return nil
 	}
-	var ids []int64
-	for _, r := range runs {
-		if r.Status == store.Running || r.Status == store.Queued {
-			ids = append(ids, r.ID)
-		}
-	}
+	ids := runIDs(runs, store.Running, store.Queued)
 	if len(ids) == 0 {
 		m.setStatus("nothing to cancel: only queued or running runs can be cancelled", nil)
 		return nil
@@ -111,12 +107,7 @@ func (m *Model) resumeRuns(runs []store.Run) tea.Cmd {
 		m.setStatus("", errNoRunner)
 		return nil
 	}
-	var ids []int64
-	for _, r := range runs {
-		if r.Status == store.Interrupted || r.Status == store.Failed {
-			ids = append(ids, r.ID)
-		}
-	}
+	ids := runIDs(runs, store.Interrupted, store.Failed)
 	if len(ids) == 0 {
 		m.setStatus("nothing to resume: only interrupted or failed runs can be resumed", nil)
 		return nil
@@ -129,6 +120,17 @@ func (m *Model) resumeRuns(runs []store.Run) tea.Cmd {
 		}
 		return statusMsg{text: fmt.Sprintf("resume %s: %s", runList(ids), planText(plan))}
 	}, m.loadActive())
+}
+
+// runIDs lists the ids of the runs whose status is one of statuses.
+func runIDs(runs []store.Run, statuses ...store.Status) []int64 {
+	var ids []int64
+	for _, r := range runs {
+		if slices.Contains(statuses, r.Status) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }
 
 // planText says what the runner made of a submission.

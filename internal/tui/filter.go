@@ -49,12 +49,35 @@ func (f *filterBox) handle(a Action) bool {
 	return false
 }
 
-// update types a key into the filter; it reports whether the query changed.
-func (f *filterBox) update(msg tea.Msg) (tea.Cmd, bool) {
+// handleList gives a list's filter the actions it owns: every action while
+// editing, "/" to start editing, and esc to clear a standing query. refilter
+// runs when the query changed. It reports whether it took a.
+func (f *filterBox) handleList(a Action, refilter func()) (tea.Cmd, bool) {
+	switch {
+	case f.editing:
+		if f.handle(a) {
+			refilter()
+		}
+		return nil, true
+	case a == actFilter:
+		return f.start(), true
+	case a == actBack && f.query() != "":
+		f.handle(actFilterClear)
+		refilter()
+		return nil, true
+	}
+	return nil, false
+}
+
+// update types a key into the filter; refilter runs when the query changed.
+func (f *filterBox) update(msg tea.Msg, refilter func()) tea.Cmd {
 	before := f.input.Value()
 	var cmd tea.Cmd
 	f.input, cmd = f.input.Update(msg)
-	return cmd, f.input.Value() != before
+	if f.input.Value() != before {
+		refilter()
+	}
+	return cmd
 }
 
 // view is the filter line ("" when there is no filter).

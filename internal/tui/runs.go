@@ -263,11 +263,7 @@ func (s *runsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 	case tea.KeyMsg:
 		if s.filter.editing {
-			cmd, changed := s.filter.update(msg)
-			if changed {
-				s.resort()
-			}
-			return cmd
+			return s.filter.update(msg, s.resort)
 		}
 	}
 	return nil
@@ -418,24 +414,14 @@ func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 		}
 		return nil, false
 	}
-	if s.filter.editing {
-		if s.filter.handle(a) {
-			s.resort()
-		}
-		return nil, true
+	if cmd, ok := s.filter.handleList(a, s.resort); ok {
+		return cmd, true
 	}
 	if s.cur.handleNav(a, len(s.order), s.listH) {
 		return nil, true
 	}
 	switch a {
-	case actFilter:
-		return s.filter.start(), true
 	case actBack:
-		if s.filter.query() != "" {
-			s.filter.handle(actFilterClear)
-			s.resort()
-			return nil, true
-		}
 		if len(s.selected) > 0 {
 			s.selected = map[int64]bool{}
 			return nil, true

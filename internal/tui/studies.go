@@ -158,11 +158,7 @@ func (s *studiesScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		s.applyFilter()
 	case tea.KeyMsg:
 		if s.filter.editing {
-			cmd, changed := s.filter.update(msg)
-			if changed {
-				s.applyFilter()
-			}
-			return cmd
+			return s.filter.update(msg, s.applyFilter)
 		}
 	}
 	return nil
@@ -190,24 +186,13 @@ func (s *studiesScreen) selected() (studyRow, bool) {
 }
 
 func (s *studiesScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
-	if s.filter.editing {
-		if s.filter.handle(a) {
-			s.applyFilter()
-		}
-		return nil, true
+	if cmd, ok := s.filter.handleList(a, s.applyFilter); ok {
+		return cmd, true
 	}
 	if s.cur.handleNav(a, len(s.shown), s.listH) {
 		return nil, true
 	}
 	switch a {
-	case actFilter:
-		return s.filter.start(), true
-	case actBack:
-		if s.filter.query() != "" {
-			s.filter.handle(actFilterClear)
-			s.applyFilter()
-			return nil, true
-		}
 	case actOpenStudy:
 		r, ok := s.selected()
 		if !ok {
