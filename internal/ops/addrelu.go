@@ -39,11 +39,7 @@ func (op *addReLUOp) Type() hm.Type {
 }
 
 func (op *addReLUOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("%v: input shape is %T", op, in[0])
-	}
-	return s.Clone(), nil
+	return sameShape(op, in)
 }
 
 func (op *addReLUOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
@@ -109,11 +105,7 @@ func (op *reluMaskOp) Type() hm.Type {
 }
 
 func (op *reluMaskOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("%v: input shape is %T", op, in[0])
-	}
-	return s.Clone(), nil
+	return sameShape(op, in)
 }
 
 func (op *reluMaskOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {

@@ -102,11 +102,7 @@ func (op *bnOp) Type() hm.Type {
 }
 
 func (op *bnOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("%v: input shape is %T", op, in[0])
-	}
-	return s.Clone(), nil
+	return sameShape(op, in)
 }
 
 func (op *bnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
@@ -285,11 +281,7 @@ func (op *bnDiffOp) Type() hm.Type {
 }
 
 func (op *bnDiffOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("%v: input shape is %T", op, in[0])
-	}
-	return s.Clone(), nil
+	return sameShape(op, in)
 }
 
 func (op *bnDiffOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {

@@ -53,6 +53,15 @@ func tensorType(dims int) gorgonia.TensorType {
 	return gorgonia.TensorType{Dims: dims, Of: hm.TypeVariable('a')}
 }
 
+// sameShape is InferShape for an op whose output has its first input's shape.
+func sameShape(op fmt.Stringer, in []gorgonia.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("%v: input shape is %T", op, in[0])
+	}
+	return s.Clone(), nil
+}
+
 // dense returns v as a *tensor.Dense of float32 or float64.
 func dense(op string, i int, v gorgonia.Value) (*tensor.Dense, error) {
 	d, ok := v.(*tensor.Dense)

@@ -35,11 +35,7 @@ func (op *stopGradOp) Type() hm.Type {
 }
 
 func (op *stopGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("%v: input shape is %T", op, in[0])
-	}
-	return s.Clone(), nil
+	return sameShape(op, in)
 }
 
 func (op *stopGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
