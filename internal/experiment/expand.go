@@ -268,7 +268,7 @@ func Params(cfg train.Config) map[string]string {
 	out := map[string]string{}
 	for _, f := range configFields {
 		fv := rv.Field(f.index)
-		if fv.IsZero() && strings.Contains(reflect.TypeOf(cfg).Field(f.index).Tag.Get("json"), "omitempty") {
+		if f.omitEmpty && fv.IsZero() {
 			continue
 		}
 		switch x := fieldValue(fv, f.kind).(type) {

@@ -41,9 +41,10 @@ func (k valueKind) String() string {
 }
 
 type configField struct {
-	name  string // toml name
-	index int    // field index in train.Config
-	kind  valueKind
+	name      string // toml name
+	index     int    // field index in train.Config
+	kind      valueKind
+	omitEmpty bool // its json tag has omitempty: Params leaves it out when zero
 }
 
 var (
@@ -80,7 +81,7 @@ func init() {
 		default:
 			continue
 		}
-		f := configField{name: name, index: i, kind: k}
+		f := configField{name: name, index: i, kind: k, omitEmpty: strings.Contains(sf.Tag.Get("json"), "omitempty")}
 		configFields = append(configFields, f)
 		configFieldMap[name] = f
 	}
