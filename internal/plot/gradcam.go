@@ -120,13 +120,9 @@ func resize(img image.Image, side int) *image.RGBA {
 		return [3]float64{float64(r >> 8), float64(g >> 8), float64(bb >> 8)}
 	}
 	for y := range side {
-		fy := (float64(y)+0.5)*sy - 0.5
-		y0 := int(math.Floor(fy))
-		ty := fy - float64(y0)
+		y0, ty := texel(y, sy)
 		for x := range side {
-			fx := (float64(x)+0.5)*sx - 0.5
-			x0 := int(math.Floor(fx))
-			tx := fx - float64(x0)
+			x0, tx := texel(x, sx)
 			p00, p10, p01, p11 := at(x0, y0), at(x0+1, y0), at(x0, y0+1), at(x0+1, y0+1)
 			var c [3]uint8
 			for k := range 3 {
@@ -137,6 +133,15 @@ func resize(img image.Image, side int) *image.RGBA {
 		}
 	}
 	return out
+}
+
+// texel maps output pixel i, at scale source pixels per output pixel (pixel
+// centres aligned), to the source pixel at or left of its centre and the
+// weight of the next one.
+func texel(i int, scale float64) (int, float64) {
+	f := (float64(i)+0.5)*scale - 0.5
+	i0 := int(math.Floor(f))
+	return i0, f - float64(i0)
 }
 
 // overlay blends the heat map m, normalised to its maximum and sampled
@@ -161,13 +166,9 @@ func overlay(base *image.RGBA, m CAM) *image.RGBA {
 	out := image.NewRGBA(base.Bounds())
 	sx, sy := float64(m.W)/float64(side), float64(m.H)/float64(side)
 	for y := range side {
-		fy := (float64(y)+0.5)*sy - 0.5
-		y0 := int(math.Floor(fy))
-		ty := fy - float64(y0)
+		y0, ty := texel(y, sy)
 		for x := range side {
-			fx := (float64(x)+0.5)*sx - 0.5
-			x0 := int(math.Floor(fx))
-			tx := fx - float64(x0)
+			x0, tx := texel(x, sx)
 			v := (val(x0, y0)*(1-tx)+val(x0+1, y0)*tx)*(1-ty) + (val(x0, y0+1)*(1-tx)+val(x0+1, y0+1)*tx)*ty
 			h := jet(v)
 			b := base.RGBAAt(x, y)
