@@ -44,11 +44,7 @@ func Encode(s *Study) ([]byte, error) {
 			e.kv(kv.k, kv.v)
 		}
 	}
-	seeds := make([]string, len(s.Seeds))
-	for i, sd := range s.Seeds {
-		seeds[i] = strconv.FormatInt(sd, 10)
-	}
-	e.line("seeds = [" + strings.Join(seeds, ", ") + "]")
+	e.line("seeds = [" + joinInts(s.Seeds, ", ") + "]")
 	if len(s.Metrics) > 0 {
 		e.kv("metrics", s.Metrics)
 	}
@@ -193,11 +189,7 @@ func tomlValue(v any) string {
 	case bool:
 		return strconv.FormatBool(x)
 	case []int:
-		parts := make([]string, len(x))
-		for i, n := range x {
-			parts[i] = strconv.Itoa(n)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return "[" + joinInts(x, ", ") + "]"
 	case []string:
 		parts := make([]string, len(x))
 		for i, s := range x {

@@ -281,11 +281,7 @@ func Params(cfg train.Config) map[string]string {
 		case bool:
 			out[f.name] = strconv.FormatBool(x)
 		case []int:
-			parts := make([]string, len(x))
-			for i, n := range x {
-				parts[i] = strconv.Itoa(n)
-			}
-			out[f.name] = strings.Join(parts, ",")
+			out[f.name] = joinInts(x, ",")
 		}
 	}
 	return out

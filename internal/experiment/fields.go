@@ -436,3 +436,12 @@ func crossCheck(cfg train.Config) []crossProblem {
 
 // fmtFloat formats x the shortest way that reads back exactly.
 func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// joinInts writes integers in decimal, separated by sep.
+func joinInts[T ~int | ~int64](xs []T, sep string) string {
+	parts := make([]string, len(xs))
+	for i, n := range xs {
+		parts[i] = strconv.FormatInt(int64(n), 10)
+	}
+	return strings.Join(parts, sep)
+}

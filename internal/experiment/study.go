@@ -257,11 +257,7 @@ func labelValue(v any) string {
 	case bool:
 		return strconv.FormatBool(x)
 	case []int:
-		parts := make([]string, len(x))
-		for i, n := range x {
-			parts[i] = strconv.Itoa(n)
-		}
-		return "[" + strings.Join(parts, " ") + "]"
+		return "[" + joinInts(x, " ") + "]"
 	}
 	return fmt.Sprint(v)
 }
