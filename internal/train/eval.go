@@ -30,9 +30,16 @@ func (t *trainer) evaluate(ctx context.Context, flips ...data.Flip) (map[string]
 	heads := t.cfg.trainedHeads()
 	ensemble := len(heads) >= 2 // S3 and S4 are trained whenever two heads are
 	k := t.ds.NumClasses()
+	names := []string{}
+	for _, h := range heads {
+		names = append(names, headName(h))
+	}
+	if ensemble {
+		names = append(names, ensembleName)
+	}
 	metrics := map[string]float64{}
 	for _, flip := range flips {
-		correct := map[string]int{}
+		correct := make([]int, len(names)) // indexed like names
 		total := 0
 		it := t.ds.Batches(ctx, data.IterOptions{Split: data.Test, BatchSize: t.cfg.BatchSize, Flip: flip})
 		for it.Next() {
@@ -45,9 +52,9 @@ func (t *trainer) evaluate(ctx context.Context, flips ...data.Flip) (map[string]
 				return nil, err
 			}
 			for i := 0; i < b.N; i++ {
-				for _, h := range heads {
+				for j, h := range heads {
 					if argmax(t.logitsRow(h, i, k)) == b.Y[i] {
-						correct[headName(h)]++
+						correct[j]++
 					}
 				}
 				if ensemble {
@@ -56,7 +63,7 @@ func (t *trainer) evaluate(ctx context.Context, flips ...data.Flip) (map[string]
 						p[c] += q
 					}
 					if argmax(p) == b.Y[i] {
-						correct[ensembleName]++
+						correct[len(heads)]++
 					}
 				}
 			}
@@ -66,19 +73,12 @@ func (t *trainer) evaluate(ctx context.Context, flips ...data.Flip) (map[string]
 		if err := it.Err(); err != nil {
 			return nil, err
 		}
-		names := []string{}
-		for _, h := range heads {
-			names = append(names, headName(h))
-		}
-		if ensemble {
-			names = append(names, ensembleName)
-		}
-		for _, name := range names {
+		for j, name := range names {
 			key := "acc." + name
 			if flip != data.NoFlip {
 				key = FlipKey(flip.String(), name)
 			}
-			metrics[key] = 100 * float64(correct[name]) / float64(total)
+			metrics[key] = 100 * float64(correct[j]) / float64(total)
 		}
 	}
 	return metrics, nil
