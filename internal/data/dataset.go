@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"image"
 	"image/color"
 	"math"
@@ -382,12 +383,7 @@ func newFingerprint(sp Spec, size int, extra string) *hashWriter {
 }
 
 // hashWriter hashes the image list entries of a data set.
-type hashWriter struct {
-	h interface {
-		Write([]byte) (int, error)
-		Sum([]byte) []byte
-	}
-}
+type hashWriter struct{ h hash.Hash }
 
 func (w *hashWriter) entry(s SplitKind, label int, name string) {
 	var b [16]byte

@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,7 @@ func Summarize(spec string) (Summary, error) {
 			if err != nil {
 				return s, fmt.Errorf("data set %s: %w", spec, err)
 			}
-			x, err := readIDXFile(p, discard{})
+			x, err := readIDXFile(p, io.Discard)
 			if err != nil {
 				return s, fmt.Errorf("data set %s: %w", spec, err)
 			}
@@ -79,10 +80,6 @@ func Summarize(spec string) (Summary, error) {
 	}
 	return s, nil
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // EnvDataDir names the environment variable with the directories (a
 // list, separated like PATH) that Detect searches for data sets on disk.
