@@ -455,7 +455,7 @@ func (b *builderScreen) replan() {
 	b.plan = planStudy(b, b.samples)
 }
 
-// axisValue parses a comma-separated list of numbers.
+// parseFloats parses a comma-separated list of numbers, without repeats.
 func parseFloats(s string) ([]float64, error) {
 	var out []float64
 	for _, part := range strings.Split(s, ",") {
@@ -639,13 +639,12 @@ func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
 								p.merged++
 								continue
 							}
+							seen[label] = true
 							v := experiment.Variant{Label: label, Overrides: c.overrides()}
 							if err := checkVariant(st, v); err != nil {
 								p.skipped = append(p.skipped, fmt.Sprintf("%s: %s", combo{s, mo, d, t, l1, l2}.label(), err))
-								seen[label] = true
 								continue
 							}
-							seen[label] = true
 							st.Variants = append(st.Variants, v)
 						}
 					}

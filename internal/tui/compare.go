@@ -33,7 +33,6 @@ type compareScreen struct {
 	text    string
 	textFor string
 	err     error
-	loaded  bool
 	top     int // first line shown
 	left    int // first column shown
 	height  int
@@ -98,7 +97,6 @@ func (s *compareScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		if msg.study != s.current() {
 			return nil
 		}
-		s.loaded = true
 		s.text, s.err, s.textFor = msg.text, msg.err, msg.study
 	case exportDone:
 		if msg.err != nil {

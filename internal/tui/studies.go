@@ -271,7 +271,8 @@ func (s *studiesScreen) view(m *Model, w, h int) string {
 				}
 				return bar(float64(r.finished())/float64(r.total()), 12)
 			case 6:
-				return statusStyle(stateStatus(r.state())).Render(r.state())
+				st := r.state()
+				return statusStyle(stateStatus(st)).Render(st)
 			}
 			return ""
 		}
