@@ -85,6 +85,15 @@ func suggest(word string, candidates []string) string {
 	return best
 }
 
+// didYouMean is "; did you mean %q?" with suggest's candidate for word, or
+// "" when none is close.
+func didYouMean(word string, candidates []string) string {
+	if m := suggest(word, candidates); m != "" {
+		return fmt.Sprintf("; did you mean %q?", m)
+	}
+	return ""
+}
+
 // editDistance is the Levenshtein distance between a and b, over runes.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)

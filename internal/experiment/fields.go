@@ -118,11 +118,7 @@ func oneOf(values ...string) rule {
 			if slices.Contains(values, s) {
 				return ""
 			}
-			msg := fmt.Sprintf("%q is not allowed", s)
-			if m := suggest(s, values); m != "" {
-				msg += fmt.Sprintf("; did you mean %q?", m)
-			}
-			return msg
+			return fmt.Sprintf("%q is not allowed", s) + didYouMean(s, values)
 		},
 		allowed: values,
 	}
@@ -352,11 +348,7 @@ func checkOverride(key string, v any) (any, string, []string) {
 	}
 	f, ok := configFieldMap[key]
 	if !ok {
-		msg := "unknown setting"
-		if m := suggest(key, overrideKeys()); m != "" {
-			msg += fmt.Sprintf("; did you mean %q?", m)
-		}
-		return nil, msg, nil
+		return nil, "unknown setting" + didYouMean(key, overrideKeys()), nil
 	}
 	nv, msg := normalize(f, v)
 	if msg != "" {

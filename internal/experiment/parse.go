@@ -81,8 +81,8 @@ func (p *parser) study(s *Study, raw map[string]any, md toml.MetaData) {
 		msg := "unknown key"
 		if _, isConfig := configFieldMap[k]; isConfig && reservedKeys[k] == "" {
 			msg += "; train settings belong in [base], a [[variant]] or [grid]"
-		} else if m := suggest(k, topKeys); m != "" {
-			msg += fmt.Sprintf("; did you mean %q?", m)
+		} else {
+			msg += didYouMean(k, topKeys)
 		}
 		p.fail([]string{k}, k, msg, nil)
 	}
@@ -242,27 +242,15 @@ func (p *parser) metrics(raw map[string]any) []string {
 }
 
 func metricMsg(k string) string {
-	msg := fmt.Sprintf("unknown metric %q", k)
-	if m := suggest(k, MetricKeys()); m != "" {
-		msg += fmt.Sprintf("; did you mean %q?", m)
-	}
-	return msg + " (allowed: " + strings.Join(MetricKeys(), ", ") + ")"
+	return fmt.Sprintf("unknown metric %q", k) + didYouMean(k, MetricKeys()) + " (allowed: " + strings.Join(MetricKeys(), ", ") + ")"
 }
 
 func enumMsg(v string, allowed []string) string {
-	msg := fmt.Sprintf("%q is not allowed", v)
-	if m := suggest(v, allowed); m != "" {
-		msg += fmt.Sprintf("; did you mean %q?", m)
-	}
-	return msg
+	return fmt.Sprintf("%q is not allowed", v) + didYouMean(v, allowed)
 }
 
 func (p *parser) labelMsg(label string, labels []string) string {
-	msg := fmt.Sprintf("no variant is labelled %q", label)
-	if m := suggest(label, labels); m != "" {
-		msg += fmt.Sprintf("; did you mean %q?", m)
-	}
-	return msg
+	return fmt.Sprintf("no variant is labelled %q", label) + didYouMean(label, labels)
 }
 
 // shortList caps a list of allowed values for a message.
@@ -598,12 +586,8 @@ func (p *parser) unknownKeys(t map[string]any, at []string, allowed []string) {
 		if slices.Contains(allowed, k) {
 			continue
 		}
-		msg := "unknown key"
-		if m := suggest(k, allowed); m != "" {
-			msg += fmt.Sprintf("; did you mean %q?", m)
-		}
 		kp := append(slices.Clone(at), k)
-		p.fail(kp, fieldName(kp), msg, allowed)
+		p.fail(kp, fieldName(kp), "unknown key"+didYouMean(k, allowed), allowed)
 	}
 }
 

@@ -92,11 +92,7 @@ func LookupProfile(name string) (Profile, error) {
 			return cloneProfile(p), nil
 		}
 	}
-	msg := fmt.Sprintf("unknown profile %q", name)
-	if m := suggest(name, ProfileNames()); m != "" {
-		msg += fmt.Sprintf("; did you mean %q?", m)
-	}
-	return Profile{}, fmt.Errorf("%s (allowed: %v)", msg, ProfileNames())
+	return Profile{}, fmt.Errorf("unknown profile %q%s (allowed: %v)", name, didYouMean(name, ProfileNames()), ProfileNames())
 }
 
 // Profiles lists the profiles, smallest first.

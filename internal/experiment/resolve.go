@@ -65,10 +65,7 @@ func Resolve(nameOrPath, dir string) (string, error) {
 	case len(byTable) > 1:
 		return "", fmt.Errorf("study %s: several specs in %s render that table: %s", nameOrPath, dir, strings.Join(byTable, ", "))
 	}
-	msg := fmt.Sprintf("no study %q in %s", nameOrPath, dir)
-	if m := suggest(nameOrPath, names); m != "" {
-		msg += fmt.Sprintf("; did you mean %q?", m)
-	}
+	msg := fmt.Sprintf("no study %q in %s", nameOrPath, dir) + didYouMean(nameOrPath, names)
 	if len(names) > 0 {
 		msg += " (available: " + strings.Join(names, ", ") + ")"
 	}
