@@ -170,14 +170,7 @@ func TestNetworkGradients(t *testing.T) {
 				_, z4 := b.head(b.net.Stages[4], 4)
 				return b.do(G.Concat(1, z3, z4))
 			})
-			res, err := nettest.Check(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.MaxRelErr > 1e-4 {
-				t.Errorf("%s", res)
-			}
-			t.Logf("%s", res)
+			nettest.Expect(t, c, 1e-4)
 		})
 	}
 }

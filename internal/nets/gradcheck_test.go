@@ -157,14 +157,7 @@ func TestLayerGradients(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := nettest.Check(tc.c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.MaxRelErr > 1e-4 {
-				t.Errorf("%s", res)
-			}
-			t.Logf("%s", res)
+			nettest.Expect(t, tc.c, 1e-4)
 		})
 	}
 }

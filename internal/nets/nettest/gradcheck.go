@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -172,4 +173,18 @@ func Check(c Case) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// Expect checks c and fails t when the check cannot run or its worst
+// relative error exceeds tol; it logs the result either way.
+func Expect(t testing.TB, c Case, tol float64) {
+	t.Helper()
+	res, err := Check(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MaxRelErr > tol {
+		t.Errorf("%s", res)
+	}
+	t.Logf("%s", res)
 }
