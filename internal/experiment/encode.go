@@ -150,10 +150,7 @@ func (e *encoder) overrides(m map[string]any) {
 func (e *encoder) normalized(key string, v any) (any, error) {
 	nv, msg, allowed := checkOverride(key, v)
 	if msg != "" {
-		if len(allowed) > 0 {
-			msg += " (allowed: " + strings.Join(allowed, ", ") + ")"
-		}
-		return nil, fmt.Errorf("%s: %s", key, msg)
+		return nil, fmt.Errorf("%s: %s%s", key, msg, allowedNote(allowed))
 	}
 	return nv, nil
 }

@@ -30,12 +30,16 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Message)
-	if len(e.Allowed) > 0 {
-		b.WriteString(" (allowed: ")
-		b.WriteString(strings.Join(e.Allowed, ", "))
-		b.WriteString(")")
-	}
+	b.WriteString(allowedNote(e.Allowed))
 	return b.String()
+}
+
+// allowedNote is " (allowed: a, b, c)", or "" for an empty list.
+func allowedNote(allowed []string) string {
+	if len(allowed) == 0 {
+		return ""
+	}
+	return " (allowed: " + strings.Join(allowed, ", ") + ")"
 }
 
 // ErrorList is every problem found in one spec, in file order. Parse returns

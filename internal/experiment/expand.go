@@ -159,10 +159,7 @@ func validateConfig(cfg train.Config) error {
 			continue
 		}
 		if msg := r.check(fieldValue(rv.Field(f.index), f.kind)); msg != "" {
-			if len(r.allowed) > 0 {
-				msg += " (allowed: " + strings.Join(r.allowed, ", ") + ")"
-			}
-			msgs = append(msgs, f.name+": "+msg)
+			msgs = append(msgs, f.name+": "+msg+allowedNote(r.allowed))
 		}
 	}
 	if len(msgs) == 0 {

@@ -242,7 +242,7 @@ func (p *parser) metrics(raw map[string]any) []string {
 }
 
 func metricMsg(k string) string {
-	return fmt.Sprintf("unknown metric %q", k) + didYouMean(k, MetricKeys()) + " (allowed: " + strings.Join(MetricKeys(), ", ") + ")"
+	return fmt.Sprintf("unknown metric %q", k) + didYouMean(k, MetricKeys()) + allowedNote(MetricKeys())
 }
 
 func enumMsg(v string, allowed []string) string {
