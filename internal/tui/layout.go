@@ -130,9 +130,9 @@ func fmtDuration(d time.Duration) string {
 	}
 }
 
-// fmtPct prints an accuracy in percent, or "-" when missing.
-func fmtPct(v float64, ok bool) string {
-	if !ok || math.IsNaN(v) {
+// fmtPct prints an accuracy in percent, or "-" when missing (NaN).
+func fmtPct(v float64) string {
+	if math.IsNaN(v) {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f", v)

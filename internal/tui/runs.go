@@ -72,7 +72,7 @@ func newRunRow(r store.Run, sums map[string]float64) *runRow {
 	}
 	row.text = [len(runCols)]string{
 		strconv.FormatInt(r.ID, 10), status, r.Study, r.Variant, strconv.FormatInt(r.Seed, 10),
-		fmtPct(row.s3, !math.IsNaN(row.s3)), fmtPct(row.s4, !math.IsNaN(row.s4)), dur,
+		fmtPct(row.s3), fmtPct(row.s4), dur,
 	}
 	for i, t := range row.text {
 		row.match[i] = strings.ToLower(t)

@@ -12,6 +12,14 @@ type column struct {
 	right bool // right-aligned (numbers)
 }
 
+// fit fits s to the column's width w, aligned as the column is.
+func (c column) fit(s string, w int) string {
+	if c.right {
+		return fitLeft(s, w)
+	}
+	return fit(s, w)
+}
+
 // cursor is a position in a list of n items shown h at a time.
 type cursor struct {
 	pos, offset int
@@ -116,9 +124,8 @@ func (t tableView) widths(w int) []int {
 	return ws
 }
 
-// header renders the column titles, marking the sort column.
-func (t tableView) header(w int) string {
-	ws := t.widths(w)
+// header renders the column titles in widths ws, marking the sort column.
+func (t tableView) header(w int, ws []int) string {
 	var b strings.Builder
 	b.WriteString("  ")
 	for i, c := range t.cols {
@@ -133,11 +140,7 @@ func (t tableView) header(w int) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if c.right {
-			b.WriteString(fitLeft(title, ws[i]))
-		} else {
-			b.WriteString(fit(title, ws[i]))
-		}
+		b.WriteString(c.fit(title, ws[i]))
 	}
 	return stHeader.Render(fit(b.String(), w))
 }
@@ -147,7 +150,7 @@ func (t tableView) header(w int) string {
 func (t tableView) render(w, h, n int, cur cursor, cell func(row, col int) string, marked func(row int) bool) string {
 	ws := t.widths(w)
 	lines := make([]string, 0, h)
-	lines = append(lines, t.header(w))
+	lines = append(lines, t.header(w, ws))
 	var b strings.Builder
 	for r := cur.offset; r < n && len(lines) < h; r++ {
 		b.Reset()
@@ -165,11 +168,7 @@ func (t tableView) render(w, h, n int, cur cursor, cell func(row, col int) strin
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			if c.right {
-				b.WriteString(fitLeft(cell(r, i), ws[i]))
-			} else {
-				b.WriteString(fit(cell(r, i), ws[i]))
-			}
+			b.WriteString(c.fit(cell(r, i), ws[i]))
 		}
 		line := fit(b.String(), w)
 		if r == cur.pos {
