@@ -97,15 +97,10 @@ func DetectVersion(dir string) Version {
 // not part of the library build) are left out. It returns 12 hex digits.
 func SourceHash(root string) (string, error) {
 	h := sha256.New()
-	add := func(rel string) error {
-		b, err := os.ReadFile(filepath.Join(root, rel))
-		if err != nil {
-			return err
-		}
+	add := func(rel string, b []byte) {
 		io.WriteString(h, filepath.ToSlash(rel)+"\x00")
 		h.Write(b)
 		h.Write([]byte{0})
-		return nil
 	}
 	for _, p := range TrainingSources {
 		full := filepath.Join(root, p)
@@ -117,9 +112,11 @@ func SourceHash(root string) (string, error) {
 			return "", err
 		}
 		if !info.IsDir() {
-			if err := add(p); err != nil {
+			b, err := os.ReadFile(full)
+			if err != nil {
 				return "", err
 			}
+			add(p, b)
 			continue
 		}
 		err = filepath.WalkDir(full, func(path string, d fs.DirEntry, err error) error {
@@ -132,14 +129,22 @@ func SourceHash(root string) (string, error) {
 				}
 				return nil
 			}
-			if !isBuildSource(d.Name()) || isMainOrIgnored(path) {
+			if !isBuildSource(d.Name()) {
+				return nil
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if isMainOrIgnored(path, b) {
 				return nil
 			}
 			rel, err := filepath.Rel(root, path)
 			if err != nil {
 				return err
 			}
-			return add(rel)
+			add(rel, b)
+			return nil
 		})
 		if err != nil {
 			return "", err
@@ -164,17 +169,12 @@ func isBuildSource(name string) bool {
 
 // isMainOrIgnored reports whether a .go file is a command (package main)
 // or excluded from builds (//go:build ignore): neither is linked into the
-// workbench's training packages.
-func isMainOrIgnored(path string) bool {
+// workbench's training packages. src is the file's content.
+func isMainOrIgnored(path string, src []byte) bool {
 	if !strings.HasSuffix(path, ".go") {
 		return false
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(src))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		switch {
