@@ -130,22 +130,7 @@ func hashText(src []byte) string {
 // ValidName checks a study name or variant label: 1–64 letters, digits, '-'
 // or '_', starting with a letter or digit. A valid name is never a path.
 func ValidName(name string) error {
-	if name == "" {
-		return fmt.Errorf("empty name")
-	}
-	if len(name) > 64 {
-		return fmt.Errorf("name %.20q... is longer than 64 characters", name)
-	}
-	for i, r := range name {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
-		if !ok && i > 0 && (r == '-' || r == '_') {
-			ok = true
-		}
-		if !ok {
-			return fmt.Errorf("name %q: %q is not allowed (use letters, digits, '-' and '_', starting with a letter or digit)", name, r)
-		}
-	}
-	return nil
+	return checkChars("name", name, 64, "-_", "use letters, digits, '-' and '_', starting with a letter or digit")
 }
 
 // ValidLabel checks a variant label: 1–100 characters from letters, digits
@@ -153,23 +138,33 @@ func ValidName(name string) error {
 // space. Grid labels ("temperature=2.5", "two-step,widths=[8 16 32 64]")
 // are valid labels; the paper studies use plain names ("two-step").
 func ValidLabel(label string) error {
-	if label == "" {
-		return fmt.Errorf("empty label")
-	}
-	if len(label) > 100 {
-		return fmt.Errorf("label %.20q... is longer than 100 characters", label)
-	}
-	for i, r := range label {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
-		if !ok && i > 0 && strings.ContainsRune("-_.=,+[] ", r) {
-			ok = true
-		}
-		if !ok {
-			return fmt.Errorf("label %q: %q is not allowed (use letters, digits and -_.=,+[] and space, starting with a letter or digit)", label, r)
-		}
+	if err := checkChars("label", label, 100, "-_.=,+[] ", "use letters, digits and -_.=,+[] and space, starting with a letter or digit"); err != nil {
+		return err
 	}
 	if strings.HasSuffix(label, " ") {
 		return fmt.Errorf("label %q ends in a space", label)
+	}
+	return nil
+}
+
+// checkChars checks that s (a what) is 1 to maxLen bytes of ASCII letters
+// and digits, plus the characters of extra after the first; hint says what
+// is allowed.
+func checkChars(what, s string, maxLen int, extra, hint string) error {
+	if s == "" {
+		return fmt.Errorf("empty %s", what)
+	}
+	if len(s) > maxLen {
+		return fmt.Errorf("%s %.20q... is longer than %d characters", what, s, maxLen)
+	}
+	for i, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !ok && i > 0 && strings.ContainsRune(extra, r) {
+			ok = true
+		}
+		if !ok {
+			return fmt.Errorf("%s %q: %q is not allowed (%s)", what, s, r, hint)
+		}
 	}
 	return nil
 }
