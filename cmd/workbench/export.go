@@ -9,9 +9,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -205,7 +206,7 @@ func writeRecordsCSV(w io.Writer, recs []runRecord) error {
 			paramKeys[k] = true
 		}
 	}
-	sk, pk := sortedKeys(sumKeys), sortedKeys(paramKeys)
+	sk, pk := slices.Sorted(maps.Keys(sumKeys)), slices.Sorted(maps.Keys(paramKeys))
 	cw := csv.NewWriter(w)
 	header := []string{"id", "study", "variant", "seed", "status", "error", "diverged_step", "config_hash", "code_version",
 		"dataset", "dataset_fingerprint", "host", "pid", "go_version", "git_commit", "git_dirty",
@@ -280,15 +281,6 @@ func csvTime(t *time.Time) string {
 	return t.Format(time.RFC3339Nano)
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // exportDoc is the JSON export: the studies, and the runs with everything
 // recorded about them.
 type exportDoc struct {
@@ -322,15 +314,8 @@ func runExport(ctx context.Context, args []string, io IO) error {
 		fmt.Fprintln(io.Err, "usage: workbench export [--json|--csv] [--study S] [--status S] [--metrics] [--out FILE] [--db runs.db]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("export: unexpected argument %q", fs.Arg(0))
 	}
 	if *asCSV && *asJSON {
 		return errors.New("export: choose one of --csv and --json")

@@ -77,9 +77,12 @@ func runMain(ctx context.Context, args []string, io IO) int {
 	return exitCode(io, c.Run(ctx, args[1:], io))
 }
 
+// exitCode maps a verb's error to the exit status. Verbs return
+// flag.ErrHelp as their flag set gave it: -h printed the flags, which is
+// success, here in one place for every verb.
 func exitCode(io IO, err error) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
-		return 0 // -h printed the verb's flags
+		return 0
 	}
 	fmt.Fprintf(io.Err, "workbench: %v\n", err)
 	return 1

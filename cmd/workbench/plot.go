@@ -48,9 +48,6 @@ func runPlot(ctx context.Context, args []string, io IO) error {
 		fs.PrintDefaults()
 	}
 	names, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -72,7 +69,7 @@ func runPlot(ctx context.Context, args []string, io IO) error {
 		if err != nil {
 			return err
 		}
-		t, l, err := studyTable(ctx, st, study, o.profile, true)
+		t, l, err := report.StudyTable(ctx, st, study, o.profile, true)
 		if err != nil {
 			return err
 		}

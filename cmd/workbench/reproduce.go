@@ -25,15 +25,14 @@ func init() {
 
 // reproduceOptions are the flags of `workbench reproduce`.
 type reproduceOptions struct {
-	db              string
-	profile         string
-	dir             string
-	jobs            int
-	format          string
-	out             string
-	plotFormat      string
-	gradcam         int
-	checkpointEvery int
+	db         string
+	profile    string
+	dir        string
+	format     string
+	out        string
+	plotFormat string
+	gradcam    int
+	trainFlags
 }
 
 // reproduceTrain trains the runs of reproduce; nil is the runner's default
@@ -48,12 +47,11 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	fs.StringVar(&o.db, "db", "runs.db", "the runs database (created if missing)")
 	fs.StringVar(&o.profile, "profile", "", "smoke, quick or paper (default: each study's own, quick for the shipped ones)")
 	fs.StringVar(&o.dir, "experiments", "experiments", "directory of the study specs; every spec with a paper table (table = ...) is run")
-	fs.IntVar(&o.jobs, "jobs", 0, fmt.Sprintf("runs trained at once (default %d on this machine)", runner.DefaultJobs()))
+	o.trainFlags.register(fs)
 	fs.StringVar(&o.format, "format", "term", "table format: term, md, csv, json or latex")
 	fs.StringVar(&o.out, "out", "plots", "directory the figures are written to")
 	fs.StringVar(&o.plotFormat, "plot-format", "png,svg", "image formats, comma-separated: png, svg")
 	fs.IntVar(&o.gradcam, "gradcam", 4, "test images in Figure 4 (Grad-CAM, baseline vs MKSMT); 0: no Figure 4")
-	fs.IntVar(&o.checkpointEvery, "checkpoint-every", 50, "write a checkpoint every N batches (0: at epoch ends only)")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench reproduce [--profile smoke|quick|paper] [--format term|md|csv|json|latex] [--out plots/] [--jobs N] [--db runs.db]")
 		fmt.Fprintln(io.Err, "\nRuns every paper study in experiments/ (tables 7–11, Figure 3) through the runner, reusing")
@@ -61,9 +59,6 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 		fs.PrintDefaults()
 	}
 	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -79,8 +74,8 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	if o.jobs < 0 {
-		return fmt.Errorf("reproduce: --jobs %d: want a positive number", o.jobs)
+	if err := o.checkJobs("reproduce"); err != nil {
+		return err
 	}
 	studies, err := paperStudies(o.dir)
 	if err != nil {
@@ -115,7 +110,7 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	var busy []int64
 	var submitErr error
 	for i, s := range studies {
-		p, err := r.Submit(ctx, store.Study{Name: s.Name, Title: s.Title, Spec: string(s.Source), SpecHash: s.Hash}, jobs[i], false)
+		p, err := r.Submit(ctx, studyRow(s), jobs[i], false)
 		if err != nil {
 			submitErr = err
 			break
@@ -142,7 +137,7 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	var tables []*report.Table
 	var loaded []*report.Loaded
 	for _, s := range studies {
-		t, l, err := studyTable(ctx, st, s, o.profile, true)
+		t, l, err := report.StudyTable(ctx, st, s, o.profile, true)
 		if err != nil {
 			return errors.Join(runErr, err)
 		}

@@ -22,8 +22,8 @@ func runResume(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("resume", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	db := fs.String("db", "runs.db", "the runs database")
-	jobs := fs.Int("jobs", 0, fmt.Sprintf("runs trained at once (default %d on this machine)", runner.DefaultJobs()))
-	every := fs.Int("checkpoint-every", 50, "write a checkpoint every N batches (0: at epoch ends only)")
+	var tf trainFlags
+	tf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench resume [RUN...] [--jobs N] [--db runs.db]")
 		fmt.Fprintln(io.Err, "\nContinues every interrupted run (or the runs named, which may also be failed ones)")
@@ -31,9 +31,6 @@ func runResume(ctx context.Context, args []string, io IO) error {
 		fs.PrintDefaults()
 	}
 	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -50,8 +47,8 @@ func runResume(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer st.Close()
-	r, err := runner.New(ctx, st, runner.Options{Jobs: *jobs, Progress: io.Out, TTY: io.IsTTY, Width: termWidth(io),
-		CheckpointEvery: *every})
+	r, err := runner.New(ctx, st, runner.Options{Jobs: tf.jobs, Progress: io.Out, TTY: io.IsTTY, Width: termWidth(io),
+		CheckpointEvery: tf.checkpointEvery})
 	if err != nil {
 		return err
 	}

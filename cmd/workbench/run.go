@@ -5,11 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
-
-	"github.com/charmbracelet/x/term"
 
 	"github.com/mksmt/workbench/internal/data"
 	"github.com/mksmt/workbench/internal/experiment"
@@ -28,13 +25,12 @@ func init() {
 
 // runOptions are the flags of `workbench run`.
 type runOptions struct {
-	db              string
-	profile         string
-	seeds           string
-	jobs            int
-	dataset         string
-	force           bool
-	checkpointEvery int
+	db      string
+	profile string
+	seeds   string
+	dataset string
+	force   bool
+	trainFlags
 }
 
 func runRun(ctx context.Context, args []string, io IO) error {
@@ -44,10 +40,9 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	fs.StringVar(&o.db, "db", "runs.db", "the runs database (created if missing)")
 	fs.StringVar(&o.profile, "profile", "", "run length and sizes: smoke, quick or paper (default: the study's, else quick)")
 	fs.StringVar(&o.seeds, "seeds", "", "comma-separated seeds, e.g. 1,2,3 (default: the study's)")
-	fs.IntVar(&o.jobs, "jobs", 0, fmt.Sprintf("runs trained at once (default %d on this machine: one per two cores)", runner.DefaultJobs()))
+	o.trainFlags.register(fs)
 	fs.StringVar(&o.dataset, "dataset", "", "data set spec for every run, e.g. synthetic or cub:/data/CUB_200_2011 (default: the study's)")
 	fs.BoolVar(&o.force, "force", false, "train again even when an identical finished run exists")
-	fs.IntVar(&o.checkpointEvery, "checkpoint-every", 50, "write a checkpoint every N batches (0: at epoch ends only)")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench run SPEC... [--profile smoke|quick|paper] [--seeds 1,2,3] [--jobs N] [--dataset SPEC] [--db runs.db] [--force]")
 		fmt.Fprintln(io.Err, "\nSPEC is a study file (experiments/table9.toml) or a study name in experiments/ (table9).")
@@ -56,9 +51,6 @@ func runRun(ctx context.Context, args []string, io IO) error {
 		fs.PrintDefaults()
 	}
 	specs, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -70,8 +62,8 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	if o.jobs < 0 {
-		return fmt.Errorf("run: --jobs %d: want a positive number", o.jobs)
+	if err := o.checkJobs("run"); err != nil {
+		return err
 	}
 
 	// Expand every study before touching the database, so a typo in the
@@ -112,7 +104,7 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	var plan runner.Plan
 	var submitErr error
 	for _, s := range studies {
-		p, err := r.Submit(ctx, store.Study{Name: s.study.Name, Title: s.study.Title, Spec: string(s.study.Source), SpecHash: s.study.Hash}, s.jobs, o.force)
+		p, err := r.Submit(ctx, studyRow(s.study), s.jobs, o.force)
 		if err != nil {
 			submitErr = err
 			break
@@ -168,19 +160,6 @@ func reportOutcomes(io IO, outcomes []runner.Outcome, extra string, busy int) er
 	return errors.Join(errs...)
 }
 
-// termWidth is the width of the terminal Out writes to (0: unknown).
-func termWidth(io IO) int {
-	f, ok := io.Out.(*os.File)
-	if !ok || !io.IsTTY {
-		return 0
-	}
-	w, _, err := term.GetSize(f.Fd())
-	if err != nil {
-		return 0
-	}
-	return w
-}
-
 // parseSeeds reads "1,2,3"; "" is nil (the study's seeds).
 func parseSeeds(s string) ([]int64, error) {
 	if strings.TrimSpace(s) == "" {
@@ -216,37 +195,4 @@ func jobsOf(rs []experiment.RunSpec) []runner.Job {
 			DataFingerprint: r.DataFingerprint, CodeVersion: r.CodeVersion}
 	}
 	return out
-}
-
-// openRuns opens the runs database. With create unset a missing file is an
-// error saying how to make one. Runs whose process died are marked
-// interrupted on opening; that is reported on io.Err.
-func openRuns(io IO, path string, create bool) (*store.Store, error) {
-	if !create {
-		st, err := openExistingDB(path)
-		if err != nil {
-			return nil, err
-		}
-		noteRecovered(io, st)
-		return st, nil
-	}
-	st, err := store.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	noteRecovered(io, st)
-	return st, nil
-}
-
-func noteRecovered(io IO, st *store.Store) {
-	ids := st.Recovered()
-	if len(ids) == 0 {
-		return
-	}
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = strconv.FormatInt(id, 10)
-	}
-	fmt.Fprintf(io.Err, "marked %d run(s) interrupted whose workbench process is gone: %s (continue with workbench resume)\n",
-		len(ids), strings.Join(s, ", "))
 }

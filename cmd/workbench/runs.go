@@ -53,15 +53,8 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 		fmt.Fprintln(io.Err, "usage: workbench runs [--study S] [--status S] [--variant V] [--param k=v] [--limit N] [--json|--csv] [--db runs.db]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("runs: unexpected argument %q", fs.Arg(0))
 	}
 	if *asJSON && *asCSV {
 		return errors.New("runs: choose one of --json and --csv")

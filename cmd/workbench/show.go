@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,9 +37,6 @@ func runShow(ctx context.Context, args []string, io IO) error {
 		fs.PrintDefaults()
 	}
 	rest, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -139,7 +138,7 @@ func writeShow(io IO, run store.Run, rec runRecord, series []store.Series) error
 
 	section(io, "Config")
 	w = tabwriter.NewWriter(io.Out, 0, 0, 2, ' ', 0)
-	for _, k := range sortedStrings(rec.Params) {
+	for _, k := range slices.Sorted(maps.Keys(rec.Params)) {
 		fmt.Fprintf(w, "  %s\t%s\n", k, rec.Params[k])
 	}
 	w.Flush()
@@ -232,13 +231,4 @@ func fnum(v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
-}
-
-func sortedStrings(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -43,9 +42,6 @@ func runTable(ctx context.Context, args []string, io IO) error {
 		fs.PrintDefaults()
 	}
 	names, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -68,7 +64,7 @@ func runTable(ctx context.Context, args []string, io IO) error {
 		if err != nil {
 			return err
 		}
-		t, _, err := studyTable(ctx, st, study, o.profile, false)
+		t, _, err := report.StudyTable(ctx, st, study, o.profile, false)
 		if err != nil {
 			return err
 		}
@@ -86,39 +82,6 @@ func termRenderer(io IO) *lipgloss.Renderer {
 	return lipgloss.NewRenderer(io.Out)
 }
 
-// parseInterspersed parses flags that may come before, between or after
-// the positional arguments (workbench table table9 --format md) and returns
-// the positional ones. "--" ends flag parsing.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-// openExistingDB opens the runs database for reading; a missing file is an
-// error that says how to make one, not a new empty database.
-func openExistingDB(path string) (*store.Store, error) {
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no runs database at %s: run a study first (workbench run experiments/table9.toml, or workbench reproduce), or name another with --db", path)
-		}
-		return nil, err
-	}
-	return store.Open(path)
-}
-
 // loadStudyArg resolves NAME|SPEC as experiment.Resolve does (a spec
 // file, or a study name or paper table in experiments/); a name found
 // nowhere there may still be a study runs.db recorded, with its spec text
@@ -134,10 +97,4 @@ func loadStudyArg(ctx context.Context, st *store.Store, arg string) (*experiment
 		}
 	}
 	return nil, err
-}
-
-// studyTable builds the table of study from the runs of profile ("": the
-// study's own); see report.StudyTable.
-func studyTable(ctx context.Context, st *store.Store, study *experiment.Study, profile string, series bool) (*report.Table, *report.Loaded, error) {
-	return report.StudyTable(ctx, st, study, profile, series)
 }

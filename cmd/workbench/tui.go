@@ -31,28 +31,21 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("tui", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	db := fs.String("db", "runs.db", "the runs database (created if missing)")
-	jobs := fs.Int("jobs", 0, fmt.Sprintf("runs trained at once (default %d on this machine: one per two cores)", runner.DefaultJobs()))
-	every := fs.Int("checkpoint-every", 50, "write a checkpoint every N batches (0: at epoch ends only)")
+	var tf trainFlags
+	tf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench [tui] [--db runs.db] [--jobs N]")
 		fmt.Fprintln(io.Err, "\nStudies are read from experiments/, exports go to plots/. Press ? in the UI for the keys.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("tui: unexpected argument %q", fs.Arg(0))
 	}
 	if !io.IsTTY {
 		return errors.New("tui: the terminal UI needs a terminal; use the verbs (workbench help) in scripts")
 	}
-	if *jobs < 0 {
-		return fmt.Errorf("tui: --jobs %d: want a positive number", *jobs)
+	if err := tf.checkJobs("tui"); err != nil {
+		return err
 	}
 
 	st, err := openRuns(io, *db, true)
@@ -61,7 +54,7 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 	}
 	defer st.Close()
 	// The runner draws no progress of its own: the TUI shows it.
-	r, err := runner.New(ctx, st, runner.Options{Jobs: *jobs, CheckpointEvery: *every})
+	r, err := runner.New(ctx, st, runner.Options{Jobs: tf.jobs, CheckpointEvery: tf.checkpointEvery})
 	if err != nil {
 		return err
 	}
@@ -95,7 +88,7 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 		}
 	}
 	if len(leave) > 0 {
-		return continueInBackground(io, *db, *jobs, *every, leave)
+		return continueInBackground(io, *db, tf.jobs, tf.checkpointEvery, leave)
 	}
 	if stopped > 0 {
 		fmt.Fprintf(io.Out, "stopped %d run(s) after a checkpoint: continue them with workbench resume (or r on the Runs screen)\n", stopped)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"runtime"
@@ -25,10 +24,7 @@ func runVersion(ctx context.Context, args []string, io IO) error {
 	fs.SetOutput(io.Err)
 	asJSON := fs.Bool("json", false, "write JSON")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+		return err // -h: main exits 0
 	}
 	v := runner.DetectVersion(".")
 	if *asJSON {

@@ -1,0 +1,132 @@
+package main
+
+// Helpers shared by the verbs: flag parsing, opening runs.db, the flags of
+// the verbs that train.
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/x/term"
+
+	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/runner"
+	"github.com/mksmt/workbench/internal/store"
+)
+
+// parseInterspersed parses flags that may come before, between or after
+// the positional arguments (workbench table table9 --format md) and returns
+// the positional ones. "--" ends flag parsing.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// parseFlagsOnly parses a verb that takes flags and no positional
+// arguments.
+func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err // -h: main exits 0
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// trainFlags are the flags of every verb that trains: how many runs at
+// once and how often they checkpoint.
+type trainFlags struct {
+	jobs            int
+	checkpointEvery int
+}
+
+func (f *trainFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.jobs, "jobs", 0, fmt.Sprintf("runs trained at once (default %d on this machine: one per two cores)", runner.DefaultJobs()))
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 50, "write a checkpoint every N batches (0: at epoch ends only)")
+}
+
+// checkJobs refuses a negative --jobs (0 is the machine's default).
+func (f trainFlags) checkJobs(verb string) error {
+	if f.jobs < 0 {
+		return fmt.Errorf("%s: --jobs %d: want a positive number", verb, f.jobs)
+	}
+	return nil
+}
+
+// studyRow is the studies row of a spec.
+func studyRow(s *experiment.Study) store.Study {
+	return store.Study{Name: s.Name, Title: s.Title, Spec: string(s.Source), SpecHash: s.Hash}
+}
+
+// openExistingDB opens the runs database for reading; a missing file is an
+// error that says how to make one, not a new empty database.
+func openExistingDB(path string) (*store.Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no runs database at %s: run a study first (workbench run experiments/table9.toml, or workbench reproduce), or name another with --db", path)
+		}
+		return nil, err
+	}
+	return store.Open(path)
+}
+
+// openRuns opens the runs database. With create unset a missing file is an
+// error saying how to make one. Runs whose process died are marked
+// interrupted on opening; that is reported on io.Err.
+func openRuns(io IO, path string, create bool) (*store.Store, error) {
+	open := openExistingDB
+	if create {
+		open = store.Open
+	}
+	st, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	noteRecovered(io, st)
+	return st, nil
+}
+
+func noteRecovered(io IO, st *store.Store) {
+	ids := st.Recovered()
+	if len(ids) == 0 {
+		return
+	}
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	fmt.Fprintf(io.Err, "marked %d run(s) interrupted whose workbench process is gone: %s (continue with workbench resume)\n",
+		len(ids), strings.Join(s, ", "))
+}
+
+// termWidth is the width of the terminal Out writes to (0: unknown).
+func termWidth(io IO) int {
+	f, ok := io.Out.(*os.File)
+	if !ok || !io.IsTTY {
+		return 0
+	}
+	w, _, err := term.GetSize(f.Fd())
+	if err != nil {
+		return 0
+	}
+	return w
+}
