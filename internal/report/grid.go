@@ -96,13 +96,7 @@ func (t *Table) paperDiffGrid() (header []string, rows [][]string) {
 
 // diffLabel says what a difference figure subtracts from what.
 func diffLabel(f PaperFigure) string {
-	versus, vm := f.Versus, f.VersusMetric
-	if versus == "" {
-		versus = f.Variant
-	}
-	if vm == "" {
-		vm = f.Metric
-	}
+	versus, vm := subtrahend(f)
 	switch {
 	case vm == f.Metric:
 		return fmt.Sprintf("%s − %s, %s", f.Variant, versus, f.Metric)
@@ -110,6 +104,19 @@ func diffLabel(f PaperFigure) string {
 		return fmt.Sprintf("%s: %s − %s", f.Variant, f.Metric, vm)
 	}
 	return fmt.Sprintf("%s %s − %s %s", f.Variant, f.Metric, versus, vm)
+}
+
+// subtrahend is what a difference figure subtracts: Versus (default
+// Variant) and VersusMetric (default Metric).
+func subtrahend(f PaperFigure) (variant, metric string) {
+	variant, metric = f.Versus, f.VersusMetric
+	if variant == "" {
+		variant = f.Variant
+	}
+	if metric == "" {
+		metric = f.Metric
+	}
+	return variant, metric
 }
 
 // unitOf is the unit of metric's column, or the unit UnitFor picks for it

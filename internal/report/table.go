@@ -145,13 +145,7 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 	for i := range spec.Paper {
 		p := spec.Paper[i]
 		if p.IsDifference() {
-			versus, vm := p.Versus, p.VersusMetric
-			if versus == "" {
-				versus = p.Variant
-			}
-			if vm == "" {
-				vm = p.Metric
-			}
+			versus, vm := subtrahend(p)
 			t.PaperDiffs = append(t.PaperDiffs, PaperDiff{Figure: p,
 				Paired: ComparePaired(byVariant[p.Variant][p.Metric], byVariant[versus][vm])})
 			continue
