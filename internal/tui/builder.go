@@ -337,13 +337,7 @@ func (b *builderScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		if f.kind != textField {
 			return nil
 		}
-		before := f.input.Value()
-		var cmd tea.Cmd
-		f.input, cmd = f.input.Update(msg)
-		if f.input.Value() != before {
-			b.replan()
-		}
-		return cmd
+		return typeInto(&f.input, msg, b.replan)
 	}
 	return nil
 }

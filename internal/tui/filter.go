@@ -71,11 +71,17 @@ func (f *filterBox) handleList(a Action, refilter func()) (tea.Cmd, bool) {
 
 // update types a key into the filter; refilter runs when the query changed.
 func (f *filterBox) update(msg tea.Msg, refilter func()) tea.Cmd {
-	before := f.input.Value()
+	return typeInto(&f.input, msg, refilter)
+}
+
+// typeInto types a key into a text input; changed runs when its value
+// changed.
+func typeInto(in *textinput.Model, msg tea.Msg, changed func()) tea.Cmd {
+	before := in.Value()
 	var cmd tea.Cmd
-	f.input, cmd = f.input.Update(msg)
-	if f.input.Value() != before {
-		refilter()
+	*in, cmd = in.Update(msg)
+	if in.Value() != before {
+		changed()
 	}
 	return cmd
 }
