@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Synthetic generator defaults (spec keys seed, classes, train, test,
@@ -74,12 +75,8 @@ func (d *Dataset) loadSynthetic(ctx context.Context) error {
 // parallel calls f(i) for i in [0, n) on GOMAXPROCS goroutines. f must
 // write only to its own index.
 func parallel(ctx context.Context, n int, f func(i int)) error {
-	workers := runtime.GOMAXPROCS(0)
-	if workers > n {
-		workers = n
-	}
-	var next int64
-	var mu sync.Mutex
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -89,10 +86,7 @@ func parallel(ctx context.Context, n int, f func(i int)) error {
 				if ctx.Err() != nil {
 					return
 				}
-				mu.Lock()
-				i := next
-				next += 16
-				mu.Unlock()
+				i := next.Add(16) - 16
 				if i >= int64(n) {
 					return
 				}
