@@ -59,10 +59,7 @@ func Bars(t *report.Table) (*Figure, error) {
 	p.Add(g)
 	p.NominalX(groups...)
 	p.X.Tick.Label.Font.Size = vg.Points(10)
-	title := t.Title
-	if title == "" {
-		title = t.Study
-	}
+	title := tableTitle(t)
 	title += " — mean ± std over seeds"
 	w := vg.Length(math.Max(6.5, 1.2+float64(len(groups)*len(t.Rows))*0.55)) * vg.Inch
 	f := &Figure{Name: safeName(t.Study) + "-bars", Width: w, Height: 4.2*vg.Inch + headerHeight(title, entries, w)}

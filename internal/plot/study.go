@@ -15,10 +15,7 @@ func StudyFigures(t *report.Table, curves []report.Curve) (figs []*Figure, notes
 		variants[i] = r.Variant
 	}
 	if len(curves) > 0 {
-		title := t.Title
-		if title == "" {
-			title = t.Study
-		}
+		title := tableTitle(t)
 		f, err := LearningCurves(safeName(t.Study)+"-curves", title+" — learning curves, mean ± std over seeds", curves, variants)
 		if err != nil {
 			notes = append(notes, err.Error())
@@ -41,4 +38,13 @@ func StudyFigures(t *report.Table, curves []report.Curve) (figs []*Figure, notes
 		figs = append(figs, f)
 	}
 	return figs, notes
+}
+
+// tableTitle is the title of t's figures: the table's title, or its study's
+// name when it has none.
+func tableTitle(t *report.Table) string {
+	if t.Title == "" {
+		return t.Study
+	}
+	return t.Title
 }

@@ -77,10 +77,7 @@ func Sweep(t *report.Table) (*Figure, error) {
 	if drawn == 0 {
 		return nil, fmt.Errorf("sweep plot %s: no finished run to plot", t.Study)
 	}
-	title := t.Title
-	if title == "" {
-		title = t.Study
-	}
+	title := tableTitle(t)
 	w := 6.5 * vg.Inch
 	f := &Figure{Name: name, Width: w, Height: 4.2*vg.Inch + headerHeight(title, entries, w)}
 	f.draw = func(c draw.Canvas) {
