@@ -13,7 +13,6 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
-	"github.com/mksmt/workbench/internal/experiment"
 	"github.com/mksmt/workbench/internal/runner"
 	"github.com/mksmt/workbench/internal/store"
 )
@@ -70,11 +69,6 @@ func (f trainFlags) checkJobs(verb string) error {
 		return fmt.Errorf("%s: --jobs %d: want a positive number", verb, f.jobs)
 	}
 	return nil
-}
-
-// studyRow is the studies row of a spec.
-func studyRow(s *experiment.Study) store.Study {
-	return store.Study{Name: s.Name, Title: s.Title, Spec: string(s.Source), SpecHash: s.Hash}
 }
 
 // openExistingDB opens the runs database for reading; a missing file is an

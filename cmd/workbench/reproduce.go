@@ -83,14 +83,14 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	}
 	// Expand every study before touching the database.
 	version := runner.DetectVersion(".")
-	jobs := make([][]runner.Job, len(studies))
+	expanded := make([][]experiment.RunSpec, len(studies))
 	total := 0
 	for i, s := range studies {
 		rs, err := s.Expand(experiment.ExpandOptions{Profile: o.profile, Fingerprint: datasetFingerprint, CodeVersion: version.Code})
 		if err != nil {
 			return err
 		}
-		jobs[i] = jobsOf(rs)
+		expanded[i] = rs
 		total += len(rs)
 	}
 	progress := io
@@ -110,7 +110,7 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	var busy []int64
 	var submitErr error
 	for i, s := range studies {
-		p, err := r.Submit(ctx, studyRow(s), jobs[i], false)
+		p, err := r.SubmitStudy(ctx, s, expanded[i], false)
 		if err != nil {
 			submitErr = err
 			break

@@ -71,7 +71,7 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	version := runner.DetectVersion(".")
 	type expanded struct {
 		study *experiment.Study
-		jobs  []runner.Job
+		runs  []experiment.RunSpec
 	}
 	var studies []expanded
 	for _, arg := range specs {
@@ -88,7 +88,7 @@ func runRun(ctx context.Context, args []string, io IO) error {
 		if err != nil {
 			return err
 		}
-		studies = append(studies, expanded{study, jobsOf(rs)})
+		studies = append(studies, expanded{study, rs})
 	}
 
 	st, err := openRuns(io, o.db, true)
@@ -104,7 +104,7 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	var plan runner.Plan
 	var submitErr error
 	for _, s := range studies {
-		p, err := r.Submit(ctx, studyRow(s.study), s.jobs, o.force)
+		p, err := r.SubmitStudy(ctx, s.study, s.runs, o.force)
 		if err != nil {
 			submitErr = err
 			break
@@ -184,15 +184,4 @@ func datasetFingerprint(spec string) (string, error) {
 		return "", err
 	}
 	return ds.Fingerprint(), nil
-}
-
-// jobsOf turns expanded run specs into runner jobs.
-func jobsOf(rs []experiment.RunSpec) []runner.Job {
-	out := make([]runner.Job, len(rs))
-	for i, r := range rs {
-		out[i] = runner.Job{Study: r.Study, Variant: r.Variant, Seed: r.Seed, Profile: r.Profile,
-			Config: r.Config, ConfigJSON: r.ConfigJSON, Hash: r.Hash, Params: r.Params,
-			DataFingerprint: r.DataFingerprint, CodeVersion: r.CodeVersion}
-	}
-	return out
 }

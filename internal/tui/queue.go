@@ -36,14 +36,7 @@ func (q *Queue) Enqueue(ctx context.Context, specPath, profile string) (runner.P
 	if err != nil {
 		return runner.Plan{}, err
 	}
-	jobs := make([]runner.Job, len(specs))
-	for i, r := range specs {
-		jobs[i] = runner.Job{Study: r.Study, Variant: r.Variant, Seed: r.Seed, Profile: r.Profile,
-			Config: r.Config, ConfigJSON: r.ConfigJSON, Hash: r.Hash, Params: r.Params,
-			DataFingerprint: r.DataFingerprint, CodeVersion: r.CodeVersion}
-	}
-	rec := store.Study{Name: study.Name, Title: study.Title, Spec: string(study.Source), SpecHash: study.Hash}
-	return q.Runner.Submit(ctx, rec, jobs, false)
+	return q.Runner.SubmitStudy(ctx, study, specs, false)
 }
 
 // Cancel stops a run of this process's runner. A run that another
