@@ -82,7 +82,8 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	// Expand every study before touching the database.
-	version := runner.DetectVersion(".")
+	version := runner.DetectVersion(".") // walks the training sources: once per command
+	prov := version.Provenance()
 	expanded := make([][]experiment.RunSpec, len(studies))
 	total := 0
 	for i, s := range studies {
@@ -101,7 +102,7 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	}
 	defer st.Close()
 
-	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Train: reproduceTrain, Progress: io.Err, TTY: io.IsTTY,
+	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Provenance: &prov, Train: reproduceTrain, Progress: io.Err, TTY: io.IsTTY,
 		CheckpointEvery: o.checkpointEvery})
 	if err != nil {
 		return err

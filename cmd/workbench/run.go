@@ -68,7 +68,8 @@ func runRun(ctx context.Context, args []string, io IO) error {
 
 	// Expand every study before touching the database, so a typo in the
 	// second spec does not leave the first one half queued.
-	version := runner.DetectVersion(".")
+	version := runner.DetectVersion(".") // walks the training sources: once per command
+	prov := version.Provenance()
 	type expanded struct {
 		study *experiment.Study
 		runs  []experiment.RunSpec
@@ -96,7 +97,7 @@ func runRun(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer st.Close()
-	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Progress: io.Out, TTY: io.IsTTY, Width: termWidth(io),
+	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Provenance: &prov, Progress: io.Out, TTY: io.IsTTY, Width: termWidth(io),
 		CheckpointEvery: o.checkpointEvery})
 	if err != nil {
 		return err

@@ -54,11 +54,13 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 	}
 	defer st.Close()
 	// The runner draws no progress of its own: the TUI shows it.
-	r, err := runner.New(ctx, st, runner.Options{Jobs: tf.jobs, CheckpointEvery: tf.checkpointEvery})
+	version := runner.DetectVersion(".") // walks the training sources: once per command
+	prov := version.Provenance()
+	r, err := runner.New(ctx, st, runner.Options{Jobs: tf.jobs, Provenance: &prov, CheckpointEvery: tf.checkpointEvery})
 	if err != nil {
 		return err
 	}
-	q := &tui.Queue{Runner: r, Store: st, Fingerprint: datasetFingerprint, CodeVersion: runner.DetectVersion(".").Code}
+	q := &tui.Queue{Runner: r, Store: st, Fingerprint: datasetFingerprint, CodeVersion: version.Code}
 	m, err := tui.New(ctx, tui.Options{Store: st, Runner: q, SpecDir: "experiments", PlotDir: "plots"})
 	if err != nil {
 		r.Close()

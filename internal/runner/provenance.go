@@ -234,8 +234,13 @@ func git(dir string, args ...string) ([]byte, error) {
 // DetectProvenance is the provenance of runs computed by this process:
 // host, pid, Go version, git commit and dirty flag, code version.
 func DetectProvenance(dir string) store.Provenance {
+	return DetectVersion(dir).Provenance()
+}
+
+// Provenance is this process's provenance with code version v, for a
+// caller that has detected the version already (it walks the sources).
+func (v Version) Provenance() store.Provenance {
 	host, _ := os.Hostname()
-	v := DetectVersion(dir)
 	return store.Provenance{
 		Host:        host,
 		PID:         os.Getpid(),
