@@ -33,10 +33,10 @@ type MetricWriter struct {
 	lastErr error
 	closed  bool
 
-	wake    chan struct{}   // a full batch is waiting
-	flushes chan chan error // Flush requests
-	stop    chan chan error // Close request
-	done    chan struct{}   // the loop has exited
+	wake    chan struct{}     // a full batch is waiting
+	flushes chan flushRequest // Flush and Commit requests
+	stop    chan chan error   // Close request
+	done    chan struct{}     // the loop has exited
 }
 
 // WriterStats counts what a MetricWriter did.
@@ -58,7 +58,7 @@ func (s *Store) NewMetricWriter(opt WriterOptions) *MetricWriter {
 		s:       s,
 		opt:     opt,
 		wake:    make(chan struct{}, 1),
-		flushes: make(chan chan error),
+		flushes: make(chan flushRequest),
 		stop:    make(chan chan error),
 		done:    make(chan struct{}),
 	}
@@ -89,17 +89,40 @@ func (w *MetricWriter) Log(m Metric) {
 }
 
 // Flush writes every point logged before it and waits for the commit.
-func (w *MetricWriter) Flush(ctx context.Context) error {
-	reply := make(chan error, 1)
+func (w *MetricWriter) Flush(ctx context.Context) error { return w.flush(ctx, nil) }
+
+// Commit writes every point logged before it and, in the transaction of the
+// last of them, records step as the run's checkpoint step (see
+// Run.CheckpointStep). The trainer calls it before it renames a checkpoint
+// file into place, so a checkpoint never gets ahead of the metric points
+// of the steps it covers: a process killed at any moment loses no point
+// that a resume from the newest checkpoint would not log again.
+func (w *MetricWriter) Commit(ctx context.Context, runID int64, step int) error {
+	return w.flush(ctx, &checkpointMark{runID: runID, step: step})
+}
+
+// checkpointMark is a run's checkpoint step, written with the last points.
+type checkpointMark struct {
+	runID int64
+	step  int
+}
+
+type flushRequest struct {
+	mark  *checkpointMark
+	reply chan error
+}
+
+func (w *MetricWriter) flush(ctx context.Context, mark *checkpointMark) error {
+	req := flushRequest{mark: mark, reply: make(chan error, 1)}
 	select {
-	case w.flushes <- reply:
+	case w.flushes <- req:
 	case <-w.done:
 		return errors.New("store: metric writer is closed")
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
-	case err := <-reply:
+	case err := <-req.reply:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
@@ -138,28 +161,37 @@ func (w *MetricWriter) loop() {
 	for {
 		select {
 		case <-w.wake:
-			w.writePending()
+			w.writePending(nil)
 		case <-tick.C:
-			w.writePending()
-		case reply := <-w.flushes:
-			reply <- w.writePending()
+			w.writePending(nil)
+		case req := <-w.flushes:
+			req.reply <- w.writePending(req.mark)
 		case reply := <-w.stop:
-			reply <- w.writePending()
+			reply <- w.writePending(nil)
 			return
 		}
 	}
 }
 
 // writePending writes everything waiting, in transactions of at most
-// BatchSize points. Points of a failed transaction go back to the front.
-func (w *MetricWriter) writePending() error {
+// BatchSize points; a mark is written in the last one (in a transaction of
+// its own when nothing waits). Points of a failed transaction go back to
+// the front.
+func (w *MetricWriter) writePending(mark *checkpointMark) error {
 	w.mu.Lock()
 	batch := w.pending
 	w.pending = nil
 	w.mu.Unlock()
-	for len(batch) > 0 {
+	for first := true; first || len(batch) > 0; first = false {
 		n := min(len(batch), w.opt.BatchSize)
-		if err := w.s.writeMetrics(context.Background(), batch[:n]); err != nil {
+		var m *checkpointMark
+		if n == len(batch) {
+			m = mark
+		}
+		if n == 0 && m == nil {
+			return nil
+		}
+		if err := w.s.writeMetrics(context.Background(), batch[:n], m); err != nil {
 			w.mu.Lock()
 			w.pending = append(batch, w.pending...)
 			w.lastErr = err
@@ -169,7 +201,9 @@ func (w *MetricWriter) writePending() error {
 		batch = batch[n:]
 		w.mu.Lock()
 		w.written += int64(n)
-		w.batches++
+		if n > 0 {
+			w.batches++
+		}
 		w.lastErr = nil
 		w.mu.Unlock()
 	}
@@ -180,13 +214,23 @@ func (w *MetricWriter) writePending() error {
 // under SQLite's limit on bound parameters).
 const rowsPerInsert = 100
 
-// writeMetrics appends points in one transaction.
-func (s *Store) writeMetrics(ctx context.Context, ms []Metric) error {
+// writeMetrics adds points in one transaction (a point whose run, key and
+// step are already stored is skipped), and records mark when not nil.
+func (s *Store) writeMetrics(ctx context.Context, ms []Metric, mark *checkpointMark) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
 	}
 	defer tx.Rollback()
+	if mark != nil {
+		res, err := tx.ExecContext(ctx, "UPDATE runs SET checkpoint_step = ? WHERE id = ?", mark.step, mark.runID)
+		if err != nil {
+			return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, ErrNotFound)
+		}
+	}
 	full, err := tx.PrepareContext(ctx, insertMetrics(rowsPerInsert))
 	if err != nil {
 		return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
@@ -217,7 +261,8 @@ func (s *Store) writeMetrics(ctx context.Context, ms []Metric) error {
 
 func insertMetrics(rows int) string {
 	return "INSERT INTO metrics (run_id, key, step, epoch, value, time) VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", rows), ", ")
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", rows), ", ") +
+		" ON CONFLICT (run_id, key, step) DO NOTHING"
 }
 
 // LogMetrics writes points at once in one transaction, bypassing any
@@ -230,7 +275,7 @@ func (s *Store) LogMetrics(ctx context.Context, ms []Metric) error {
 	}
 	for len(ms) > 0 {
 		n := min(len(ms), 5000)
-		if err := s.writeMetrics(ctx, ms[:n]); err != nil {
+		if err := s.writeMetrics(ctx, ms[:n], nil); err != nil {
 			return err
 		}
 		ms = ms[n:]

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -207,5 +208,60 @@ func BenchmarkMetricWriter(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "points/s")
 		})
+	}
+}
+
+// TestPointsAreUniquePerRunKeyStep: a point logged again (a resumed run
+// redoing steps after its checkpoint) is skipped; the first value stays.
+func TestPointsAreUniquePerRunKeyStep(t *testing.T) {
+	s := openTemp(t)
+	mustStudy(t, s, "x")
+	id := mustRun(t, s, "x", "a", 1, nil)
+	w := s.NewMetricWriter(WriterOptions{BatchSize: 3})
+	for round := range 3 {
+		for step := 1; step <= 10; step++ {
+			w.Log(Metric{RunID: id, Key: "loss.ce4", Step: step, Value: float64(100*round + step)})
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	series, err := s.Series(ctx, []int64{id}, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countMetrics(t, s, id); n != 10 || len(series) != 1 || series[0].Points[9].Value != 10 {
+		t.Fatalf("%d rows, series %+v: want 10 points with the first values", n, series)
+	}
+}
+
+// TestCommitRecordsCheckpointStep: Commit writes every waiting point and the
+// checkpoint step in one transaction, also when no point waits.
+func TestCommitRecordsCheckpointStep(t *testing.T) {
+	s := openTemp(t)
+	mustStudy(t, s, "x")
+	id := mustRun(t, s, "x", "a", 1, nil)
+	w := s.NewMetricWriter(WriterOptions{BatchSize: 1 << 20, Interval: time.Hour})
+	defer w.Close()
+	for step := 1; step <= 25; step++ {
+		w.Log(Metric{RunID: id, Key: "lr", Step: step, Value: 1})
+	}
+	if r, _ := s.Run(ctx, id); r.CheckpointStep != -1 || countMetrics(t, s, id) != 0 {
+		t.Fatalf("before Commit: checkpoint step %d, %d points", r.CheckpointStep, countMetrics(t, s, id))
+	}
+	if err := w.Commit(ctx, id, 25); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.Run(ctx, id); r.CheckpointStep != 25 || countMetrics(t, s, id) != 25 {
+		t.Fatalf("after Commit: checkpoint step %d, %d points", r.CheckpointStep, countMetrics(t, s, id))
+	}
+	if err := w.Commit(ctx, id, 30); err != nil { // nothing waits
+		t.Fatal(err)
+	}
+	if r, _ := s.Run(ctx, id); r.CheckpointStep != 30 {
+		t.Fatalf("checkpoint step %d, want 30", r.CheckpointStep)
+	}
+	if err := w.Commit(ctx, id+100, 1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("commit for a missing run: %v, want ErrNotFound", err)
 	}
 }

@@ -36,22 +36,26 @@ const runColumns = `runs.id, runs.study, runs.variant, runs.seed, runs.config, r
 	runs.created, runs.started, runs.ended, runs.heartbeat, runs.attempts,
 	runs.host, runs.pid, runs.go_version, runs.git_commit, runs.git_dirty, runs.code_version,
 	runs.dataset, runs.dataset_fingerprint,
-	runs.step, runs.batch, runs.total_batches, runs.epoch, runs.images_per_sec, runs.latest`
+	runs.step, runs.batch, runs.total_batches, runs.epoch, runs.images_per_sec, runs.latest, runs.checkpoint_step`
 
 // scanRun reads runColumns, then extra destinations.
 func scanRun(sc interface{ Scan(...any) error }, extra ...any) (Run, error) {
 	var r Run
-	var div, created, started, ended, beat sql.NullInt64
+	var div, created, started, ended, beat, ckpt sql.NullInt64
 	var status, latest string
 	dest := []any{&r.ID, &r.Study, &r.Variant, &r.Seed, &r.Config, &r.ConfigHash, &status, &r.Error, &div,
 		&created, &started, &ended, &beat, &r.Attempts,
 		&r.Host, &r.PID, &r.GoVersion, &r.GitCommit, &r.GitDirty, &r.CodeVersion, &r.Dataset, &r.DatasetFingerprint,
-		&r.Progress.Step, &r.Progress.Batch, &r.Progress.TotalBatches, &r.Progress.Epoch, &r.Progress.ImagesPerSec, &latest}
+		&r.Progress.Step, &r.Progress.Batch, &r.Progress.TotalBatches, &r.Progress.Epoch, &r.Progress.ImagesPerSec, &latest, &ckpt}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return r, err
 	}
 	r.Status = Status(status)
 	r.DivergedStep = div.Int64
+	r.CheckpointStep = -1
+	if ckpt.Valid {
+		r.CheckpointStep = ckpt.Int64
+	}
 	r.Created, r.Started, r.Ended, r.Heartbeat = fromMS(created), fromMS(started), fromMS(ended), fromMS(beat)
 	var err error
 	if r.Progress.Latest, err = decodeLatest(latest); err != nil {
@@ -514,7 +518,7 @@ func (s *Store) MetricKeys(ctx context.Context, ids ...int64) ([]string, error) 
 // keys), each downsampled to at most maxPoints points (0: all points). A
 // downsampled point averages consecutive logged points (NaNs left out; NaN if
 // all were NaN) and carries the step, epoch and time of the last of them.
-// When a resumed run logged a step twice, the later value is used. Series come
+// (run, key, step) is unique in the store. Series come
 // ordered by run id, then key; runs or keys without points are left out.
 func (s *Store) Series(ctx context.Context, ids []int64, keys []string, maxPoints int) ([]Series, error) {
 	if len(ids) == 0 {
@@ -526,22 +530,18 @@ func (s *Store) Series(ctx context.Context, ids []int64, keys []string, maxPoint
 	var out []Series
 	err := s.eachChunk(ids, func(chunk []int64, args []any) error {
 		where := "run_id IN (" + placeholders(len(chunk)) + ")"
+		args = append([]any{maxPoints}, args...)
 		if len(keys) > 0 {
 			where += " AND key IN (" + placeholders(len(keys)) + ")"
 			for _, k := range keys {
 				args = append(args, k)
 			}
 		}
-		args = append(args, maxPoints)
 		rows, err := s.db.QueryContext(ctx, `
-			WITH uniq AS (
-				SELECT run_id, key, step, epoch, value, time,
-					row_number() OVER (PARTITION BY run_id, key, step ORDER BY rowid DESC) AS dup
-				FROM metrics WHERE `+where+`),
-			bucketed AS (
+			WITH bucketed AS (
 				SELECT run_id, key, step, epoch, value, time,
 					ntile(?) OVER (PARTITION BY run_id, key ORDER BY step) AS b
-				FROM uniq WHERE dup = 1)
+				FROM metrics WHERE `+where+`)
 			SELECT run_id, key, MAX(step), MAX(epoch), AVG(value), MAX(time), COUNT(*)
 			FROM bucketed GROUP BY run_id, key, b ORDER BY run_id, key, b`, args...)
 		if err != nil {

@@ -125,7 +125,8 @@ func TestMigrateFromPreviousVersions(t *testing.T) {
 					VALUES (1, 'table9', 'two-step', 1, '{}', 'hash1', 'finished', 1, 2, 3, 'h', 7),
 					       (2, 'table9', 'baseline', 1, '{}', 'hash2', 'queued', 1, NULL, NULL, 'h', 7);
 				INSERT INTO summaries (run_id, key, value) VALUES (1, 'acc.S4', 61.5);
-				INSERT INTO metrics (run_id, key, step, epoch, value, time) VALUES (1, 'loss.ce4', 10, 1, 2.5, 5);`); err != nil {
+				INSERT INTO metrics (run_id, key, step, epoch, value, time) VALUES (1, 'loss.ce4', 10, 1, 2.5, 5),
+					(1, 'loss.ce4', 10, 1, 9.5, 6); -- a resume's duplicate, as older versions wrote them`); err != nil {
 				t.Fatal(err)
 			}
 			if from >= 3 { // schema 3 keeps study membership in study_runs
@@ -147,7 +148,7 @@ func TestMigrateFromPreviousVersions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r1.Status != Finished || r1.Progress.Step != 0 || len(r1.Progress.Latest) != 0 {
+			if r1.Status != Finished || r1.Progress.Step != 0 || len(r1.Progress.Latest) != 0 || r1.CheckpointStep != -1 {
 				t.Fatalf("upgraded finished run: %+v", r1)
 			}
 			if from < 2 && r1.Attempts != 1 {
@@ -165,7 +166,7 @@ func TestMigrateFromPreviousVersions(t *testing.T) {
 				t.Fatalf("summaries after upgrade: %v, %v", sums, err)
 			}
 			series, err := s.Series(ctx, []int64{1}, nil, 0)
-			if err != nil || len(series) != 1 || series[0].Points[0].Value != 2.5 {
+			if err != nil || len(series) != 1 || len(series[0].Points) != 1 || series[0].Points[0].Value != 2.5 {
 				t.Fatalf("metrics after upgrade: %+v, %v", series, err)
 			}
 		})
@@ -428,7 +429,7 @@ func TestSeries(t *testing.T) {
 	for step := 1; step <= 100; step++ {
 		pts = append(pts, Metric{RunID: r1, Key: "loss.ce4", Step: step, Epoch: (step-1)/50 + 1, Value: float64(step), Time: t0.Add(time.Duration(step) * time.Second)})
 	}
-	// A resumed run logs steps 91..100 again: the later values win.
+	// A resumed run logs steps 91..100 again: the first committed values stay.
 	for step := 91; step <= 100; step++ {
 		pts = append(pts, Metric{RunID: r1, Key: "loss.ce4", Step: step, Epoch: 2, Value: 1000, Time: t0.Add(time.Hour)})
 	}
@@ -451,7 +452,7 @@ func TestSeries(t *testing.T) {
 		t.Fatalf("series order: %+v", all)
 	}
 	loss := all[1].Points
-	if len(loss) != 100 || loss[89].Value != 90 || loss[90].Value != 1000 || loss[99].Step != 100 {
+	if len(loss) != 100 || loss[89].Value != 90 || loss[90].Value != 91 || loss[99].Step != 100 {
 		t.Fatalf("full series: %d points, [89]=%v [90]=%v", len(loss), loss[89], loss[90])
 	}
 
@@ -466,7 +467,7 @@ func TestSeries(t *testing.T) {
 	if first.Step != 10 || first.Value != 5.5 || first.N != 10 || first.Epoch != 1 || !first.Time.Equal(t0.Add(10*time.Second)) {
 		t.Fatalf("first bucket %+v, want steps 1..10 averaged to 5.5 at step 10", first)
 	}
-	if last := down[0].Points[9]; last.Value != 1000 || last.Step != 100 {
+	if last := down[0].Points[9]; last.Value != 95.5 || last.Step != 100 {
 		t.Fatalf("last bucket %+v", last)
 	}
 

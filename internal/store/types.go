@@ -100,6 +100,10 @@ type Run struct {
 	Status       Status
 	Error        string
 	DivergedStep int64 // the step at which the loss stopped being finite (Status == Diverged)
+	// CheckpointStep is the step of the newest checkpoint whose metric
+	// points are all committed (-1: none yet). A resume continues from the
+	// checkpoint file, which is never ahead of it.
+	CheckpointStep int64
 
 	Created   time.Time
 	Started   time.Time // first start (zero: never started)
