@@ -117,6 +117,9 @@ type Runner struct {
 	running  int
 	closed   bool
 	outcomes []Outcome
+	// halt, once set, is why no further run starts (the store's disk is
+	// full): queued runs end interrupted with it instead.
+	halt string
 
 	workers sync.WaitGroup
 	bg      sync.WaitGroup
@@ -512,7 +515,13 @@ func (r *Runner) worker() {
 		if t == nil {
 			return
 		}
-		r.execute(t)
+		if why := r.halted(); why != "" {
+			if err := r.endUnstarted(t, "interrupted: not started: "+why); err != nil {
+				r.disp.logf("run %d: %v", t.id, err)
+			}
+		} else {
+			r.execute(t)
+		}
 		r.mu.Lock()
 		r.running--
 		delete(r.active, t.id)
@@ -558,6 +567,7 @@ func (r *Runner) execute(t *task) {
 		CheckpointPath:  ckpt,
 		Resume:          resume,
 		CheckpointEvery: r.opt.CheckpointEvery,
+		Commit:          func(step int) error { return r.w.Commit(bg, t.id, step) },
 	})
 	if _, statErr := os.Stat(ckpt); statErr == nil {
 		if _, aerr := r.st.AddArtifact(bg, store.Artifact{RunID: t.id, Kind: store.ArtifactCheckpoint, Name: filepath.Base(ckpt), Path: ckpt}); aerr != nil {
@@ -567,7 +577,26 @@ func (r *Runner) execute(t *task) {
 	if ferr := r.w.Flush(bg); ferr != nil {
 		r.disp.logf("run %d: metric points not yet written (retrying): %v", t.id, ferr)
 	}
-	r.end(t, classify(err, t.ctx.Err() != nil, res))
+	e := classify(err, t.ctx.Err() != nil, res)
+	if e.Status == store.Failed && store.IsFull(err) {
+		r.haltQueue(fmt.Sprintf("the disk of %s is full; free space, then `workbench resume`", r.st.Path()))
+	}
+	r.end(t, e)
+}
+
+// haltQueue keeps queued runs from starting: each would fail the same way.
+func (r *Runner) haltQueue(why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.halt == "" {
+		r.halt = why
+	}
+}
+
+func (r *Runner) halted() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.halt
 }
 
 // classify turns the trainer's result into the run's end status.
@@ -629,24 +658,29 @@ func (r *Runner) end(t *task, e store.End) {
 }
 
 // endUnstarted marks a run that never started in this runner interrupted,
-// so that `workbench resume` picks it up.
+// so that `workbench resume` picks it up, and records its outcome, also
+// when the store cannot be written (the outcome then says so, and the run
+// stays queued until the next workbench command finds its owner gone).
 func (r *Runner) endUnstarted(t *task, why string) error {
 	bg := context.WithoutCancel(r.ctx)
+	o := Outcome{RunID: t.id, Study: t.job.Study, Variant: t.job.Variant, Seed: t.job.Seed,
+		Status: store.Interrupted, Error: why}
 	run, err := r.st.Run(bg, t.id)
+	// An interrupted run queued here to resume stays as it was.
+	if err == nil && run.Status == store.Queued {
+		err = r.st.EndRun(bg, t.id, store.End{Status: store.Interrupted, Error: why})
+	}
 	if err != nil {
-		return err
+		o.Status = store.Queued
+		o.Error = fmt.Sprintf("%s; could not record it in %s: %v", why, r.st.Path(), err)
 	}
-	if run.Status != store.Queued { // an interrupted run queued to resume stays as it was
-		return nil
-	}
-	if err := r.st.EndRun(bg, t.id, store.End{Status: store.Interrupted, Error: why}); err != nil {
-		return err
+	if err == nil && run.Status != store.Queued && run.Status != store.Interrupted {
+		return nil // it ended elsewhere meanwhile
 	}
 	r.mu.Lock()
-	r.outcomes = append(r.outcomes, Outcome{RunID: t.id, Study: t.job.Study, Variant: t.job.Variant, Seed: t.job.Seed,
-		Status: store.Interrupted, Error: why})
+	r.outcomes = append(r.outcomes, o)
 	r.mu.Unlock()
-	return nil
+	return err
 }
 
 // heartbeats writes the progress of running runs every opt.Heartbeat.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mksmt/workbench/internal/fault"
 )
 
 // WriterOptions tune a MetricWriter. Zero fields take the defaults.
@@ -253,6 +255,7 @@ func (s *Store) writeMetrics(ctx context.Context, ms []Metric, mark *checkpointM
 		}
 		ms = ms[n:]
 	}
+	fault.Point(fault.MetricsBeforeCommit)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit metric points: %w", err)
 	}

@@ -13,9 +13,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
+	"github.com/mattn/go-sqlite3" // also the database/sql driver "sqlite3"
 )
 
 //go:embed migrations/*.sql
@@ -268,4 +269,19 @@ func nullMS(t time.Time) any {
 		return nil
 	}
 	return t.UnixMilli()
+}
+
+// IsFull reports whether err says the disk holding a file, or the database,
+// is full. The text is checked too: the trainer's errors reach the runner
+// formatted, without their chain.
+func IsFull(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se sqlite3.Error
+	if errors.Is(err, syscall.ENOSPC) || (errors.As(err, &se) && se.Code == sqlite3.ErrFull) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "no space left on device") || strings.Contains(msg, "database or disk is full")
 }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/gob"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mksmt/workbench/internal/fault"
 	"github.com/mksmt/workbench/internal/nets"
 )
 
@@ -41,6 +43,10 @@ type checkpointFile struct {
 
 // checkpoint writes the run's checkpoint, atomically (a temporary file in
 // the same directory, then a rename), when the run has a checkpoint path.
+// Between the two it calls opt.Commit, so that the metric points of every
+// step the checkpoint covers are committed before the checkpoint exists: a
+// process killed at any moment can resume from its newest checkpoint
+// without a gap in its series.
 func (t *trainer) checkpoint() error {
 	path := t.opt.CheckpointPath
 	if path == "" {
@@ -62,34 +68,49 @@ func (t *trainer) checkpoint() error {
 		f.BNMean = append(f.BNMean, n.State.Mean)
 		f.BNVar = append(f.BNVar, n.State.Var)
 	}
-	if err := writeCheckpoint(path, &f); err != nil {
+	commit := func() error { return nil }
+	if t.opt.Commit != nil {
+		commit = func() error { return t.opt.Commit(t.st.Step) }
+	}
+	if err := writeCheckpoint(path, &f, commit); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	return nil
 }
 
-func writeCheckpoint(path string, f *checkpointFile) error {
+// writeCheckpoint writes f to a synced temporary file, calls commit, and
+// renames the file into place only when commit succeeds. A process killed
+// anywhere in between leaves the previous checkpoint in place.
+func writeCheckpoint(path string, f *checkpointFile, commit func() error) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(f); err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := gob.NewEncoder(w).Encode(f); err != nil {
-		tmp.Close()
+	b := buf.Bytes()
+	_, err = tmp.Write(b[:len(b)/2])
+	fault.Point(fault.CheckpointHalfWritten)
+	if err == nil {
+		_, err = tmp.Write(b[len(b)/2:])
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
+	fault.Point(fault.CheckpointBeforeCommit)
+	if err := commit(); err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
+	fault.Point(fault.CheckpointBeforeRename)
 	return os.Rename(tmp.Name(), path)
 }
 
@@ -177,4 +198,27 @@ func (t *trainer) load(path string) error {
 		t.st.LogSums = map[string]float64{}
 	}
 	return nil
+}
+
+// CheckpointWeights reads the parameters of a checkpoint by name, and the
+// batch norms' running statistics as "bn.N.mean" / "bn.N.var", all widened
+// to float64 (exactly), so that tests can compare two runs' final states.
+func CheckpointWeights(path string) (map[string][]float64, error) {
+	f, err := readCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]float64, len(f.Params)+2*len(f.BNMean))
+	for i, name := range f.Names {
+		w := make([]float64, len(f.Params[i]))
+		for j, x := range f.Params[i] {
+			w[j] = float64(x)
+		}
+		out[name] = w
+	}
+	for i := range f.BNMean {
+		out[fmt.Sprintf("bn.%d.mean", i)] = f.BNMean[i]
+		out[fmt.Sprintf("bn.%d.var", i)] = f.BNVar[i]
+	}
+	return out, nil
 }

@@ -71,6 +71,12 @@ type Options struct {
 	// CheckpointEvery writes a checkpoint every N batches (0: only at epoch
 	// ends and when cancelled).
 	CheckpointEvery int
+	// Commit, when set, is called with the step a new checkpoint is at,
+	// after its file is written and before it replaces the previous one.
+	// The host commits the metric points logged so far (see
+	// store.MetricWriter.Commit); an error keeps the previous checkpoint
+	// and stops the run.
+	Commit func(step int) error
 }
 
 // Result is what a finished run leaves behind: its final numbers.
