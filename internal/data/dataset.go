@@ -159,12 +159,15 @@ func OpenWith(ctx context.Context, spec string, size int, o Options) (*Dataset, 
 		return nil, err
 	}
 	if size < 8 || size > 1024 {
-		return nil, fmt.Errorf("data set %s: image size %d out of range [8, 1024]", spec, size)
+		return nil, openError(spec, fmt.Errorf("image size %d out of range [8, 1024]", size))
 	}
 	d := &Dataset{spec: spec, parsed: sp, size: size, stored: StoredSide(size)}
 	switch sp.Kind {
 	case KindSynthetic:
-		err = d.loadSynthetic(ctx)
+		// Refuse a set that cannot fit before generating any of it.
+		if err = CheckMemory(spec, size); err == nil {
+			err = d.loadSynthetic(ctx)
+		}
 	case KindFashionMNIST:
 		err = d.loadFashionMNIST(ctx)
 	case KindImageFolder, KindCUB, KindNABirds, KindDogs:
@@ -176,7 +179,7 @@ func OpenWith(ctx context.Context, spec string, size int, o Options) (*Dataset, 
 		err = d.finish()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("data set %s: %w", spec, err)
+		return nil, openError(spec, err)
 	}
 	return d, nil
 }

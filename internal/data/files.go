@@ -54,6 +54,11 @@ func (d *Dataset) loadFiles(ctx context.Context, o Options) error {
 		return err
 	}
 	items, capNotes := capPerClass(l.items, len(l.classes), sp.caps())
+	// Every image is held at least at stored x stored: refuse a listing
+	// that cannot fit before decoding any of it.
+	if err := checkFits(storedImageBytes(len(items), 3, d.stored), d.size, sp.Kind, false); err != nil {
+		return err
+	}
 	d.notes = append(append(d.notes, l.notes...), capNotes...)
 	d.classes = l.classes
 	d.source = l.source

@@ -25,15 +25,27 @@ type IDX struct {
 	Data []byte // row-major, len = product of Dims
 }
 
-// maxIDXElements bounds the array size an IDX header may declare.
+// maxIDXElements bounds the array size an IDX header may declare (1 Gi
+// elements; Fashion-MNIST's largest file has 47 M).
 const maxIDXElements = 1 << 30
+
+// maxDeflateRatio is the most deflate can expand its input (about 1032:1):
+// a gzip'd IDX file of n bytes holds at most n × maxDeflateRatio bytes.
+const maxDeflateRatio = 1032
 
 // ReadIDX reads one IDX array from r, gzip-compressed or not (detected
 // from the first bytes). It checks that exactly the declared number of
 // bytes follows the header.
-func ReadIDX(r io.Reader) (*IDX, error) {
+func ReadIDX(r io.Reader) (*IDX, error) { return readIDX(r, -1) }
+
+// readIDX is ReadIDX for a file of fileSize bytes (-1: unknown): a header
+// that declares more data than the file can hold is refused before any of
+// it is read or allocated.
+func readIDX(r io.Reader, fileSize int64) (*IDX, error) {
 	br := bufio.NewReader(r)
+	gzipped := false
 	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		gzipped = true
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
@@ -69,6 +81,15 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 		}
 		x.Dims[i] = int(v)
 		total *= int(v)
+	}
+	if fileSize >= 0 {
+		room := fileSize - int64(4+4*nd) // what follows the header
+		if gzipped {
+			room = fileSize * maxDeflateRatio
+		}
+		if int64(total) > room {
+			return nil, fmt.Errorf("IDX header %v promises %d bytes of data, more than the %d-byte file can hold", x.Dims, total, fileSize)
+		}
 	}
 	// Read what is there, not what the header promises, before allocating.
 	var buf bytes.Buffer
@@ -133,7 +154,14 @@ func readIDXFile(path string, h io.Writer) (*IDX, error) {
 		return nil, err
 	}
 	defer f.Close()
-	x, err := ReadIDX(f)
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	x, err := readIDX(f, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

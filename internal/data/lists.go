@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,17 +18,25 @@ type listEntry struct {
 	Line  int
 }
 
-// maxListLine bounds one line of a list file.
-const maxListLine = 1 << 16
+// MaxListLine bounds one line of a list file (64 KiB; real lines are a
+// path or a few numbers): a longer one is an error naming the file and
+// line, and no line is buffered past it.
+const MaxListLine = 1 << 16
 
 // scanLines calls f for every non-blank line of r (1-based line numbers),
 // trimmed, without a leading UTF-8 byte order mark. name is used in errors.
+// A line over MaxListLine bytes (its end of line not counted) is an error.
 func scanLines(r io.Reader, name string, f func(line int, text string) error) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 4096), maxListLine)
+	// Room for the "\r\n" after a line of MaxListLine bytes, so that the
+	// limit is exact.
+	sc.Buffer(make([]byte, 4096), MaxListLine+2)
 	n := 0
 	for sc.Scan() {
 		n++
+		if len(sc.Bytes()) > MaxListLine {
+			return lineTooLong(name, n)
+		}
 		text := sc.Text()
 		if n == 1 {
 			text = strings.TrimPrefix(text, "\ufeff")
@@ -41,9 +50,16 @@ func scanLines(r io.Reader, name string, f func(line int, text string) error) er
 		}
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return lineTooLong(name, n+1)
+		}
 		return fmt.Errorf("%s:%d: %w", name, n+1, err)
 	}
 	return nil
+}
+
+func lineTooLong(name string, line int) error {
+	return fmt.Errorf("%s:line %d: longer than %d bytes", name, line, MaxListLine)
 }
 
 // parseIDList parses a list of "<id> <value>" lines (CUB and NABirds:

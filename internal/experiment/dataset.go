@@ -43,7 +43,7 @@ func withProfileData(spec string, prof Profile) (string, error) {
 		// the key survives as one rather than becoming part of the path.
 		got, err := data.ParseSpec(try.String())
 		if err != nil {
-			return "", fmt.Errorf("profile %s: data set %s with %s=%s: %w", prof.Name, spec, k, extra[k], err)
+			return "", fmt.Errorf("profile %s adds %s=%s: %w", prof.Name, k, extra[k], err) // err names the spec
 		}
 		if _, ok := got.Options[k]; ok && got.Path == sp.Path {
 			sp = got

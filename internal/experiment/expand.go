@@ -4,20 +4,30 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/mksmt/workbench/internal/data"
 	"github.com/mksmt/workbench/internal/train"
 )
 
 // ExpandOptions choose how a study is expanded into runs.
 type ExpandOptions struct {
-	Profile string  // "" = the study's, else DefaultProfile
-	Seeds   []int64 // nil = the study's
-	Dataset string  // "" = the study's; replaces it for every variant
+	Profile string // "" = the study's, else DefaultProfile
+	// Seeds replace the study's (nil: the study's); the CLI's --seeds.
+	// They meet the spec's limits: at most MaxSeeds, none negative or
+	// repeated, and at most MaxRuns runs with the variants.
+	Seeds []int64
+	// Grid axes replace the study's axis of the same key or are added to
+	// its grid (crossed with its named variants), checked like a spec's
+	// [grid]: known settings, valid values, at most MaxVariants variants
+	// and MaxRuns runs. ParseAxis reads one from "key=v1,v2,...".
+	Grid    []Axis
+	Dataset string // "" = the study's; replaces it for every variant
 	// Fingerprint identifies the data set's content for the run hash (the
 	// CLI passes one that opens the data set). nil uses the spec text itself,
 	// which is right only for data sets generated from their spec.
@@ -58,20 +68,31 @@ func (s *Study) Expand(o ExpandOptions) ([]RunSpec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("study %s: %w", s.Name, err)
 	}
-	seeds := s.Seeds
+	seeds, seedsFrom := s.Seeds, "seeds"
 	if o.Seeds != nil {
-		seeds = o.Seeds
+		seeds, seedsFrom = o.Seeds, "--seeds"
 	}
 	if len(seeds) == 0 {
 		return nil, fmt.Errorf("study %s: no seeds to run", s.Name)
 	}
-	for i, sd := range seeds {
-		if slices.Contains(seeds[:i], sd) {
-			return nil, fmt.Errorf("study %s: seed %d is given twice", s.Name, sd)
-		}
+	if err := checkSeeds(seedsFrom, seeds); err != nil {
+		return nil, fmt.Errorf("study %s: %w", s.Name, err)
 	}
-	if len(s.Variants) == 0 {
+	variants, hint := s.Variants, ""
+	if o.Grid != nil {
+		if variants, err = s.variantsWithGrid(o.Grid); err != nil {
+			return nil, fmt.Errorf("study %s: %w", s.Name, err)
+		}
+		hint = "; give fewer --grid values"
+	}
+	if len(variants) == 0 {
 		return nil, fmt.Errorf("study %s: no variants", s.Name)
+	}
+	if o.Seeds != nil {
+		hint += "; give fewer --seeds"
+	}
+	if err := checkRuns(len(variants), len(seeds), hint); err != nil {
+		return nil, fmt.Errorf("study %s: %w", s.Name, err)
 	}
 	dataset := o.Dataset
 	if dataset == "" {
@@ -81,7 +102,7 @@ func (s *Study) Expand(o ExpandOptions) ([]RunSpec, error) {
 		dataset = train.DefaultConfig().Dataset
 	}
 	if err := checkDatasetSpec(dataset); err != nil {
-		return nil, fmt.Errorf("study %s: data set: %w", s.Name, err)
+		return nil, fmt.Errorf("study %s: %w", s.Name, err) // "data set spec ...: ..."
 	}
 	if dataset, err = withProfileData(dataset, prof); err != nil {
 		return nil, fmt.Errorf("study %s: %w", s.Name, err)
@@ -89,15 +110,22 @@ func (s *Study) Expand(o ExpandOptions) ([]RunSpec, error) {
 	fingerprint := "spec:" + dataset
 	if o.Fingerprint != nil {
 		if fingerprint, err = o.Fingerprint(dataset); err != nil {
-			return nil, fmt.Errorf("study %s: data set %s: %w", s.Name, dataset, err)
+			return nil, fmt.Errorf("study %s: %w", s.Name, dataErr(dataset, err))
 		}
 	}
+	memChecked := map[int]bool{} // image sizes whose memory need is checked
 
 	var out []RunSpec
-	for _, v := range s.Variants {
+	for _, v := range variants {
 		cfg := buildConfig(prof, s.Backbone, dataset, s.Base, v.Overrides)
 		if err := validateConfig(cfg); err != nil {
 			return nil, fmt.Errorf("study %s, variant %q, profile %s: %w", s.Name, v.Label, prof.Name, err)
+		}
+		if !memChecked[cfg.ImageSize] {
+			memChecked[cfg.ImageSize] = true
+			if err := data.CheckMemory(dataset, cfg.ImageSize); err != nil {
+				return nil, fmt.Errorf("study %s, variant %q: %w", s.Name, v.Label, err)
+			}
 		}
 		cfg = Canonical(cfg)
 		for _, seed := range seeds {
@@ -282,4 +310,15 @@ func Params(cfg train.Config) map[string]string {
 		}
 	}
 	return out
+}
+
+// dataErr names the data set spec in err unless err already does: the data
+// package's errors (*data.OpenError) start with "data set SPEC: ", and
+// naming it again printed it twice.
+func dataErr(spec string, err error) error {
+	var oe *data.OpenError
+	if errors.As(err, &oe) {
+		return err
+	}
+	return fmt.Errorf("data set %s: %w", spec, err)
 }

@@ -131,7 +131,7 @@ func TestExpandErrors(t *testing.T) {
 	}{
 		{ExpandOptions{Profile: "fast"}, `study e: unknown profile "fast" (allowed: [smoke quick paper])`},
 		{ExpandOptions{Seeds: []int64{}}, "study e: no seeds to run"},
-		{ExpandOptions{Seeds: []int64{3, 3}}, "study e: seed 3 is given twice"},
+		{ExpandOptions{Seeds: []int64{3, 3}}, "study e: --seeds: seed 3 is given twice"},
 		// The smoke profile narrows the swin to embed_dim 8: stage S4 has 64
 		// channels, which 256 heads cannot split.
 		{ExpandOptions{Profile: "smoke"}, `study e, variant "a", profile smoke: heads: stage S4 has dimension 64 (embed_dim 8 × 8), which 256 heads do not divide`},

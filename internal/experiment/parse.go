@@ -14,13 +14,6 @@ import (
 	"github.com/mksmt/workbench/internal/train"
 )
 
-// Limits that keep a spec (or a fuzzed one) from expanding without bound.
-const (
-	maxVariants = 1000
-	maxSeeds    = 1000
-	maxRuns     = 10000 // variants × seeds
-)
-
 // topKeys are the keys a spec may have at its top level.
 var topKeys = []string{
 	"name", "title", "description", "table", "dataset", "backbone", "profile",
@@ -34,8 +27,16 @@ var (
 
 // Parse reads a spec from src (path names it in messages) and validates it
 // completely. On failure the error is an ErrorList with every problem found,
-// each formatted "path:line: field: message (allowed: ...)".
+// each formatted "path:line: field: message (allowed: ...)". A spec over
+// MaxSpecBytes, or nested deeper than MaxSpecDepth, is refused before the
+// TOML decoder sees it.
 func Parse(path string, src []byte) (*Study, error) {
+	if len(src) > MaxSpecBytes {
+		return nil, ErrorList{tooLargeError(path, int64(len(src)))}
+	}
+	if line := nestingTooDeep(src, MaxSpecDepth); line > 0 {
+		return nil, ErrorList{{Path: path, Line: line, Message: fmt.Sprintf("nesting deeper than %d", MaxSpecDepth)}}
+	}
 	s := &Study{Path: path, Source: slices.Clone(src), Hash: hashText(src)}
 	p := &parser{path: path, lines: scanKeyLines(src)}
 	var raw map[string]any
@@ -132,8 +133,8 @@ func (p *parser) study(s *Study, raw map[string]any, md toml.MetaData) {
 	}
 	n := max(len(named), 1)
 	for _, a := range grid {
-		if n *= max(len(a.Values), 1); n > maxVariants {
-			p.fail([]string{"grid"}, "grid", fmt.Sprintf("gives more than %d variants", maxVariants), nil)
+		if n *= max(len(a.Values), 1); n > MaxVariants {
+			p.fail([]string{"grid"}, "grid", fmt.Sprintf("gives more than %d variants", MaxVariants), nil)
 			break
 		}
 	}
@@ -145,8 +146,8 @@ func (p *parser) study(s *Study, raw map[string]any, md toml.MetaData) {
 		s.Variants = vs
 		p.crossCheck(s)
 	}
-	if n := len(s.Variants) * len(s.Seeds); n > maxRuns {
-		p.fail([]string{"seeds"}, "seeds", fmt.Sprintf("%d variants × %d seeds is %d runs; at most %d", len(s.Variants), len(s.Seeds), n, maxRuns), nil)
+	if n := len(s.Variants) * len(s.Seeds); n > MaxRuns {
+		p.fail([]string{"seeds"}, "seeds", fmt.Sprintf("%d variants × %d seeds is %d runs; at most %d", len(s.Variants), len(s.Seeds), n, MaxRuns), nil)
 	}
 	labels := s.Labels()
 
@@ -191,8 +192,8 @@ func (p *parser) seeds(raw map[string]any) []int64 {
 		p.fail([]string{"seeds"}, "seeds", "is empty: list at least one seed, e.g. seeds = [1, 2, 3]", nil)
 		return nil
 	}
-	if len(l) > maxSeeds {
-		p.fail([]string{"seeds"}, "seeds", fmt.Sprintf("has %d seeds; at most %d", len(l), maxSeeds), nil)
+	if len(l) > MaxSeeds {
+		p.fail([]string{"seeds"}, "seeds", fmt.Sprintf("has %d seeds; at most %d", len(l), MaxSeeds), nil)
 		return nil
 	}
 	var out []int64
@@ -200,6 +201,10 @@ func (p *parser) seeds(raw map[string]any) []int64 {
 		n, ok := x.(int64)
 		if !ok {
 			p.fail([]string{"seeds"}, "seeds", fmt.Sprintf("entry %d: expected an integer, got %s", i+1, describe(x)), nil)
+			continue
+		}
+		if n < 0 {
+			p.fail([]string{"seeds"}, "seeds", fmt.Sprintf("seed %d is negative; seeds are 0 or more", n), nil)
 			continue
 		}
 		if slices.Contains(out, n) {
@@ -364,8 +369,8 @@ func (p *parser) variants(v any) []Variant {
 		}
 		out = append(out, Variant{Label: label, Overrides: p.overrides(t, at, "a [[variant]]", true)})
 	}
-	if v != nil && len(out) > maxVariants {
-		p.fail([]string{"variant"}, "variant", fmt.Sprintf("has %d variants; at most %d", len(out), maxVariants), nil)
+	if v != nil && len(out) > MaxVariants {
+		p.fail([]string{"variant"}, "variant", fmt.Sprintf("has %d variants; at most %d", len(out), MaxVariants), nil)
 	}
 	return out
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,11 +112,13 @@ func (s *Study) Labels() []string {
 	return out
 }
 
-// Load reads and parses a spec file.
+// Load reads and parses a spec file: a regular file of at most
+// MaxSpecBytes (devices, FIFOs and larger files are refused without being
+// read whole).
 func Load(path string) (*Study, error) {
-	src, err := os.ReadFile(path)
+	src, err := readSpecFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("study spec: %w", err)
+		return nil, err
 	}
 	return Parse(path, src)
 }
