@@ -12,7 +12,6 @@
 package plot
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"io"
@@ -24,6 +23,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/mksmt/workbench/internal/atomicfile"
 )
 
 // DPI is the resolution of PNG output: a figure W inches wide is W·DPI
@@ -87,34 +88,30 @@ func (f *Figure) Encode(w io.Writer, format Format) error {
 	return nil
 }
 
-// Save writes the figure to dir/Name.<format>, creating dir, and returns
-// the path. The file is written whole or not at all (via a temporary file).
+// File is the path Save writes the figure to in dir.
+func (f *Figure) File(dir string, format Format) string {
+	return filepath.Join(dir, f.Name+"."+string(format))
+}
+
+// Save writes the figure to dir/Name.<format> (File), creating dir, and
+// returns the path. The file is written whole or not at all
+// (internal/atomicfile): a failed encode or a full disk leaves the previous
+// figure in place.
 func (f *Figure) Save(dir string, format Format) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("figure %s: %w", f.Name, err)
 	}
-	var b bytes.Buffer
-	if err := f.Encode(&b, format); err != nil {
-		return "", err
+	path := f.File(dir, format)
+	var encErr error // already names the figure
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		encErr = f.Encode(w, format)
+		return encErr
+	})
+	if encErr != nil {
+		return "", encErr
 	}
-	path := filepath.Join(dir, f.Name+"."+string(format))
-	tmp, err := os.CreateTemp(dir, "."+f.Name+"-*")
 	if err != nil {
 		return "", fmt.Errorf("figure %s: %w", f.Name, err)
-	}
-	_, err = tmp.Write(b.Bytes())
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("figure %s: write %s: %w", f.Name, path, err)
 	}
 	return path, nil
 }

@@ -241,3 +241,39 @@ func TestGradCAMLabelWidth(t *testing.T) {
 		t.Errorf("a long label (%v wide figure) does not widen the figure (%v)", long.Width, short.Width)
 	}
 }
+
+// TestSaveFailureKeepsOldFigure: a figure that fails to encode leaves the
+// previous file whole and no temporary file, and its error names the
+// figure once.
+func TestSaveFailureKeepsOldFigure(t *testing.T) {
+	dir := t.TempDir()
+	f := fixtureFigures(t)[0]
+	old := filepath.Join(dir, f.Name+".bogus")
+	if err := os.WriteFile(old, []byte("old figure"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.Save(dir, Format("bogus"))
+	if err == nil {
+		t.Fatal("saving in an unknown format succeeded")
+	}
+	if n := strings.Count(err.Error(), "figure "+f.Name+":"); n != 1 {
+		t.Errorf("error %q names the figure %d times, want once", err, n)
+	}
+	if b, _ := os.ReadFile(old); string(b) != "old figure" {
+		t.Errorf("the previous figure now holds %q", b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+	// A directory in the figure's place cannot be replaced: the error says
+	// where, and the directory is untouched.
+	if err := os.Mkdir(f.File(dir, SVG), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Save(dir, SVG); err == nil || !strings.Contains(err.Error(), f.File(dir, SVG)) {
+		t.Errorf("saving over a directory: %v, want an error naming the path", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}

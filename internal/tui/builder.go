@@ -409,10 +409,8 @@ func (b *builderScreen) save(m *Model, run bool) tea.Cmd {
 	text := p.text
 	write := func() tea.Cmd {
 		return func() tea.Msg {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return savedMsg{err: fmt.Errorf("save study: %w", err)}
-			}
-			if err := os.WriteFile(path, text, 0o644); err != nil {
+			// Whole or not at all: a full disk keeps the previous spec.
+			if err := m.be.writeFile(path, text); err != nil {
 				return savedMsg{err: fmt.Errorf("save study: %w", err)}
 			}
 			return savedMsg{path: path, run: run}

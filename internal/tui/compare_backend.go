@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,17 +76,20 @@ func (b *backend) export(ctx context.Context, name string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(b.plotDir, 0o755); err != nil {
-		return nil, fmt.Errorf("export %s: %w", name, err)
-	}
+	// Each file is replaced whole or not at all, and none may be the
+	// runs database (writeWith).
 	var paths []string
 	for _, f := range exportFormats {
-		var buf bytes.Buffer
-		if err := report.Render(&buf, f, nil, t); err != nil {
-			return paths, fmt.Errorf("export %s as %s: %w", name, f, err)
-		}
 		path := filepath.Join(b.plotDir, name+"."+f.Ext())
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		var renderErr error
+		err := b.writeWith(path, func(w io.Writer) error {
+			renderErr = report.Render(w, f, nil, t)
+			return renderErr
+		})
+		if renderErr != nil {
+			return paths, fmt.Errorf("export %s as %s: %w", name, f, renderErr)
+		}
+		if err != nil {
 			return paths, fmt.Errorf("export %s: %w", name, err)
 		}
 		paths = append(paths, path)
@@ -93,8 +97,8 @@ func (b *backend) export(ctx context.Context, name string) ([]string, error) {
 	figs, _ := plot.StudyFigures(t, report.Curves(l.Series, l.Spec.Variants))
 	for _, fig := range figs {
 		for _, format := range []plot.Format{plot.PNG, plot.SVG} {
-			path, err := fig.Save(b.plotDir, format)
-			if err != nil {
+			path := fig.File(b.plotDir, format)
+			if err := b.writeWith(path, func(w io.Writer) error { return fig.Encode(w, format) }); err != nil {
 				return paths, fmt.Errorf("export %s: %w", name, err)
 			}
 			paths = append(paths, path)
