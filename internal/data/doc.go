@@ -74,6 +74,21 @@
 // above chance and far from perfect; a raw-pixel nearest-class-mean
 // classifier stays near chance (tested), so the task needs features.
 //
+// # Bounded input
+//
+// A line of a list file longer than MaxListLine (64 KiB) is an error
+// "FILE:line N: longer than 65536 bytes". An IDX header must fit its file
+// (the bytes after the header, or at most 1032 times a gzip'd file's size,
+// deflate's largest expansion) and declare at most 2^30 elements before
+// anything is read or allocated. Before loading, Open estimates the memory
+// the images take (3 × StoredSide(size)² bytes and some bookkeeping per
+// image: exact for synthetic specs, from the spec alone, see
+// EstimateMemory; a lower bound for file-backed sets, after listing) and
+// fails, naming the options to lower, when it exceeds MachineMemory:
+// MemAvailable of /proc/meminfo or a smaller cgroup memory.max, else
+// FallbackMemoryBytes (16 GiB). Errors of Open are *OpenError and start
+// "data set SPEC: " once.
+//
 // What this package must not do: train, know about networks, or write
 // anywhere but its own disk cache. It never drops an image silently: a
 // missing list file, an unparseable line, a label out of range, a class

@@ -19,6 +19,18 @@
 // Canonical), so that the same training run hashes the same wherever it is
 // written down.
 //
+// Inputs are bounded (see the Max* constants): Load reads a spec only from
+// a regular file of at most MaxSpecBytes (1 MiB), through a limited reader,
+// so /dev/zero, a FIFO or a huge file fails at once with the file and the
+// limit named; Parse refuses text over 1 MiB and text whose brackets and
+// braces nest deeper than MaxSpecDepth (8; "file:line: nesting deeper than
+// 8") before the TOML decoder sees it. A study has at most MaxSeeds (1,000)
+// seeds, none negative, MaxVariants (1,000) variants and MaxRuns (10,000)
+// runs; Expand applies the same limits to the overrides it is given
+// (ExpandOptions.Seeds and Grid, the CLI's --seeds and --grid) and refuses a
+// synthetic data set that cannot fit in the machine's memory
+// (data.CheckMemory).
+//
 // This package only reads and writes spec text and computes configs: it must
 // not open data sets (the caller passes a fingerprint function), train, touch
 // runs.db or print. Every number it holds about the paper comes from the

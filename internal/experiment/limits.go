@@ -29,6 +29,10 @@ const (
 	MaxRuns = 10000
 )
 
+// maxReported is the most problems Parse lists for one spec; the rest are
+// counted in a last line, so that a huge broken spec gives a readable error.
+const maxReported = 100
+
 // specLimitText names MaxSpecBytes in messages.
 const specLimitText = "1 MiB"
 

@@ -293,3 +293,24 @@ func TestExpandRefusesHugeSynthetic(t *testing.T) {
 		}
 	}
 }
+
+// TestParseCapsReportedProblems: a spec with thousands of problems lists
+// the first maxReported and counts the rest.
+func TestParseCapsReportedProblems(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(smallSpec + "[base]\n")
+	for i := range 250 {
+		fmt.Fprintf(&b, "bogus%d = 1\n", i)
+	}
+	_, err := Parse("many.toml", []byte(b.String()))
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != maxReported+1 {
+		t.Fatalf("got %d problems: %v", len(list), err)
+	}
+	if last := list[maxReported].Error(); last != "many.toml: ... and 150 more problems" {
+		t.Errorf("last line %q", last)
+	}
+	if !strings.HasPrefix(list[0].Error(), "many.toml:6: base.bogus0: unknown setting") {
+		t.Errorf("first line %q", list[0].Error())
+	}
+}

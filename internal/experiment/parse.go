@@ -57,6 +57,9 @@ func Parse(path string, src []byte) (*Study, error) {
 			}
 			return a < b
 		})
+		if n := len(p.errs) - maxReported; n > 0 {
+			p.errs = append(p.errs[:maxReported:maxReported], &Error{Path: path, Message: fmt.Sprintf("... and %d more problems", n)})
+		}
 		return nil, p.errs
 	}
 	return s, nil
