@@ -63,13 +63,8 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 50, "write a checkpoint every N batches (0: at epoch ends only)")
 }
 
-// checkJobs refuses a negative --jobs (0 is the machine's default).
-func (f trainFlags) checkJobs(verb string) error {
-	if f.jobs < 0 {
-		return fmt.Errorf("%s: --jobs %d: want a positive number", verb, f.jobs)
-	}
-	return nil
-}
+// checkJobs validates every train flag (see validate); the TUI calls it.
+func (f trainFlags) checkJobs(verb string) error { return f.validate(verb) }
 
 // openExistingDB opens the runs database for reading; a missing file is an
 // error that says how to make one, not a new empty database.

@@ -7,7 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"image/png"
-	"os"
+	goio "io"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -33,9 +33,10 @@ func runDatasets(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("datasets", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	asJSON := fs.Bool("json", false, "print the list as JSON")
+	db := fs.String("db", "runs.db", "the runs database (accepted as by every verb; listing data sets does not open it)")
 	fs.Usage = func() {
-		fmt.Fprintln(io.Err, "usage: workbench datasets [--json]")
-		fmt.Fprintln(io.Err, "       workbench datasets show SPEC [--out plots/] [--split test] [--per-class 8] [--classes 20] [--scale 3] [--size 32]")
+		fmt.Fprintln(io.Err, "usage: workbench datasets [--json] [--db runs.db]")
+		fmt.Fprintln(io.Err, "       workbench datasets show SPEC [--out plots/] [--split test] [--per-class 8] [--classes 20] [--scale 3] [--size 32] [--db runs.db]")
 		fmt.Fprintln(io.Err, "\nLists the built-in synthetic set, Fashion-MNIST when Debian's dataset-fashion-mnist")
 		fmt.Fprintf(io.Err, "is installed, and the data sets one level below each directory of $%s\n", data.EnvDataDir)
 		fmt.Fprintln(io.Err, "(default ./data), with class and image counts. Specs: "+strings.Join(data.Kinds(), ", ")+".")
@@ -47,6 +48,9 @@ func runDatasets(ctx context.Context, args []string, io IO) error {
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return fmt.Errorf("datasets: unexpected argument %q", fs.Arg(0))
+	}
+	if err := checkDBFlag("datasets", *db); err != nil {
+		return err
 	}
 	var sums []data.Summary
 	var errs []error
@@ -98,6 +102,7 @@ func runDatasetsShow(ctx context.Context, args []string, io IO) error {
 	classes := fs.Int("classes", 20, "at most this many classes (the first ones)")
 	scale := fs.Int("scale", 3, "enlarge each image pixel to scale x scale")
 	size := fs.Int("size", 32, "network input side the images are prepared for")
+	db := fs.String("db", "runs.db", "the runs database, which the contact sheet must not overwrite")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench datasets show SPEC [flags]")
 		fmt.Fprintln(io.Err, "\nOpens the data set SPEC (e.g. synthetic, synthetic:difficulty=0.8, fashion-mnist,")
@@ -129,7 +134,20 @@ func runDatasetsShow(ctx context.Context, args []string, io IO) error {
 	case "test":
 		split = data.Test
 	default:
-		return fmt.Errorf("datasets show: --split %q: want train or test", *splitName)
+		return fmt.Errorf("datasets show: --split %q: unknown split (allowed: train, test)", *splitName)
+	}
+	if err := checkSheetFlags(*perClass, *classes, *scale, *size); err != nil {
+		return err
+	}
+	if err := checkDBFlag("datasets show", *db); err != nil {
+		return err
+	}
+	guard, err := newStoreGuard(*db)
+	if err != nil {
+		return fmt.Errorf("datasets show: %w", err)
+	}
+	if err := guard.check("--out", *out); err != nil {
+		return fmt.Errorf("datasets show: %w", err)
 	}
 	start := time.Now()
 	var opts data.Options
@@ -153,20 +171,12 @@ func runDatasetsShow(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	sheet := d.ContactSheet(data.SheetOptions{Split: split, PerClass: *perClass, MaxClasses: *classes, Scale: *scale})
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := prepareOutDir(guard, "--out", *out); err != nil {
 		return fmt.Errorf("datasets show: %w", err)
 	}
 	path := filepath.Join(*out, "dataset-"+fileSafe(spec)+"-"+split.String()+".png")
-	f, err := os.Create(path)
-	if err != nil {
+	if err := writeOutput(guard, "--out", path, func(w goio.Writer) error { return png.Encode(w, sheet) }); err != nil {
 		return fmt.Errorf("datasets show: %w", err)
-	}
-	if err := png.Encode(f, sheet); err != nil {
-		f.Close()
-		return fmt.Errorf("datasets show: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("datasets show: writing %s: %w", path, err)
 	}
 	fmt.Fprintf(io.Out, "%s: %d classes, %d train / %d test images, fingerprint %s (opened in %.1fs)\n",
 		d.Spec(), d.NumClasses(), d.Len(data.Train), d.Len(data.Test), d.Fingerprint(), time.Since(start).Seconds())
@@ -174,6 +184,37 @@ func runDatasetsShow(ctx context.Context, args []string, io IO) error {
 		fmt.Fprintf(io.Out, "note: %s\n", n)
 	}
 	fmt.Fprintf(io.Out, "wrote %s\n", path)
+	return nil
+}
+
+// Contact sheet limits: the sheet is one RGBA image in memory.
+const (
+	maxSheetPerClass = 64
+	maxSheetClasses  = 1000
+	maxSheetScale    = 16
+	maxSheetPixels   = 64 << 20 // 256 MB as RGBA
+)
+
+// checkSheetFlags bounds the contact sheet's flags, each and together.
+func checkSheetFlags(perClass, classes, scale, size int) error {
+	const verb = "datasets show"
+	if err := checkRange(verb, "per-class", perClass, 1, maxSheetPerClass, ""); err != nil {
+		return err
+	}
+	if err := checkRange(verb, "classes", classes, 1, maxSheetClasses, ""); err != nil {
+		return err
+	}
+	if err := checkRange(verb, "scale", scale, 1, maxSheetScale, ""); err != nil {
+		return err
+	}
+	if err := checkRange(verb, "size", size, 8, 1024, "the network input sizes a data set accepts"); err != nil {
+		return err
+	}
+	cell := size * scale
+	if px := (perClass * cell) * (classes * cell); px > maxSheetPixels {
+		return fmt.Errorf("%s: the sheet would be %d × %d pixels (--per-class %d × --classes %d images of %d px: --size %d × --scale %d); at most %d megapixels: lower --scale, --per-class or --classes",
+			verb, perClass*cell, classes*cell, perClass, classes, cell, size, scale, maxSheetPixels>>20)
+	}
 	return nil
 }
 

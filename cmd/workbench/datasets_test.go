@@ -111,7 +111,7 @@ func TestDatasetsShow(t *testing.T) {
 	}{
 		{[]string{"show"}, "missing SPEC"},
 		{[]string{"show", "cifar"}, `unknown kind "cifar"`},
-		{[]string{"show", "synthetic", "--split", "val"}, "want train or test"},
+		{[]string{"show", "synthetic", "--split", "val"}, "unknown split (allowed: train, test)"},
 		{[]string{"show", "cub:" + filepath.Join(outDir, "none")}, "no such file"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {

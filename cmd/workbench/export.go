@@ -11,7 +11,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -320,9 +319,25 @@ func runExport(ctx context.Context, args []string, io IO) error {
 	if *asCSV && *asJSON {
 		return errors.New("export: choose one of --csv and --json")
 	}
-	filter, err := runFilter(*study, *status, "", nil)
+	if err := checkDBFlag("export", *db); err != nil {
+		return err
+	}
+	filter, err := runFilter("export", *study, *status, "", nil)
 	if err != nil {
 		return err
+	}
+	// --out is checked before the store is opened: it must never be the
+	// store itself (that truncated runs.db once).
+	outSet := false
+	fs.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "out" })
+	guard, err := newStoreGuard(*db)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if outSet {
+		if err := guard.check("--out", *out); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
 	}
 	st, err := openRuns(io, *db, false)
 	if err != nil {
@@ -338,37 +353,37 @@ func runExport(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 
-	w := io.Out
-	var file *os.File
-	if *out != "" {
-		if file, err = os.Create(*out); err != nil {
+	write := exportWriter(ctx, st, recs, *study, *asCSV, *metrics)
+	if !outSet {
+		bw := bufio.NewWriter(io.Out)
+		err = write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
-		defer file.Close()
-		w = file
+		return nil
 	}
-	bw := bufio.NewWriter(w)
-	switch {
-	case *asCSV && *metrics:
-		err = writeMetricsCSV(bw, recs)
-	case *asCSV:
-		err = writeRecordsCSV(bw, recs)
-	default:
-		err = writeExportJSON(ctx, bw, st, recs, *study)
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil && file != nil {
-		err = file.Close()
-	}
-	if err != nil {
+	// Whole or not at all: a failed export leaves the old file as it was.
+	if err := writeOutput(guard, "--out", *out, write); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if *out != "" {
-		fmt.Fprintf(io.Err, "exported %d run(s) to %s\n", len(recs), *out)
-	}
+	fmt.Fprintf(io.Err, "exported %d run(s) to %s\n", len(recs), *out)
 	return nil
+}
+
+// exportWriter writes the export in the chosen format.
+func exportWriter(ctx context.Context, st *store.Store, recs []runRecord, study string, asCSV, metrics bool) func(io.Writer) error {
+	return func(w io.Writer) error {
+		switch {
+		case asCSV && metrics:
+			return writeMetricsCSV(w, recs)
+		case asCSV:
+			return writeRecordsCSV(w, recs)
+		}
+		return writeExportJSON(ctx, w, st, recs, study)
+	}
 }
 
 func writeExportJSON(ctx context.Context, w io.Writer, st *store.Store, recs []runRecord, onlyStudy string) error {

@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/charmbracelet/x/term"
 )
 
 // IO holds the streams a verb writes to, so tests can capture them.
@@ -40,14 +42,38 @@ func register(c *command) {
 	if _, dup := commands[c.Name]; dup {
 		panic("workbench: verb registered twice: " + c.Name)
 	}
+	run := c.Run
+	c.Run = func(ctx context.Context, args []string, io IO) error {
+		return checkedOutput(c.Name, io, run, ctx, args)
+	}
 	commands[c.Name] = c
+}
+
+// checkedOutput runs a verb with its standard output checked: when a write
+// failed (closed stdout or pipe, full disk) and the verb did not already
+// fail, the lost output is the error. A terminal is left as it is: the UI
+// and the width probe need the *os.File, and a terminal does not fill up.
+func checkedOutput(verb string, io IO, run func(context.Context, []string, IO) error, ctx context.Context, args []string) error {
+	if io.IsTTY {
+		return run(ctx, args, io)
+	}
+	ew := &errWriter{w: io.Out}
+	io.Out = ew
+	err := run(ctx, args, io)
+	if ew.err != nil && (err == nil || err == ew.err) { // a verb may return the write error as it got it
+		return fmt.Errorf("%s: output lost: %w", verb, ew.err)
+	}
+	return err
 }
 
 func main() {
 	// SIGHUP too: closing the terminal should checkpoint running runs, not kill them.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	streams := IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, IsTTY: isTerminal(os.Stdout), Getenv: os.Getenv}
+	// A closed pipe (workbench export | head -c1) then fails the write with
+	// EPIPE, which the verb reports, instead of killing the process silently.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	streams := IO{In: os.Stdin, Out: stdout(), Err: os.Stderr, IsTTY: isTerminal(os.Stdout), Getenv: os.Getenv}
 	os.Exit(runMain(ctx, os.Args[1:], streams))
 }
 
@@ -102,10 +128,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'workbench <command> -h' for the flags of a command.")
 }
 
+// isTerminal asks the terminal driver: /dev/null is a character device
+// too, and must not count as one (workbench >/dev/null is a script).
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(f.Fd())
 }

@@ -55,9 +55,25 @@ func runPlot(ctx context.Context, args []string, io IO) error {
 		fs.Usage()
 		return errors.New("plot: name a study (e.g. workbench plot table9)")
 	}
-	formats, err := parsePlotFormats(o.format)
+	if err := checkDBFlag("plot", o.db); err != nil {
+		return err
+	}
+	formats, err := parsePlotFormats("plot", "format", o.format)
 	if err != nil {
 		return err
+	}
+	if err := checkProfile("plot", o.profile); err != nil {
+		return err
+	}
+	if err := checkRange("plot", "gradcam", o.gradcam, 0, maxGradCAM, "0: no Figure 4"); err != nil {
+		return err
+	}
+	guard, err := newStoreGuard(o.db)
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	if err := guard.check("--out", o.out); err != nil {
+		return fmt.Errorf("plot: %w", err)
 	}
 	st, err := openExistingDB(o.db)
 	if err != nil {
@@ -73,19 +89,20 @@ func runPlot(ctx context.Context, args []string, io IO) error {
 		if err != nil {
 			return err
 		}
-		if _, err := writeStudyPlots(io, t, l, o.out, formats); err != nil {
-			return err
+		if _, err := writeStudyPlots(io, guard, t, l, o.out, formats); err != nil {
+			return fmt.Errorf("plot: %w", err)
 		}
 		if o.gradcam > 0 {
-			if _, err := writeGradCAM(ctx, st, io, t, l, o.gradcam, o.out, formats); err != nil {
-				return err
+			if _, err := writeGradCAM(ctx, st, io, guard, t, l, o.gradcam, o.out, formats); err != nil {
+				return fmt.Errorf("plot: %w", err)
 			}
 		}
 	}
 	return nil
 }
 
-func parsePlotFormats(s string) ([]plot.Format, error) {
+// parsePlotFormats reads the comma-separated image formats of --flag.
+func parsePlotFormats(verb, flagName, s string) ([]plot.Format, error) {
 	var out []plot.Format
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
@@ -94,12 +111,14 @@ func parsePlotFormats(s string) ([]plot.Format, error) {
 		}
 		pf, err := plot.ParseFormat(f)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: --%s: %w", verb, flagName, err)
 		}
-		out = append(out, pf)
+		if !slices.Contains(out, pf) {
+			out = append(out, pf)
+		}
 	}
 	if len(out) == 0 {
-		return nil, errors.New("plot: --format names no format (want png, svg or png,svg)")
+		return nil, fmt.Errorf("%s: --%s names no format (allowed: png, svg or png,svg)", verb, flagName)
 	}
 	return out, nil
 }
@@ -107,7 +126,7 @@ func parsePlotFormats(s string) ([]plot.Format, error) {
 // writeStudyPlots writes every figure of one study in every format, says
 // which files it wrote on Out and what it skipped on Err, and returns the
 // paths.
-func writeStudyPlots(io IO, t *report.Table, l *report.Loaded, dir string, formats []plot.Format) ([]string, error) {
+func writeStudyPlots(io IO, g storeGuard, t *report.Table, l *report.Loaded, dir string, formats []plot.Format) ([]string, error) {
 	figs, notes := plot.StudyFigures(t, report.Curves(l.Series, l.Spec.Variants))
 	for _, n := range notes {
 		fmt.Fprintf(io.Err, "plot: skipped: %s\n", n)
@@ -115,7 +134,7 @@ func writeStudyPlots(io IO, t *report.Table, l *report.Loaded, dir string, forma
 	var paths []string
 	for _, f := range figs {
 		for _, format := range formats {
-			path, err := f.Save(dir, format)
+			path, err := saveFigure(g, "--out", f, dir, format)
 			if err != nil {
 				return paths, err
 			}
@@ -132,7 +151,7 @@ func writeStudyPlots(io IO, t *report.Table, l *report.Loaded, dir string, forma
 // writeGradCAM writes Figure 4 of a study when it has a baseline and an
 // MKSMT run of the same seed with checkpoints (see gradCAMFigure), and says
 // why not otherwise. It returns the paths written.
-func writeGradCAM(ctx context.Context, st *store.Store, io IO, t *report.Table, l *report.Loaded, images int, dir string, formats []plot.Format) ([]string, error) {
+func writeGradCAM(ctx context.Context, st *store.Store, io IO, g storeGuard, t *report.Table, l *report.Loaded, images int, dir string, formats []plot.Format) ([]string, error) {
 	f, why, err := gradCAMFigure(ctx, st, t, l, images)
 	if err != nil {
 		return nil, err
@@ -143,7 +162,7 @@ func writeGradCAM(ctx context.Context, st *store.Store, io IO, t *report.Table, 
 	}
 	var paths []string
 	for _, format := range formats {
-		path, err := f.Save(dir, format)
+		path, err := saveFigure(g, "--out", f, dir, format)
 		if err != nil {
 			return paths, err
 		}

@@ -32,6 +32,7 @@ type reproduceOptions struct {
 	out        string
 	plotFormat string
 	gradcam    int
+	yes        bool
 	trainFlags
 }
 
@@ -52,6 +53,7 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	fs.StringVar(&o.out, "out", "plots", "directory the figures are written to")
 	fs.StringVar(&o.plotFormat, "plot-format", "png,svg", "image formats, comma-separated: png, svg")
 	fs.IntVar(&o.gradcam, "gradcam", 4, "test images in Figure 4 (Grad-CAM, baseline vs MKSMT); 0: no Figure 4")
+	fs.BoolVar(&o.yes, "yes", false, fmt.Sprintf("train more than %d runs without asking", confirmAbove))
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench reproduce [--profile smoke|quick|paper] [--format term|md|csv|json|latex] [--out plots/] [--jobs N] [--db runs.db]")
 		fmt.Fprintln(io.Err, "\nRuns every paper study in experiments/ (tables 7–11, Figure 3) through the runner, reusing")
@@ -66,16 +68,36 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 		fs.Usage()
 		return fmt.Errorf("reproduce: unexpected argument %q (it runs every paper study in %s)", rest[0], o.dir)
 	}
+	if err := checkDBFlag("reproduce", o.db); err != nil {
+		return err
+	}
 	format, err := report.ParseFormat(o.format)
 	if err != nil {
-		return err
+		return fmt.Errorf("reproduce: --format: %w", err)
 	}
-	plotFormats, err := parsePlotFormats(o.plotFormat)
+	plotFormats, err := parsePlotFormats("reproduce", "plot-format", o.plotFormat)
 	if err != nil {
 		return err
 	}
-	if err := o.checkJobs("reproduce"); err != nil {
+	if err := o.validate("reproduce"); err != nil {
 		return err
+	}
+	if err := checkProfile("reproduce", o.profile); err != nil {
+		return err
+	}
+	if err := checkRange("reproduce", "gradcam", o.gradcam, 0, maxGradCAM, "0: no Figure 4"); err != nil {
+		return err
+	}
+	if err := checkRequired("reproduce", "experiments", o.dir, "experiments"); err != nil {
+		return err
+	}
+	guard, err := newStoreGuard(o.db)
+	if err != nil {
+		return fmt.Errorf("reproduce: %w", err)
+	}
+	// The figures come last: a bad --out must fail before any training.
+	if err := guard.check("--out", o.out); err != nil {
+		return fmt.Errorf("reproduce: %w", err)
 	}
 	studies, err := paperStudies(o.dir)
 	if err != nil {
@@ -94,6 +116,13 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 		expanded[i] = rs
 		total += len(rs)
 	}
+	hashes := distinctRuns(expanded...)
+	dbExisted := fileExists(o.db)
+	if !dbExisted {
+		if err := confirmRuns(io, "reproduce", len(hashes), o.yes); err != nil {
+			return err
+		}
+	}
 	progress := io
 	progress.Out = io.Err // stdout carries the tables
 	st, err := openRuns(progress, o.db, true)
@@ -101,6 +130,15 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer st.Close()
+	if dbExisted {
+		n, err := toTrain(ctx, st, hashes, false)
+		if err != nil {
+			return err
+		}
+		if err := confirmRuns(io, "reproduce", n, o.yes); err != nil {
+			return err
+		}
+	}
 
 	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Provenance: &prov, Train: reproduceTrain, Progress: io.Err, TTY: io.IsTTY,
 		CheckpointEvery: o.checkpointEvery})
@@ -149,9 +187,9 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	}
 	var written []string
 	for i, t := range tables {
-		paths, err := writeStudyPlots(progress, t, loaded[i], o.out, plotFormats)
+		paths, err := writeStudyPlots(progress, guard, t, loaded[i], o.out, plotFormats)
 		if err != nil {
-			return errors.Join(runErr, err)
+			return errors.Join(runErr, fmt.Errorf("reproduce: %w", err))
 		}
 		written = append(written, paths...)
 	}
@@ -167,9 +205,9 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 				continue
 			}
 			for _, pf := range plotFormats {
-				path, err := f.Save(o.out, pf)
+				path, err := saveFigure(guard, "--out", f, o.out, pf)
 				if err != nil {
-					return errors.Join(runErr, err)
+					return errors.Join(runErr, fmt.Errorf("reproduce: %w", err))
 				}
 				written = append(written, path)
 				fmt.Fprintf(io.Err, "wrote %s\n", path)

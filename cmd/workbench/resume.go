@@ -5,9 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/mksmt/workbench/internal/runner"
+	"github.com/mksmt/workbench/internal/store"
 )
 
 func init() {
@@ -24,8 +27,9 @@ func runResume(ctx context.Context, args []string, io IO) error {
 	db := fs.String("db", "runs.db", "the runs database")
 	var tf trainFlags
 	tf.register(fs)
+	yes := fs.Bool("yes", false, fmt.Sprintf("resume more than %d runs without asking", confirmAbove))
 	fs.Usage = func() {
-		fmt.Fprintln(io.Err, "usage: workbench resume [RUN...] [--jobs N] [--db runs.db]")
+		fmt.Fprintln(io.Err, "usage: workbench resume [RUN...] [--jobs N] [--db runs.db] [--yes]")
 		fmt.Fprintln(io.Err, "\nContinues every interrupted run (or the runs named, which may also be failed ones)")
 		fmt.Fprintln(io.Err, "from its checkpoint; a run without a checkpoint starts again from the beginning.")
 		fs.PrintDefaults()
@@ -34,19 +38,40 @@ func runResume(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
+	if err := checkDBFlag("resume", *db); err != nil {
+		return err
+	}
+	if err := tf.validate("resume"); err != nil {
+		return err
+	}
 	var ids []int64
 	for _, a := range rest {
-		id, err := strconv.ParseInt(a, 10, 64)
+		id, err := parseRunID("resume", a)
 		if err != nil {
-			return fmt.Errorf("resume: %q is not a run id", a)
+			return err
 		}
-		ids = append(ids, id)
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
 	}
 	st, err := openRuns(io, *db, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	// Count before the runner queues anything: the runs named, or every
+	// interrupted one.
+	n := len(ids)
+	if n == 0 {
+		runs, err := st.Runs(ctx, store.RunFilter{Statuses: []store.Status{store.Interrupted}})
+		if err != nil {
+			return err
+		}
+		n = len(runs)
+	}
+	if err := confirmRuns(io, "resume", n, *yes); err != nil {
+		return err
+	}
 	r, err := runner.New(ctx, st, runner.Options{Jobs: tf.jobs, Progress: io.Out, TTY: io.IsTTY, Width: termWidth(io),
 		CheckpointEvery: tf.checkpointEvery})
 	if err != nil {
@@ -66,4 +91,16 @@ func runResume(ctx context.Context, args []string, io IO) error {
 	r.Wait()
 	outcomes, closeErr := r.Close()
 	return errors.Join(reportOutcomes(io, outcomes, "", len(plan.Busy)), closeErr)
+}
+
+// parseRunID reads a run id (1 or more; "#12" as runs prints it is fine).
+func parseRunID(verb, s string) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a run id (see workbench runs)", verb, s)
+	}
+	if id < 1 {
+		return 0, fmt.Errorf("%s: run id %d is out of range (run ids start at 1)", verb, id)
+	}
+	return id, nil
 }

@@ -30,6 +30,7 @@ type runOptions struct {
 	seeds   string
 	dataset string
 	force   bool
+	yes     bool
 	trainFlags
 }
 
@@ -43,8 +44,9 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	o.trainFlags.register(fs)
 	fs.StringVar(&o.dataset, "dataset", "", "data set spec for every run, e.g. synthetic or cub:/data/CUB_200_2011 (default: the study's)")
 	fs.BoolVar(&o.force, "force", false, "train again even when an identical finished run exists")
+	fs.BoolVar(&o.yes, "yes", false, fmt.Sprintf("train more than %d runs without asking", confirmAbove))
 	fs.Usage = func() {
-		fmt.Fprintln(io.Err, "usage: workbench run SPEC... [--profile smoke|quick|paper] [--seeds 1,2,3] [--jobs N] [--dataset SPEC] [--db runs.db] [--force]")
+		fmt.Fprintln(io.Err, "usage: workbench run SPEC... [--profile smoke|quick|paper] [--seeds 1,2,3] [--jobs N] [--dataset SPEC] [--db runs.db] [--force] [--yes]")
 		fmt.Fprintln(io.Err, "\nSPEC is a study file (experiments/table9.toml) or a study name in experiments/ (table9).")
 		fmt.Fprintln(io.Err, "Runs identical to a finished one (same config, data and code) are reused, not trained;")
 		fmt.Fprintln(io.Err, "interrupted ones continue from their checkpoints. Ctrl-C stops training after a checkpoint.")
@@ -58,12 +60,21 @@ func runRun(ctx context.Context, args []string, io IO) error {
 		fs.Usage()
 		return errors.New("run: name at least one study (e.g. workbench run experiments/table9.toml --profile smoke)")
 	}
-	seeds, err := parseSeeds(o.seeds)
+	if err := checkDBFlag("run", o.db); err != nil {
+		return err
+	}
+	seeds, err := parseSeeds("run", o.seeds)
 	if err != nil {
 		return err
 	}
-	if err := o.checkJobs("run"); err != nil {
+	if err := o.validate("run"); err != nil {
 		return err
+	}
+	if err := checkProfile("run", o.profile); err != nil {
+		return err
+	}
+	if o.dataset != "" && strings.TrimSpace(o.dataset) == "" {
+		return errors.New("run: --dataset is blank: give a data set spec, e.g. --dataset synthetic")
 	}
 
 	// Expand every study before touching the database, so a typo in the
@@ -92,11 +103,33 @@ func runRun(ctx context.Context, args []string, io IO) error {
 		studies = append(studies, expanded{study, rs})
 	}
 
+	// Many runs ask first, before anything is queued or recorded. Without
+	// a database yet every run counts; with one, finished runs are reused.
+	all := make([][]experiment.RunSpec, len(studies))
+	for i, s := range studies {
+		all[i] = s.runs
+	}
+	hashes := distinctRuns(all...)
+	dbExisted := fileExists(o.db)
+	if !dbExisted {
+		if err := confirmRuns(io, "run", len(hashes), o.yes); err != nil {
+			return err
+		}
+	}
 	st, err := openRuns(io, o.db, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if dbExisted {
+		n, err := toTrain(ctx, st, hashes, o.force)
+		if err != nil {
+			return err
+		}
+		if err := confirmRuns(io, "run", n, o.yes); err != nil {
+			return err
+		}
+	}
 	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Provenance: &prov, Progress: io.Out, TTY: io.IsTTY, Width: termWidth(io),
 		CheckpointEvery: o.checkpointEvery})
 	if err != nil {
@@ -161,17 +194,30 @@ func reportOutcomes(io IO, outcomes []runner.Outcome, extra string, busy int) er
 	return errors.Join(errs...)
 }
 
-// parseSeeds reads "1,2,3"; "" is nil (the study's seeds).
-func parseSeeds(s string) ([]int64, error) {
+// parseSeeds reads "1,2,3"; "" is nil (the study's seeds). Seeds obey a
+// spec's limits: 0 or more, each once, at most maxSeedsFlag of them.
+func parseSeeds(verb, s string) ([]int64, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
+	fields := strings.Split(s, ",")
+	if len(fields) > maxSeedsFlag {
+		return nil, fmt.Errorf("%s: --seeds has %d seeds (allowed: at most %d, as in a study spec)", verb, len(fields), maxSeedsFlag)
+	}
 	var out []int64
-	for _, f := range strings.Split(s, ",") {
+	seen := map[int64]bool{}
+	for _, f := range fields {
 		v, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("--seeds %q: %q is not an integer (want e.g. 1,2,3)", s, f)
+			return nil, fmt.Errorf("%s: --seeds: %q is not an integer (want e.g. 1,2,3)", verb, strings.TrimSpace(f))
 		}
+		if v < 0 {
+			return nil, fmt.Errorf("%s: --seeds: seed %d is negative (allowed: 0 or more)", verb, v)
+		}
+		if seen[v] {
+			return nil, fmt.Errorf("%s: --seeds: seed %d is given twice", verb, v)
+		}
+		seen[v] = true
 		out = append(out, v)
 	}
 	return out, nil
@@ -179,6 +225,8 @@ func parseSeeds(s string) ([]int64, error) {
 
 // datasetFingerprint opens a data set (data.Open keeps it for training) at
 // the reference input size to fingerprint its content for the run hashes.
+// Its error is data.Open's, which names the data set: experiment.Expand
+// does not name it again.
 func datasetFingerprint(spec string) (string, error) {
 	ds, err := data.Open(spec, train.DefaultConfig().ImageSize)
 	if err != nil {

@@ -59,7 +59,13 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 	if *asJSON && *asCSV {
 		return errors.New("runs: choose one of --json and --csv")
 	}
-	filter, err := runFilter(*study, *status, *variant, params)
+	if err := checkDBFlag("runs", *db); err != nil {
+		return err
+	}
+	if err := checkRange("runs", "limit", *limit, 0, math.MaxInt, "0: every run"); err != nil {
+		return err
+	}
+	filter, err := runFilter("runs", *study, *status, *variant, params)
 	if err != nil {
 		return err
 	}
@@ -129,7 +135,7 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 }
 
 // runFilter builds a store filter from the common flags.
-func runFilter(study, statuses, variant string, params map[string]string) (store.RunFilter, error) {
+func runFilter(verb, study, statuses, variant string, params map[string]string) (store.RunFilter, error) {
 	f := store.RunFilter{Study: study, Params: params}
 	if variant != "" {
 		f.Variants = []string{variant}
@@ -141,7 +147,7 @@ func runFilter(study, statuses, variant string, params map[string]string) (store
 		}
 		st, err := store.ParseStatus(s)
 		if err != nil {
-			return f, fmt.Errorf("--status: %w", err)
+			return f, fmt.Errorf("%s: --status: %w", verb, err)
 		}
 		f.Statuses = append(f.Statuses, st)
 	}

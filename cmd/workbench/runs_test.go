@@ -175,7 +175,7 @@ func TestRunsVerbErrors(t *testing.T) {
 		{[]string{"export", "--db", db, "--csv", "--json"}, "choose one of --csv and --json"},
 		{[]string{"resume", "--db", db, "1"}, "run 1 is finished; to compute it again use `workbench run --force`"},
 		{[]string{"run"}, "name at least one study"},
-		{[]string{"run", "table9", "--seeds", "1,x"}, `--seeds "1,x": "x" is not an integer`},
+		{[]string{"run", "table9", "--seeds", "1,x"}, `run: --seeds: "x" is not an integer`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -44,9 +44,12 @@ func runShow(ctx context.Context, args []string, io IO) error {
 		fs.Usage()
 		return errors.New("show: name one run id (see workbench runs)")
 	}
-	id, err := strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64)
+	id, err := parseRunID("show", rest[0])
 	if err != nil {
-		return fmt.Errorf("show: %q is not a run id", rest[0])
+		return err
+	}
+	if err := checkDBFlag("show", *db); err != nil {
+		return err
 	}
 	st, err := openRuns(io, *db, false)
 	if err != nil {

@@ -49,8 +49,14 @@ func runTable(ctx context.Context, args []string, io IO) error {
 		fs.Usage()
 		return errors.New("table: name a study (e.g. workbench table table9)")
 	}
+	if err := checkDBFlag("table", o.db); err != nil {
+		return err
+	}
 	format, err := report.ParseFormat(o.format)
 	if err != nil {
+		return fmt.Errorf("table: --format: %w", err)
+	}
+	if err := checkProfile("table", o.profile); err != nil {
 		return err
 	}
 	st, err := openExistingDB(o.db)

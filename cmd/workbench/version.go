@@ -23,8 +23,12 @@ func runVersion(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	asJSON := fs.Bool("json", false, "write JSON")
-	if err := fs.Parse(args); err != nil {
+	db := fs.String("db", "runs.db", "the runs database (accepted as by every verb; version does not open it)")
+	if err := parseFlagsOnly(fs, args); err != nil {
 		return err // -h: main exits 0
+	}
+	if err := checkDBFlag("version", *db); err != nil {
+		return err
 	}
 	v := runner.DetectVersion(".")
 	if *asJSON {
