@@ -5,14 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	goio "io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/term"
 
 	"github.com/mksmt/workbench/internal/runner"
 	"github.com/mksmt/workbench/internal/store"
@@ -41,8 +44,8 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return err
 	}
-	if !io.IsTTY {
-		return errors.New("tui: the terminal UI needs a terminal; use the verbs (workbench help) in scripts")
+	if !io.IsTTY || !isTerminalStream(io.In) || !isTerminalStream(io.Out) {
+		return errNoTerminal
 	}
 	if err := tf.checkJobs("tui"); err != nil {
 		return err
@@ -66,7 +69,7 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 		r.Close()
 		return err
 	}
-	_, runErr := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(io.In), tea.WithOutput(io.Out)).Run()
+	runErr := runProgram(ctx, m, io.In, io.Out)
 	if errors.Is(runErr, tea.ErrProgramKilled) {
 		runErr = nil // a signal: the runs stop below, as when the user chose to stop them
 	}
@@ -96,6 +99,58 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 		fmt.Fprintf(io.Out, "stopped %d run(s) after a checkpoint: continue them with workbench resume (or r on the Runs screen)\n", stopped)
 	}
 	return nil
+}
+
+// errNoTerminal is the tui verb's answer off a terminal; runMain adds the
+// list of verbs.
+var errNoTerminal = errors.New("the terminal UI needs a terminal on stdin and stdout; use a verb, e.g. workbench runs")
+
+// isTerminalStream reports whether s is a terminal. Unlike isTerminal it
+// asks the terminal driver, so /dev/null (also a character device) is not
+// one.
+func isTerminalStream(s any) bool {
+	f, ok := s.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(f.Fd())
+}
+
+// runProgram runs the terminal UI on in and out. bubbletea restores the
+// terminal when its event loop ends (quit, signal, panic), but a failure
+// after it has taken the terminal and before the loop starts (an input it
+// cannot poll, for one) returns with the alternate screen still on, the
+// cursor hidden and the input raw: then the terminal is released here.
+func runProgram(ctx context.Context, m tea.Model, in goio.Reader, out goio.Writer) error {
+	started := &atomic.Bool{}
+	p := tea.NewProgram(startedModel{m, started}, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out))
+	_, err := p.Run()
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && started.Load() {
+		// Not killed: Run did not shut down. Init ran, so the renderer
+		// was started and ReleaseTerminal can stop it.
+		if rerr := p.ReleaseTerminal(); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return fmt.Errorf("terminal UI: %w", err)
+	}
+	return err
+}
+
+// startedModel records that bubbletea called Init, which it does only
+// after it has entered the alternate screen and started its renderer.
+type startedModel struct {
+	tea.Model
+	started *atomic.Bool
+}
+
+func (s startedModel) Init() tea.Cmd {
+	s.started.Store(true)
+	return s.Model.Init()
+}
+
+func (s startedModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := s.Model.Update(msg)
+	s.Model = m
+	return s, cmd
 }
 
 // ownRuns lists the queued and running runs of this process.
