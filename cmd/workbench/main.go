@@ -79,10 +79,19 @@ func main() {
 
 // runMain dispatches to a verb and returns the process exit code.
 func runMain(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 || (len(args) > 0 && len(args[0]) > 0 && args[0][0] == '-') {
-		// No verb: the terminal UI, when it is registered and we are on a TTY.
-		if tui, ok := commands["tui"]; ok && io.IsTTY {
-			return exitCode(io, tui.Run(ctx, args, io))
+	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help") {
+		// No verb: the terminal UI, when it is registered. Off a terminal
+		// it says so (flags alone, as in workbench --db X, are the UI's),
+		// and the verbs follow.
+		tui, ok := commands["tui"]
+		if ok && (io.IsTTY || len(args) > 0) {
+			err := tui.Run(ctx, args, io)
+			if errors.Is(err, errNoTerminal) {
+				fmt.Fprintf(io.Err, "workbench: %v\n\n", err)
+				usage(io.Err)
+				return 2
+			}
+			return exitCode(io, err)
 		}
 		if len(args) == 0 {
 			usage(io.Err)
