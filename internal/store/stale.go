@@ -42,6 +42,8 @@ type StaleOptions struct {
 	// run recorded with our pid but another token is an earlier process's.
 	PID   int
 	Token string
+	// DryRun only lists the runs that would be marked.
+	DryRun bool
 }
 
 func (o StaleOptions) withDefaults() StaleOptions {
@@ -113,6 +115,10 @@ func (s *Store) RecoverStale(ctx context.Context, opt StaleOptions) ([]int64, er
 			why = fmt.Sprintf("no heartbeat from process %d on %s since %s", c.pid, c.host,
 				time.UnixMilli(*c.beat).Format(time.RFC3339))
 		default:
+			continue
+		}
+		if opt.DryRun {
+			marked = append(marked, c.id)
 			continue
 		}
 		// Only if nothing changed since we looked (its owner may just have ended it).

@@ -38,6 +38,7 @@ type Store struct {
 	db        *sql.DB
 	path      string
 	recovered []int64
+	readOnly  bool
 }
 
 // Options tune Open. The zero value is what the workbench uses.
@@ -77,8 +78,11 @@ func OpenWith(path string, opt Options) (*Store, error) {
 }
 
 func openDB(path string) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("store: empty database path")
+	if err := checkFilePath(path); err != nil {
+		return nil, err
+	}
+	if why := readOnlyCause(path); why != "" {
+		return nil, fmt.Errorf("store: cannot write %s: %s; read verbs (runs, show, table, export) still work", path, why)
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -102,12 +106,12 @@ func openDB(path string) (*Store, error) {
 	db.SetConnMaxIdleTime(time.Minute)
 	if err := db.Ping(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("store: open %s: %w", path, unwrapSQLite(err))
 	}
 	var mode string
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("store: open %s: %w", path, unwrapSQLite(err))
 	}
 	if mode != "wal" {
 		db.Close()
@@ -132,7 +136,7 @@ func (s *Store) CheckpointPath(id int64) string {
 }
 
 // Recovered lists the runs that Open marked interrupted because their owner
-// process was gone.
+// process was gone; for a read-only store, the runs it would have marked.
 func (s *Store) Recovered() []int64 { return s.recovered }
 
 // migration is one numbered SQL file.

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// OpenReadOnly opens an existing runs.db for reading. It never writes the
+// file: no migration, no sweep of stale runs (Recovered lists the runs a
+// write open would mark interrupted, without marking them). A file with an
+// older schema is refused with a message saying that a write verb upgrades
+// it; an empty file, a directory or a file that is not SQLite, with a
+// message saying what it is.
+func OpenReadOnly(path string) (*Store, error) {
+	if err := checkFilePath(path); err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("store: %s is a directory, not a runs database", path)
+	}
+	if fi.Size() == 0 {
+		return nil, fmt.Errorf("store: %s is empty (0 bytes), not a runs database: name another with --db, or remove it and run a study to start a new one", path)
+	}
+	// With mode=ro SQLite still makes the -shm (and an empty -wal) it
+	// needs to read beside a live writer; it never writes runs.db itself.
+	// Where it cannot (a directory this process cannot write, a full
+	// disk), the file is read as immutable: nobody can be writing it
+	// then, or nothing is waiting in its write-ahead log.
+	immutable := !writable(filepath.Dir(path))
+	s, v, err := openReadOnly(path, immutable)
+	if err != nil && !immutable && walEmpty(path) {
+		if s2, v2, err2 := openReadOnly(path, true); err2 == nil {
+			s, v, err = s2, v2, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s read-only: %w", path, unwrapSQLite(err))
+	}
+	db := s.db
+	switch {
+	case v > len(migrations):
+		db.Close()
+		return nil, fmt.Errorf("store: %s has schema version %d, newer than this workbench knows (%d): update the workbench", path, v, len(migrations))
+	case v == 0:
+		db.Close()
+		return nil, fmt.Errorf("store: %s has no workbench schema: not a runs database (name another with --db)", path)
+	case v < len(migrations):
+		db.Close()
+		m := migrations[v]
+		return nil, fmt.Errorf("store: read-only: %s needs migration %d (%s); run any write verb (workbench run, resume) to upgrade it", path, m.Version, m.Name)
+	}
+	if s.recovered, err = s.RecoverStale(context.Background(), StaleOptions{DryRun: true}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openReadOnly opens path with mode=ro (and immutable=1 when asked) and
+// reads its schema version.
+func openReadOnly(path string, immutable bool) (*Store, int, error) {
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Set("_busy_timeout", strconv.Itoa(int(BusyTimeout/time.Millisecond)))
+	q.Set("_query_only", "1")
+	if immutable {
+		q.Set("immutable", "1")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, 0, err
+	}
+	db.SetMaxOpenConns(8)
+	db.SetConnMaxIdleTime(time.Minute)
+	s := &Store{db: db, path: path, readOnly: true}
+	v, err := s.SchemaVersion(context.Background())
+	if err != nil {
+		db.Close()
+		return nil, 0, err
+	}
+	return s, v, nil
+}
+
+// walEmpty reports whether path has no write-ahead log with content: all
+// its committed transactions are in the main file.
+func walEmpty(path string) bool {
+	fi, err := os.Stat(path + "-wal")
+	return err != nil || fi.Size() == 0
+}
+
+// ReadOnly reports whether the store was opened with OpenReadOnly.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// checkFilePath refuses database names that are not files: runs must
+// outlive the process, and the artifact directory lives beside the file.
+func checkFilePath(path string) error {
+	switch {
+	case path == "":
+		return errors.New("store: empty database path")
+	case path == ":memory:" || strings.HasPrefix(path, "file:"):
+		return fmt.Errorf("store: %q is not a file path: the runs database must be a file (an in-memory database would lose every run at exit)", path)
+	}
+	return nil
+}
+
+// writable reports whether this process may create files in dir.
+func writable(dir string) bool {
+	return syscall.Access(dir, 2 /* W_OK */) == nil
+}
+
+// readOnlyCause explains why path cannot be opened for writing, or "" when
+// nothing is in the way that can be seen before trying.
+func readOnlyCause(path string) string {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(path); err == nil && syscall.Access(path, 2) != nil {
+		return fmt.Sprintf("%s is read-only for this user", path)
+	}
+	if _, err := os.Stat(dir); err == nil && !writable(dir) {
+		return fmt.Sprintf("its directory %s is not writable (SQLite keeps its -wal and -shm files there)", dir)
+	}
+	return ""
+}
+
+// unwrapSQLite turns SQLite's terse "file is not a database" into words.
+func unwrapSQLite(err error) error {
+	if err != nil && strings.Contains(err.Error(), "file is not a database") {
+		return fmt.Errorf("not an SQLite database (%w)", err)
+	}
+	return err
+}
