@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -22,7 +23,7 @@ import (
 	"github.com/mksmt/workbench/internal/store"
 )
 
-// ModulePath is the workbench's Go module.
+// ModulePath is the workbench's Go module, used to find its source tree.
 const ModulePath = "github.com/mksmt/workbench"
 
 // TrainingSources are the paths, relative to the module root, whose content
@@ -57,8 +58,9 @@ var embeddedCode = sync.OnceValues(func() (string, error) {
 
 // DetectVersion finds the running build's version. The commit and dirty
 // flag come from the binary's version control stamp (debug.ReadBuildInfo)
-// or, without one (go run, go test, -buildvcs=false), from git in dir, run
-// so that it executes nothing the repository configures (see git). The
+// or, without one (go run, go test, -buildvcs=false), from git in the
+// workbench source tree that contains dir, if any, run so that it executes
+// nothing the repository configures (see git). The
 // code version does not depend on dir: it hashes the sources embedded in
 // the binary.
 func DetectVersion(dir string) Version {
@@ -73,10 +75,12 @@ func DetectVersion(dir string) Version {
 			}
 		}
 	}
-	if v.GitCommit == "" {
-		if out, err := git(dir, nil, "rev-parse", "--verify", "HEAD"); err == nil {
+	// Only the workbench's own checkout describes this code: another
+	// repository the command happens to run in is not asked.
+	if root := moduleRoot(dir); v.GitCommit == "" && root != "" {
+		if out, err := git(root, nil, "rev-parse", "--verify", "HEAD"); err == nil {
 			v.GitCommit = strings.TrimSpace(string(out))
-			v.GitDirty = gitDirty(dir)
+			v.GitDirty = gitDirty(root)
 		}
 	}
 	if env := os.Getenv(EnvCodeVersion); env != "" {
@@ -184,6 +188,29 @@ func isMainOrIgnored(path string, src []byte) bool {
 		}
 	}
 	return false
+}
+
+// moduleRoot finds the directory at or above dir whose go.mod declares
+// ModulePath; "" when there is none.
+func moduleRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(abs, "go.mod"))
+		if err == nil {
+			first, _, _ := strings.Cut(string(b), "\n")
+			if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(first), "module")) == ModulePath {
+				return abs
+			}
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return ""
+		}
+		abs = parent
+	}
 }
 
 // gitSafeArgs switch off the ways a repository's configuration makes the

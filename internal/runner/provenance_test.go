@@ -179,7 +179,12 @@ func TestGitRunsNothingTheRepositoryConfigures(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"}, args...)...)
 		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1")
+		cmd.Env = []string{"GIT_CONFIG_NOSYSTEM=1"}
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "GIT_") { // the test's own GIT_DIR below
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
@@ -187,6 +192,8 @@ func TestGitRunsNothingTheRepositoryConfigures(t *testing.T) {
 		return strings.TrimSpace(string(out))
 	}
 	gitT("init", "-q")
+	// A workbench checkout (provenance asks no other repository), crafted.
+	writeFile(t, filepath.Join(repo, "go.mod"), "module "+ModulePath+"\n")
 	writeFile(t, filepath.Join(repo, "a.txt"), "hello\n")
 	writeFile(t, filepath.Join(repo, ".gitattributes"), "* filter=evil\n")
 	gitT("add", ".")
@@ -218,7 +225,7 @@ func TestGitRunsNothingTheRepositoryConfigures(t *testing.T) {
 	}
 	t.Setenv("GIT_DIR", t.TempDir()) // the caller's git environment must not redirect git
 
-	v := DetectVersion(repo)
+	v := DetectVersion(filepath.Join(repo, "sub"))
 	if v.GitCommit != commit {
 		t.Fatalf("commit %q, want %q (provenance did not ask git)", v.GitCommit, commit)
 	}
@@ -227,6 +234,15 @@ func TestGitRunsNothingTheRepositoryConfigures(t *testing.T) {
 	}
 	if v.GitDirty {
 		t.Error("a touched but unchanged file is reported dirty")
+	}
+
+	// Another repository the command runs in is not asked at all.
+	other := t.TempDir()
+	for _, args := range [][]string{{"init", "-q", other}, {"-C", other, "commit", "-q", "--allow-empty", "-m", "x"}} {
+		gitT(args...)
+	}
+	if v := DetectVersion(other); v.GitCommit != "" {
+		t.Errorf("commit %q from a repository that is not the workbench's", v.GitCommit)
 	}
 
 	writeFile(t, filepath.Join(repo, "a.txt"), "changed\n")
