@@ -66,45 +66,60 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 // checkJobs validates every train flag (see validate); the TUI calls it.
 func (f trainFlags) checkJobs(verb string) error { return f.validate(verb) }
 
-// openExistingDB opens the runs database for reading; a missing file is an
-// error that says how to make one, not a new empty database.
-func openExistingDB(path string) (*store.Store, error) {
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no runs database at %s: run a study first (workbench run experiments/table9.toml, or workbench reproduce), or name another with --db", path)
-		}
+// openForRead opens the runs database for a verb that only reads it: it is
+// opened read-only and never written (no migration, no sweep of abandoned
+// runs), so listing works on a read-only file or directory and on a full
+// disk. A missing file is an error that says how to make one.
+func openForRead(io IO, path string) (*store.Store, error) {
+	if err := mustExist(path); err != nil {
 		return nil, err
 	}
-	return store.Open(path)
-}
-
-// openRuns opens the runs database. With create unset a missing file is an
-// error saying how to make one. Runs whose process died are marked
-// interrupted on opening; that is reported on io.Err.
-func openRuns(io IO, path string, create bool) (*store.Store, error) {
-	open := openExistingDB
-	if create {
-		open = store.Open
-	}
-	st, err := open(path)
+	st, err := store.OpenReadOnly(path)
 	if err != nil {
 		return nil, err
 	}
-	noteRecovered(io, st)
+	if ids := st.Recovered(); len(ids) > 0 {
+		fmt.Fprintf(io.Err, "note: run(s) %s look abandoned (their workbench process is gone); workbench resume continues them\n", joinIDs(ids))
+	}
 	return st, nil
 }
 
-func noteRecovered(io IO, st *store.Store) {
-	ids := st.Recovered()
-	if len(ids) == 0 {
-		return
+// openForWrite opens the runs database for a verb that writes it, creating
+// it unless mustExist, applying pending migrations and marking runs whose
+// process died interrupted (reported on io.Err).
+func openForWrite(io IO, path string, mustExistAlready bool) (*store.Store, error) {
+	if mustExistAlready {
+		if err := mustExist(path); err != nil {
+			return nil, err
+		}
 	}
+	st, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if ids := st.Recovered(); len(ids) > 0 {
+		fmt.Fprintf(io.Err, "marked %d run(s) interrupted whose workbench process is gone: %s (continue with workbench resume)\n",
+			len(ids), joinIDs(ids))
+	}
+	return st, nil
+}
+
+func mustExist(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no runs database at %s: run a study first (workbench run experiments/table9.toml, or workbench reproduce), or name another with --db", path)
+		}
+		return err
+	}
+	return nil
+}
+
+func joinIDs(ids []int64) string {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = strconv.FormatInt(id, 10)
 	}
-	fmt.Fprintf(io.Err, "marked %d run(s) interrupted whose workbench process is gone: %s (continue with workbench resume)\n",
-		len(ids), strings.Join(s, ", "))
+	return strings.Join(s, ", ")
 }
 
 // termWidth is the width of the terminal Out writes to (0: unknown).

@@ -339,7 +339,7 @@ func runExport(ctx context.Context, args []string, io IO) error {
 			return fmt.Errorf("export: %w", err)
 		}
 	}
-	st, err := openRuns(io, *db, false)
+	st, err := openForRead(io, *db)
 	if err != nil {
 		return err
 	}

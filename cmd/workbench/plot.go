@@ -75,7 +75,7 @@ func runPlot(ctx context.Context, args []string, io IO) error {
 	if err := guard.check("--out", o.out); err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
-	st, err := openExistingDB(o.db)
+	st, err := openForRead(io, o.db)
 	if err != nil {
 		return err
 	}

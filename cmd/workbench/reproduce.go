@@ -125,7 +125,7 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	}
 	progress := io
 	progress.Out = io.Err // stdout carries the tables
-	st, err := openRuns(progress, o.db, true)
+	st, err := openForWrite(progress, o.db, false)
 	if err != nil {
 		return err
 	}

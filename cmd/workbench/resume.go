@@ -54,7 +54,7 @@ func runResume(ctx context.Context, args []string, io IO) error {
 			ids = append(ids, id)
 		}
 	}
-	st, err := openRuns(io, *db, false)
+	st, err := openForWrite(io, *db, true)
 	if err != nil {
 		return err
 	}

@@ -116,7 +116,7 @@ func runRun(ctx context.Context, args []string, io IO) error {
 			return err
 		}
 	}
-	st, err := openRuns(io, o.db, true)
+	st, err := openForWrite(io, o.db, false)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 	if *limit > 0 {
 		filter.Limit, filter.Newest = *limit, true
 	}
-	st, err := openRuns(io, *db, false)
+	st, err := openForRead(io, *db)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func runShow(ctx context.Context, args []string, io IO) error {
 	if err := checkDBFlag("show", *db); err != nil {
 		return err
 	}
-	st, err := openRuns(io, *db, false)
+	st, err := openForRead(io, *db)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func runTable(ctx context.Context, args []string, io IO) error {
 	if err := checkProfile("table", o.profile); err != nil {
 		return err
 	}
-	st, err := openExistingDB(o.db)
+	st, err := openForRead(io, o.db)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 
-	st, err := openRuns(io, *db, true)
+	st, err := openForWrite(io, *db, false)
 	if err != nil {
 		return err
 	}
