@@ -141,7 +141,7 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	}
 
 	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Provenance: &prov, Train: reproduceTrain, Progress: io.Err, TTY: io.IsTTY,
-		CheckpointEvery: o.checkpointEvery})
+		CheckpointEvery: o.checkpointEvery, DropFinishedCheckpoints: o.dropCheckpoints})
 	if err != nil {
 		return err
 	}

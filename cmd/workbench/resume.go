@@ -73,7 +73,7 @@ func runResume(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	r, err := runner.New(ctx, st, runner.Options{Jobs: tf.jobs, Progress: io.Out, TTY: io.IsTTY, Width: termWidth(io),
-		CheckpointEvery: tf.checkpointEvery})
+		CheckpointEvery: tf.checkpointEvery, DropFinishedCheckpoints: tf.dropCheckpoints})
 	if err != nil {
 		return err
 	}

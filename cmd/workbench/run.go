@@ -131,7 +131,7 @@ func runRun(ctx context.Context, args []string, io IO) error {
 		}
 	}
 	r, err := runner.New(ctx, st, runner.Options{Jobs: o.jobs, Provenance: &prov, Progress: io.Out, TTY: io.IsTTY, Width: termWidth(io),
-		CheckpointEvery: o.checkpointEvery})
+		CheckpointEvery: o.checkpointEvery, DropFinishedCheckpoints: o.dropCheckpoints})
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 	// The runner draws no progress of its own: the TUI shows it.
 	version := runner.DetectVersion(".") // walks the training sources: once per command
 	prov := version.Provenance()
-	r, err := runner.New(ctx, st, runner.Options{Jobs: tf.jobs, Provenance: &prov, CheckpointEvery: tf.checkpointEvery})
+	r, err := runner.New(ctx, st, runner.Options{Jobs: tf.jobs, Provenance: &prov, CheckpointEvery: tf.checkpointEvery, DropFinishedCheckpoints: tf.dropCheckpoints})
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,10 @@ type Options struct {
 	Heartbeat time.Duration
 	// Writer tunes the metric writer.
 	Writer store.WriterOptions
+	// DropFinishedCheckpoints removes a run's checkpoint once it finishes
+	// (otherwise its final checkpoint stays, for Figure 4's Grad-CAM maps;
+	// `workbench gc` removes it later).
+	DropFinishedCheckpoints bool
 }
 
 // DefaultJobs is how many runs fit the machine at once: the trainer's
@@ -569,15 +573,19 @@ func (r *Runner) execute(t *task) {
 		CheckpointEvery: r.opt.CheckpointEvery,
 		Commit:          func(step int) error { return r.w.Commit(bg, t.id, step) },
 	})
-	if _, statErr := os.Stat(ckpt); statErr == nil {
-		if _, aerr := r.st.AddArtifact(bg, store.Artifact{RunID: t.id, Kind: store.ArtifactCheckpoint, Name: filepath.Base(ckpt), Path: ckpt}); aerr != nil {
-			r.disp.logf("run %d: %v", t.id, aerr)
-		}
-	}
 	if ferr := r.w.Flush(bg); ferr != nil {
 		r.disp.logf("run %d: metric points not yet written (retrying): %v", t.id, ferr)
 	}
 	e := classify(err, t.ctx.Err() != nil, res)
+	if e.Status == store.Finished && r.opt.DropFinishedCheckpoints {
+		if rerr := os.Remove(ckpt); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			r.disp.logf("run %d: %v", t.id, rerr)
+		}
+	} else if _, statErr := os.Stat(ckpt); statErr == nil {
+		if _, aerr := r.st.AddArtifact(bg, store.Artifact{RunID: t.id, Kind: store.ArtifactCheckpoint, Name: filepath.Base(ckpt), Path: ckpt}); aerr != nil {
+			r.disp.logf("run %d: %v", t.id, aerr)
+		}
+	}
 	if e.Status == store.Failed && store.IsFull(err) {
 		r.haltQueue(fmt.Sprintf("the disk of %s is full; free space, then `workbench resume`", r.st.Path()))
 	}

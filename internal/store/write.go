@@ -328,3 +328,12 @@ func finiteOr0(v float64) float64 {
 	}
 	return v
 }
+
+// RemoveFileArtifacts deletes the records of run's file artifacts of kind
+// whose path is path (the file itself is the caller's to remove, first).
+func (s *Store) RemoveFileArtifacts(ctx context.Context, runID int64, kind, path string) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM artifacts WHERE run_id = ? AND kind = ? AND path = ?", runID, kind, path); err != nil {
+		return fmt.Errorf("store: remove %s artifact of run %d: %w", kind, runID, err)
+	}
+	return nil
+}
