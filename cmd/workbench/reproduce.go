@@ -162,10 +162,13 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	}
 	outcomes, closeErr := r.Close()
 	if submitErr != nil {
+		// Stopped while queueing: the runs queued so far are reported too.
+		fmt.Fprint(io.Err, runner.NotFinished(outcomes))
 		return errors.Join(submitErr, closeErr)
 	}
 	tally := tallyOutcomes(outcomes, busy)
 	fmt.Fprintf(io.Err, "reproduce: %s\n", tally.line(reused))
+	fmt.Fprint(io.Err, runner.NotFinished(outcomes))
 	runErr := errors.Join(tally.err(), closeErr)
 	if ctx.Err() != nil {
 		return errors.Join(runErr, errors.New("reproduce interrupted: run it again to continue (finished runs are reused, interrupted ones resume)"))
@@ -277,6 +280,9 @@ func (t outcomeTally) err() error {
 	}
 	if n := t.count[store.Interrupted]; n > 0 {
 		errs = append(errs, fmt.Errorf("%d run(s) interrupted: run workbench reproduce again to continue them", n))
+	}
+	if n := t.count[store.Queued]; n > 0 {
+		errs = append(errs, fmt.Errorf("%d run(s) could not be started or recorded: run workbench reproduce again", n))
 	}
 	return errors.Join(errs...)
 }

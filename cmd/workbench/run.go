@@ -153,6 +153,8 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	}
 	outcomes, closeErr := r.Close()
 	if submitErr != nil {
+		// Stopped while queueing: the runs queued so far are reported too.
+		fmt.Fprint(io.Err, runner.NotFinished(outcomes))
 		return errors.Join(submitErr, closeErr)
 	}
 	err = reportOutcomes(io, outcomes, fmt.Sprintf(", %d reused", len(plan.Reused)), len(plan.Busy))
@@ -184,7 +186,11 @@ func reportOutcomes(io IO, outcomes []runner.Outcome, extra string, busy int) er
 		line += fmt.Sprintf(", %d left to another workbench process already running them", busy)
 	}
 	fmt.Fprintln(io.Out, line)
+	fmt.Fprint(io.Err, runner.NotFinished(outcomes))
 	var errs []error
+	if n := count[store.Queued]; n > 0 {
+		errs = append(errs, fmt.Errorf("%d run(s) could not be started or recorded", n))
+	}
 	if len(failed) > 0 {
 		errs = append(errs, fmt.Errorf("%d run(s) failed (%s): see workbench show RUN", len(failed), strings.Join(failed, ", ")))
 	}

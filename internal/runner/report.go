@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -26,9 +27,10 @@ func NotFinished(outcomes []Outcome) string {
 		if o.Status == store.Failed {
 			failed = append(failed, fmt.Sprint(o.RunID))
 		}
-		full = full || strings.Contains(o.Error, "is full") || store.IsFull(fmt.Errorf("%s", o.Error))
-		fmt.Fprintf(&b, "  run %-5d %-32s %-11s %s\n", o.RunID,
-			fmt.Sprintf("%s/%s seed %d", o.Study, o.Variant, o.Seed), o.Status, firstLine(o.Error))
+		full = full || strings.Contains(o.Error, "is full") || store.IsFull(errors.New(o.Error))
+		why := strings.TrimPrefix(firstLine(o.Error), string(o.Status)+": ") // the status is its own column
+		fmt.Fprintf(&b, "  run %-5d %-32s %-12s %s\n", o.RunID,
+			fmt.Sprintf("%s/%s seed %d", o.Study, o.Variant, o.Seed), o.Status, why)
 	}
 	if n == 0 {
 		return ""

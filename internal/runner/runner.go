@@ -577,6 +577,12 @@ func (r *Runner) execute(t *task) {
 		r.disp.logf("run %d: metric points not yet written (retrying): %v", t.id, ferr)
 	}
 	e := classify(err, t.ctx.Err() != nil, res)
+	if e.Status == store.Failed && store.IsFull(err) {
+		// Not the run's fault: it continues from its last checkpoint once
+		// there is space, like any interrupted run.
+		e = store.End{Status: store.Interrupted, Error: "interrupted: " + e.Error}
+		r.haltQueue(fmt.Sprintf("the disk of %s is full; free space, then `workbench resume`", r.st.Path()))
+	}
 	if e.Status == store.Finished && r.opt.DropFinishedCheckpoints {
 		if rerr := os.Remove(ckpt); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 			r.disp.logf("run %d: %v", t.id, rerr)
@@ -585,9 +591,6 @@ func (r *Runner) execute(t *task) {
 		if _, aerr := r.st.AddArtifact(bg, store.Artifact{RunID: t.id, Kind: store.ArtifactCheckpoint, Name: filepath.Base(ckpt), Path: ckpt}); aerr != nil {
 			r.disp.logf("run %d: %v", t.id, aerr)
 		}
-	}
-	if e.Status == store.Failed && store.IsFull(err) {
-		r.haltQueue(fmt.Sprintf("the disk of %s is full; free space, then `workbench resume`", r.st.Path()))
 	}
 	r.end(t, e)
 }

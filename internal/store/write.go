@@ -49,9 +49,10 @@ func (s *Store) CreateRun(ctx context.Context, r NewRun) (int64, error) {
 	if r.Study == "" || r.ConfigHash == "" {
 		return 0, fmt.Errorf("store: run of study %q variant %q: study and config hash are required", r.Study, r.Variant)
 	}
+	label := fmt.Sprintf("%s/%s seed %d", r.Study, r.Variant, r.Seed)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("store: create run: %w", err)
+		return 0, fmt.Errorf("store: create run of %s: %w", label, err)
 	}
 	defer tx.Rollback()
 	now := ms(time.Now())
@@ -61,11 +62,11 @@ func (s *Store) CreateRun(ctx context.Context, r NewRun) (int64, error) {
 		r.Study, r.Variant, r.Seed, r.Config, r.ConfigHash, now, now,
 		r.Owner.Host, r.Owner.PID, ownerToken(r.Owner), r.Owner.Dataset, r.Owner.DatasetFingerprint, r.Owner.CodeVersion)
 	if err != nil {
-		return 0, fmt.Errorf("store: create run of %s/%s seed %d: %w", r.Study, r.Variant, r.Seed, err)
+		return 0, fmt.Errorf("store: create run of %s: %w", label, err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return 0, fmt.Errorf("store: create run: %w", err)
+		return 0, fmt.Errorf("store: create run of %s: %w", label, err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO study_runs (study, variant, run_id, added) VALUES (?, ?, ?, ?)",
 		r.Study, r.Variant, id, now); err != nil {
@@ -82,7 +83,7 @@ func (s *Store) CreateRun(ctx context.Context, r NewRun) (int64, error) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: create run: %w", err)
+		return 0, fmt.Errorf("store: create run of %s: %w", label, err)
 	}
 	return id, nil
 }
