@@ -113,6 +113,10 @@ func newTrainer(cfg Config, ds *data.Dataset, opt Options) (*trainer, error) {
 	}
 	t.adam = newAdamW(sizes)
 	t.st = state{LogSums: map[string]float64{}}
+	if err := t.checkMemory(); err != nil {
+		t.close()
+		return nil, err
+	}
 	return t, nil
 }
 
