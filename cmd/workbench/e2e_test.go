@@ -33,6 +33,12 @@ var (
 func workbenchBinary(t *testing.T) string {
 	t.Helper()
 	binaryOnce.Do(func() {
+		// Replaying the tests against another build (an older commit, say)
+		// shows which cases it fails.
+		if p := os.Getenv("WORKBENCH_TEST_BINARY"); p != "" {
+			binaryPath = p
+			return
+		}
 		dir, err := os.MkdirTemp("", "workbench-e2e-")
 		if err != nil {
 			binaryErr = err
