@@ -324,11 +324,15 @@ func reliabilityCases() []relCase {
 		{name: "--seeds 0..999 asks for --yes", issue: "4", args: []string{"run", "table9", "--profile", "smoke", "--seeds", seq(0, 999), "--db", "{db}"},
 			wantErr: "4995 runs to train (more than 200 in one command): pass --yes", wantCode: 1},
 		{name: "a spec with 1000 seeds asks for --yes", issue: "4", args: []string{"run", "{dir}/many.toml", "--db", "{db}"},
-			setup:   func(t *testing.T, e *relEnv) { writeFile(t, filepath.Join(e.dir, "many.toml"), smallSpec(seq(1000, 1999), "")) },
+			setup: func(t *testing.T, e *relEnv) {
+				writeFile(t, filepath.Join(e.dir, "many.toml"), smallSpec(seq(1000, 1999), ""))
+			},
 			wantErr: "1000 runs to train (more than 200 in one command): pass --yes", wantCode: 1},
 		{name: "a spec with 1000 seeds asks for --yes before creating runs.db", issue: "4", noDB: true,
-			args:    []string{"run", "{dir}/many.toml", "--db", "{db}"},
-			setup:   func(t *testing.T, e *relEnv) { writeFile(t, filepath.Join(e.dir, "many.toml"), smallSpec(seq(1000, 1999), "")) },
+			args: []string{"run", "{dir}/many.toml", "--db", "{db}"},
+			setup: func(t *testing.T, e *relEnv) {
+				writeFile(t, filepath.Join(e.dir, "many.toml"), smallSpec(seq(1000, 1999), ""))
+			},
 			wantErr: "pass --yes", wantCode: 1,
 			check: func(t *testing.T, e *relEnv, _, _ string) {
 				if fileExists(e.db) {
