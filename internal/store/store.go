@@ -62,6 +62,10 @@ func OpenWith(path string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	ctx := context.Background()
+	if err := s.checkPages(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if _, err := s.migrate(ctx, len(migrations)); err != nil {
 		s.Close()
 		return nil, err
