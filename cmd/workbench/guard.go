@@ -15,107 +15,31 @@ import (
 
 	"github.com/mksmt/workbench/internal/atomicfile"
 	"github.com/mksmt/workbench/internal/plot"
+	"github.com/mksmt/workbench/internal/store"
 )
 
-// storeGuard knows the files of one runs database.
-type storeGuard struct {
-	db    string // the --db value, for messages
-	files []protectedPath
-	dir   protectedPath // the artifact directory (checkpoints): nothing may be written in it
-}
+// storeGuard is store.OutputGuard with the CLI's empty-path check and
+// errors that name the flag.
+type storeGuard struct{ g store.OutputGuard }
 
-type protectedPath struct {
-	what     string
-	abs      string // cleaned absolute path
-	resolved string // abs with the symlinks of its existing part resolved
-}
-
-// newStoreGuard describes the database at db (which need not exist yet).
 func newStoreGuard(db string) (storeGuard, error) {
-	abs, err := filepath.Abs(db)
+	g, err := store.NewOutputGuard(db)
 	if err != nil {
-		return storeGuard{}, fmt.Errorf("--db %s: %w", db, err)
+		return storeGuard{}, fmt.Errorf("--db %w", err)
 	}
-	g := storeGuard{db: db}
-	for _, f := range []struct{ suffix, what string }{
-		{"", "the runs database"},
-		{"-wal", "the runs database's write-ahead log"},
-		{"-shm", "the runs database's shared-memory index"},
-		{"-journal", "the runs database's rollback journal"},
-	} {
-		p := abs + f.suffix
-		g.files = append(g.files, protectedPath{what: f.what, abs: p, resolved: resolvePath(p)})
-	}
-	d := abs + ".d"
-	g.dir = protectedPath{what: "the runs database's artifact directory (checkpoints)", abs: d, resolved: resolvePath(d)}
-	return g, nil
+	return storeGuard{g}, nil
 }
 
 // check refuses path, the value of flagName, when it names a file of the
-// store, or the artifact directory or anything inside it. It compares
-// cleaned absolute paths with and without symlinks, and file identity
-// (os.SameFile), which also catches hard links and bind mounts.
+// store (see store.OutputGuard).
 func (g storeGuard) check(flagName, path string) error {
 	if strings.TrimSpace(path) == "" {
 		return fmt.Errorf("%s is empty: name a file or directory", flagName)
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
+	if err := g.g.Check(path); err != nil {
 		return fmt.Errorf("%s %s: %w", flagName, path, err)
 	}
-	refuse := func(what string) error {
-		return fmt.Errorf("%s %s: refusing to write over %s (--db %s); choose another path", flagName, path, what, g.db)
-	}
-	resolved := resolvePath(abs)
-	for _, f := range g.files {
-		if abs == f.abs || abs == f.resolved || resolved == f.abs || resolved == f.resolved {
-			return refuse(f.what)
-		}
-	}
-	for _, p := range []string{abs, resolved} {
-		for _, d := range []string{g.dir.abs, g.dir.resolved} {
-			if p == d || strings.HasPrefix(p, d+string(filepath.Separator)) {
-				return refuse(g.dir.what)
-			}
-		}
-	}
-	// Identity: a hard link to runs.db, or a path that reaches the
-	// artifact directory through a mount or a link resolvePath missed.
-	if fi, err := os.Stat(abs); err == nil {
-		for _, f := range g.files {
-			if pfi, err := os.Stat(f.abs); err == nil && os.SameFile(fi, pfi) {
-				return refuse(f.what)
-			}
-		}
-	}
-	if dfi, err := os.Stat(g.dir.abs); err == nil {
-		for p := abs; ; p = filepath.Dir(p) {
-			if fi, err := os.Stat(p); err == nil && os.SameFile(fi, dfi) {
-				return refuse(g.dir.what)
-			}
-			if filepath.Dir(p) == p {
-				break
-			}
-		}
-	}
 	return nil
-}
-
-// resolvePath resolves the symlinks of the longest existing prefix of the
-// absolute path p and appends the rest unchanged.
-func resolvePath(p string) string {
-	rest := ""
-	for cur := p; ; {
-		if r, err := filepath.EvalSymlinks(cur); err == nil {
-			return filepath.Join(r, rest)
-		}
-		parent := filepath.Dir(cur)
-		if parent == cur {
-			return p
-		}
-		rest = filepath.Join(filepath.Base(cur), rest)
-		cur = parent
-	}
 }
 
 // writeOutput writes the file path (the value of flagName) via a temporary

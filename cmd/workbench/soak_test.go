@@ -78,63 +78,62 @@ func TestKillSoak(t *testing.T) {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
 
-	killed := filepath.Join(dir, "killed.db")
+	// Each round kills one fresh database's study until it finishes, then
+	// compares it with the reference; rounds go on until there were
+	// minKills kills, at least one at every fault point.
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 7))
 	t.Logf("kill schedule seed %d", seed)
 	points := []string{fault.MetricsBeforeCommit, fault.CheckpointHalfWritten, fault.CheckpointBeforeCommit, fault.CheckpointBeforeRename}
 	const minKills = 24
-	kills, byKind := 0, map[string]int{}
-	for attempt := 0; ; attempt++ {
-		if attempt > 200 {
-			t.Fatalf("no finish after %d attempts (%d kills)", attempt, kills)
-		}
-		var faults, kind string
-		var after time.Duration
-		switch {
-		case kills >= minKills:
-			kind = "none" // let it finish
-		case attempt%2 == 0:
-			p := points[(attempt/2)%len(points)]
-			faults = fmt.Sprintf("%s:%d", p, 1+rng.IntN(4))
-			kind = p
-		default:
-			after = time.Duration(100+rng.IntN(1500)) * time.Millisecond
-			kind = "timer"
-		}
-		cmd := command(killed, faults)
-		out := &strings.Builder{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if after > 0 {
-			timer := time.AfterFunc(after, func() { cmd.Process.Signal(syscall.SIGKILL) })
-			defer timer.Stop()
-		}
-		err := cmd.Wait()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			if kills >= minKills {
-				if missing := missingKinds(byKind, points); len(missing) > 0 {
-					t.Fatalf("finished before a kill at %v (kills by kind %v)", missing, byKind)
-				}
-				goto done
+	kills, byKind, attempt := 0, map[string]int{}, 0
+	for round := 1; ; round++ {
+		killed := filepath.Join(dir, fmt.Sprintf("killed-%d.db", round))
+		for {
+			attempt++
+			if attempt > 300 {
+				t.Fatalf("no end after %d attempts (%d kills)", attempt, kills)
 			}
-			// The runs finished before enough kills: the same study with
-			// --force would not resume, so this soak is too short.
-			t.Fatalf("the soak study finished after only %d kills (%v); make it longer\n%s", kills, byKind, out)
-		case errors.As(err, &ee) && ee.ProcessState.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL:
+			var faults, kind string
+			var after time.Duration
+			if attempt%2 == 0 {
+				p := points[(attempt/2)%len(points)]
+				faults = fmt.Sprintf("%s:%d", p, 1+rng.IntN(4))
+				kind = p
+			} else {
+				after = time.Duration(100+rng.IntN(1500)) * time.Millisecond
+				kind = "timer"
+			}
+			cmd := command(killed, faults)
+			out := &strings.Builder{}
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var timer *time.Timer
+			if after > 0 {
+				timer = time.AfterFunc(after, func() { cmd.Process.Signal(syscall.SIGKILL) })
+			}
+			err := cmd.Wait()
+			if timer != nil {
+				timer.Stop()
+			}
+			var ee *exec.ExitError
+			if err == nil {
+				break // the study finished
+			}
+			if !errors.As(err, &ee) || ee.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("attempt %d (%s): %v\n%s", attempt, kind, err, out)
+			}
 			kills++
 			byKind[kind]++
-		default:
-			t.Fatalf("attempt %d (%s): %v\n%s", attempt, kind, err, out)
+		}
+		compareRuns(t, ref, killed)
+		if kills >= minKills && len(missingKinds(byKind, points)) == 0 {
+			break
 		}
 	}
-done:
 	t.Logf("%d kills: %v", kills, byKind)
-	compareRuns(t, ref, killed)
 }
 
 func missingKinds(byKind map[string]int, points []string) []string {

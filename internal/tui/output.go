@@ -5,41 +5,22 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/mksmt/workbench/internal/atomicfile"
+	"github.com/mksmt/workbench/internal/store"
 )
 
 // checkOutput refuses an output path that is the runs database, one of its
-// SQLite side files or inside its artifact directory: a study or export
-// named like the database (or a --db inside plots/ or experiments/) must
-// not replace it. Paths are compared cleaned and absolute, and by file
-// identity, which also catches symlinks and hard links.
+// SQLite side files or inside its artifact directory (store.OutputGuard): a
+// study or export named like the database (or a --db inside plots/ or
+// experiments/) must not replace it.
 func (b *backend) checkOutput(path string) error {
-	db := b.store.Path()
-	if db == "" || db == ":memory:" || strings.HasPrefix(db, "file:") {
-		return nil
+	g, err := store.NewOutputGuard(b.store.Path())
+	if err == nil {
+		err = g.Check(path)
 	}
-	dbAbs, err1 := filepath.Abs(db)
-	out, err2 := filepath.Abs(path)
-	if err1 != nil || err2 != nil {
-		return fmt.Errorf("write %s: cannot resolve the path", path)
-	}
-	outInfo, outErr := os.Stat(out)
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-		p := dbAbs + suffix
-		same := p == out
-		if !same && outErr == nil {
-			if info, err := os.Stat(p); err == nil {
-				same = os.SameFile(info, outInfo)
-			}
-		}
-		if same {
-			return fmt.Errorf("write %s: refused, it is the runs database %s%s", path, db, suffix)
-		}
-	}
-	if rel, err := filepath.Rel(dbAbs+".d", out); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return fmt.Errorf("write %s: refused, it is inside the runs database's artifact directory %s.d", path, db)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ func TestCheckOutput(t *testing.T) {
 	abs, _ := filepath.Abs("runs.db")
 	for _, p := range []string{"runs.db", "./runs.db", abs, "plots/../runs.db", "runs.db-wal", "runs.db-shm",
 		"runs.db-journal", "runs.db.d", "runs.db.d/ckpt/1.ckpt", "alias.db", "hard.db"} {
-		if err := be.checkOutput(p); err == nil || !strings.Contains(err.Error(), "refused") {
+		if err := be.checkOutput(p); err == nil || !strings.Contains(err.Error(), "refusing to write over") {
 			t.Errorf("checkOutput(%q) = %v, want a refusal", p, err)
 		}
 	}
@@ -47,7 +47,7 @@ func TestExportNeverReplacesTheStore(t *testing.T) {
 	must(t, err)
 	be, err := newBackend(Options{Store: st, SpecDir: "experiments", PlotDir: "plots"})
 	must(t, err)
-	if _, err := be.export(context.Background(), "fixture"); err == nil || !strings.Contains(err.Error(), "refused") {
+	if _, err := be.export(context.Background(), "fixture"); err == nil || !strings.Contains(err.Error(), "refusing to write over") {
 		t.Fatalf("export over the database: %v, want a refusal", err)
 	}
 	if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
