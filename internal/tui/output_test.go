@@ -110,7 +110,7 @@ func TestBuilderSaveNeverReplacesTheStore(t *testing.T) {
 	s.keys("abl-1", "ctrl+s")
 	s.waitFor("Replace")
 	s.keys("y")
-	s.waitFor("refused")
+	s.waitFor("refusing to write over")
 	s.finish()
 	if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
 		t.Fatalf("the database changed: %d bytes before, %d after", len(before), len(after))
