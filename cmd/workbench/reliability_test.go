@@ -321,6 +321,12 @@ func reliabilityCases() []relCase {
 		// 4. Seeds and run counts.
 		{name: "--seeds 1..20000", issue: "4", args: []string{"run", "table9", "--profile", "smoke", "--seeds", seq(1, 20000), "--db", "{db}"},
 			wantErr: "--seeds has 20000 seeds (allowed: at most 1000", wantCode: 1},
+		{name: "--grid with 1001 values", issue: "4", args: []string{"run", "table9", "--profile", "smoke", "--grid", "temperature=" + seq(1, 1001), "--db", "{db}"},
+			wantErr: "--grid temperature: 1001 values; at most 1000 variants per study", wantCode: 1},
+		{name: "--grid of an unknown setting", issue: "4", args: []string{"run", "table10", "--profile", "smoke", "--grid", "tempreature=1,2", "--db", "{db}"},
+			wantErr: `--grid tempreature: unknown setting; did you mean "temperature"?`, wantCode: 1},
+		{name: "--grid 20 × --seeds 1000 is over 10,000 runs", issue: "4", args: []string{"run", "table10", "--profile", "smoke", "--grid", "temperature=" + seq(1, 20), "--seeds", seq(1, 1000), "--yes", "--db", "{db}"},
+			wantErr: "at most 10000 per study", wantCode: 1},
 		{name: "--seeds 0..999 asks for --yes", issue: "4", args: []string{"run", "table9", "--profile", "smoke", "--seeds", seq(0, 999), "--db", "{db}"},
 			wantErr: "4995 runs to train (more than 200 in one command): pass --yes", wantCode: 1},
 		{name: "a spec with 1000 seeds asks for --yes", issue: "4", args: []string{"run", "{dir}/many.toml", "--db", "{db}"},

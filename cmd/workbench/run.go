@@ -31,6 +31,7 @@ type runOptions struct {
 	dataset string
 	force   bool
 	yes     bool
+	grid    []experiment.Axis
 	trainFlags
 }
 
@@ -45,8 +46,13 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	fs.StringVar(&o.dataset, "dataset", "", "data set spec for every run, e.g. synthetic or cub:/data/CUB_200_2011 (default: the study's)")
 	fs.BoolVar(&o.force, "force", false, "train again even when an identical finished run exists")
 	fs.BoolVar(&o.yes, "yes", false, fmt.Sprintf("train more than %d runs without asking", confirmAbove))
+	var grid []string // parsed after the flags, so an error does not echo a long value
+	fs.Func("grid", "a grid axis, KEY=V1,V2,... (repeatable): replaces the study's axis of that key or is crossed with its variants, within a spec's limits", func(v string) error {
+		grid = append(grid, v)
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprintln(io.Err, "usage: workbench run SPEC... [--profile smoke|quick|paper] [--seeds 1,2,3] [--jobs N] [--dataset SPEC] [--db runs.db] [--force] [--yes]")
+		fmt.Fprintln(io.Err, "usage: workbench run SPEC... [--profile smoke|quick|paper] [--seeds 1,2,3] [--grid KEY=V1,V2] [--jobs N] [--dataset SPEC] [--db runs.db] [--force] [--yes]")
 		fmt.Fprintln(io.Err, "\nSPEC is a study file (experiments/table9.toml) or a study name in experiments/ (table9).")
 		fmt.Fprintln(io.Err, "Runs identical to a finished one (same config, data and code) are reused, not trained;")
 		fmt.Fprintln(io.Err, "interrupted ones continue from their checkpoints. Ctrl-C stops training after a checkpoint.")
@@ -66,6 +72,13 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	seeds, err := parseSeeds("run", o.seeds)
 	if err != nil {
 		return err
+	}
+	for _, g := range grid {
+		a, err := experiment.ParseAxis(g)
+		if err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+		o.grid = append(o.grid, a)
 	}
 	if err := o.validate("run"); err != nil {
 		return err
@@ -95,7 +108,7 @@ func runRun(ctx context.Context, args []string, io IO) error {
 		if err != nil {
 			return err
 		}
-		rs, err := study.Expand(experiment.ExpandOptions{Profile: o.profile, Seeds: seeds, Dataset: o.dataset,
+		rs, err := study.Expand(experiment.ExpandOptions{Profile: o.profile, Seeds: seeds, Grid: o.grid, Dataset: o.dataset,
 			Fingerprint: datasetFingerprint, CodeVersion: version.Code})
 		if err != nil {
 			return err
