@@ -220,7 +220,7 @@ func reliabilityCases() []relCase {
 	return []relCase{
 		// 1. No output path may be the store.
 		{name: "export --out the store", issue: "1", args: []string{"export", "--json", "--out", "{db}", "--db", "{db}"},
-			wantErr: refuse + " the runs database (--db", wantCode: 1},
+			wantErr: refuse + " the runs database (", wantCode: 1},
 		{name: "export --out its -wal", issue: "1", args: []string{"export", "--json", "--out", "{db}-wal", "--db", "{db}"},
 			wantErr: "write-ahead log", wantCode: 1},
 		{name: "export --out its -shm", issue: "1", args: []string{"export", "--csv", "--out", "{db}-shm", "--db", "{db}"},
