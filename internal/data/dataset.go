@@ -113,11 +113,25 @@ type Options struct {
 // Opened data sets are kept for the life of the process, so that the runs
 // of a study that share a spec load it once; a Dataset is immutable.
 func Open(spec string, size int) (*Dataset, error) {
+	return openMemoised(spec, size, StoredSide(size))
+}
+
+// OpenResized is Open with the images resized to shorter side side
+// instead of StoredSide(size) before the crop (the trainer's resize
+// setting); side must be at least size.
+func OpenResized(spec string, size, side int) (*Dataset, error) {
+	return openMemoised(spec, size, side)
+}
+
+func openMemoised(spec string, size, side int) (*Dataset, error) {
 	sp, err := ParseSpec(spec)
 	if err != nil {
 		return nil, err
 	}
 	key := fmt.Sprintf("%s|%d", sp.String(), size)
+	if side != StoredSide(size) {
+		key += fmt.Sprintf("|side=%d", side)
+	}
 	openMu.Lock()
 	e, loading := openMemo[key]
 	if !loading {
@@ -125,7 +139,7 @@ func Open(spec string, size int) (*Dataset, error) {
 		e = &memoEntry{done: make(chan struct{})}
 		openMemo[key] = e
 		openMu.Unlock()
-		e.d, e.err = OpenWith(context.Background(), spec, size, Options{})
+		e.d, e.err = openWith(context.Background(), spec, size, side, Options{})
 		if e.err != nil { // not remembered: the files may be fixed
 			openMu.Lock()
 			delete(openMemo, key)
@@ -154,6 +168,10 @@ type memoEntry struct {
 // OpenWith is Open without the per-process memo, with a context that
 // cancels a long load and loading options.
 func OpenWith(ctx context.Context, spec string, size int, o Options) (*Dataset, error) {
+	return openWith(ctx, spec, size, StoredSide(size), o)
+}
+
+func openWith(ctx context.Context, spec string, size, side int, o Options) (*Dataset, error) {
 	sp, err := ParseSpec(spec)
 	if err != nil {
 		return nil, err
@@ -161,11 +179,14 @@ func OpenWith(ctx context.Context, spec string, size int, o Options) (*Dataset, 
 	if size < 8 || size > 1024 {
 		return nil, openError(spec, fmt.Errorf("image size %d out of range [8, 1024]", size))
 	}
-	d := &Dataset{spec: spec, parsed: sp, size: size, stored: StoredSide(size)}
+	if side < size || side > 4*size {
+		return nil, openError(spec, fmt.Errorf("stored side %d out of range [%d, %d] for image size %d", side, size, 4*size, size))
+	}
+	d := &Dataset{spec: spec, parsed: sp, size: size, stored: side}
 	switch sp.Kind {
 	case KindSynthetic:
 		// Refuse a set that cannot fit before generating any of it.
-		if err = CheckMemory(spec, size); err == nil {
+		if err = checkMemorySide(spec, size, side); err == nil {
 			err = d.loadSynthetic(ctx)
 		}
 	case KindFashionMNIST:
@@ -294,6 +315,10 @@ func (d *Dataset) Shape() (c, h, w int) { return 3, d.size, d.size }
 
 // Size returns the network input side.
 func (d *Dataset) Size() int { return d.size }
+
+// StoredSide returns the shorter side the images are stored at, before
+// the crop: the package's StoredSide(Size()) unless opened by OpenResized.
+func (d *Dataset) StoredSide() int { return d.stored }
 
 // Norm returns the per-channel mean and standard deviation (pixel values
 // scaled to [0, 1]) computed from the training split.

@@ -52,6 +52,10 @@ func storedImageBytes(n, c, stored int) int64 {
 // bookkeeping. For the kinds read from files it returns 0 (Open estimates
 // them after listing the files).
 func EstimateMemory(spec string, size int) (int64, error) {
+	return estimateMemory(spec, StoredSide(size))
+}
+
+func estimateMemory(spec string, side int) (int64, error) {
 	sp, err := ParseSpec(spec)
 	if err != nil {
 		return 0, err
@@ -59,7 +63,7 @@ func EstimateMemory(spec string, size int) (int64, error) {
 	if sp.Kind != KindSynthetic {
 		return 0, nil
 	}
-	p := syntheticParams(sp, StoredSide(size))
+	p := syntheticParams(sp, side)
 	return storedImageBytes(p.Classes*(p.TrainPerClass+p.TestPerClass), 3, p.Side), nil
 }
 
@@ -67,7 +71,11 @@ func EstimateMemory(spec string, size int) (int64, error) {
 // EstimateMemory of a spec exceeds the machine's memory (MachineMemory).
 // Specs whose size needs their files pass; Open checks them after listing.
 func CheckMemory(spec string, size int) error {
-	need, err := EstimateMemory(spec, size)
+	return checkMemorySide(spec, size, StoredSide(size))
+}
+
+func checkMemorySide(spec string, size, side int) error {
+	need, err := estimateMemory(spec, side)
 	if err != nil || need == 0 {
 		return err
 	}

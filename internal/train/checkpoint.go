@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mksmt/workbench/internal/fault"
@@ -142,7 +143,8 @@ func sameRun(a, b Config) string {
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	for i := range va.NumField() {
 		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
-			return fmt.Sprintf("%s is %v in the checkpoint, %v now", va.Type().Field(i).Tag.Get("json"), va.Field(i).Interface(), vb.Field(i).Interface())
+			name, _, _ := strings.Cut(va.Type().Field(i).Tag.Get("json"), ",")
+			return fmt.Sprintf("%s is %v in the checkpoint, %v now", name, va.Field(i).Interface(), vb.Field(i).Interface())
 		}
 	}
 	return "the configs differ"

@@ -24,6 +24,9 @@ type updateGraph struct {
 	w     [][]float32
 	decay []bool
 	grads [][]float32 // refreshed after every backward pass
+	// idle are the model's other parameters, which optimizer =
+	// "pytorch-shared" steps with a zero gradient.
+	idle []int
 
 	cost       G.Value
 	components []*component
@@ -38,15 +41,26 @@ type component struct {
 
 // reaches reports whether the update's loss has a gradient with respect to
 // p: every term trains the backbone up to its stage and its head; the
-// teacher (S4's side of a KD term) is detached, and feature distillation
-// compares OPM outputs, so it does not reach the student's output layer.
-func (u update) reaches(p *nets.Param, distill string) bool {
+// teacher's side of a KD term is detached (unless kd_detach = false, when
+// KD also trains the backbone up to the teacher and the teacher's head),
+// and feature distillation compares OPM outputs, so it does not reach an
+// output layer.
+func (u update) reaches(p *nets.Param, cfg Config) bool {
+	feature := cfg.Distill == "feature"
 	for _, t := range u {
 		if p.Stage >= 1 && p.Stage <= t.stage {
 			return true
 		}
-		if p.Head == t.stage && !(t.kd && distill == "feature" && p.Output) {
+		if p.Head == t.stage && !(t.kd && feature && p.Output) {
 			return true
+		}
+		if t.kd && !cfg.DetachTeacher() {
+			if p.Stage >= 1 && p.Stage <= t.teacher {
+				return true
+			}
+			if p.Head == t.teacher && !(feature && p.Output) {
+				return true
+			}
 		}
 	}
 	return false
@@ -87,9 +101,9 @@ func buildUpdate(m *nets.Model, cfg Config, u update, targets *tensor.Dense) (*u
 			l = c.do(crossEntropy(net.Z[t.stage], tn))
 			G.Read(l, ug.addComponent(fmt.Sprintf("loss.ce%d", t.stage)))
 		case cfg.Distill == "feature":
-			l = c.do(featureKD(net.F[t.stage], net.F[4]))
+			l = c.do(featureKD(net.F[t.stage], net.F[t.teacher], cfg.kdForm()))
 		default:
-			l = c.do(decisionKD(net.Z[t.stage], net.Z[4], cfg.Temperature))
+			l = c.do(decisionKD(net.Z[t.stage], net.Z[t.teacher], cfg.Temperature, cfg.kdForm()))
 		}
 		if c.err != nil {
 			return nil, nil, fmt.Errorf("update %v: %w", u, c.err)
@@ -119,11 +133,13 @@ func buildUpdate(m *nets.Model, cfg Config, u update, targets *tensor.Dense) (*u
 	G.Read(cost, &ug.cost)
 
 	for j, p := range m.Params {
-		if net.Params[j] != nil && u.reaches(p, cfg.Distill) {
+		if net.Params[j] != nil && u.reaches(p, cfg) {
 			ug.wrt = append(ug.wrt, j)
 			ug.nodes = append(ug.nodes, net.Params[j])
 			ug.w = append(ug.w, p.Value.Data().([]float32))
-			ug.decay = append(ug.decay, p.Decay)
+			ug.decay = append(ug.decay, cfg.decays(p))
+		} else {
+			ug.idle = append(ug.idle, j)
 		}
 	}
 	ug.grads = make([][]float32, len(ug.wrt))
@@ -217,3 +233,7 @@ func (e *evalGraph) run() error {
 	}
 	return nil
 }
+
+// decays reports whether weight decay applies to p: its own flag (weights
+// of convolutions and linear layers), or every parameter with decay_norms.
+func (c Config) decays(p *nets.Param) bool { return p.Decay || c.DecayNorms }

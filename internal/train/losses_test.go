@@ -34,13 +34,13 @@ func TestLossGradients(t *testing.T) {
 			Build: func(g *G.ExprGraph, in, c []*G.Node) (*G.Node, error) { return crossEntropy(in[0], c[0]) }}},
 		{"KL, T = 1", nettest.Case{
 			Inputs: []*tensor.Dense{nettest.Random(3, 3, 5)}, Const: []*tensor.Dense{nettest.Random(4, 3, 5)},
-			Build: func(g *G.ExprGraph, in, c []*G.Node) (*G.Node, error) { return decisionKD(in[0], c[0], 1) }}},
+			Build: func(g *G.ExprGraph, in, c []*G.Node) (*G.Node, error) { return decisionKD(in[0], c[0], 1, kdForm{}) }}},
 		{"KL, T = 4", nettest.Case{
 			Inputs: []*tensor.Dense{nettest.Random(5, 3, 5)}, Const: []*tensor.Dense{nettest.Random(6, 3, 5)},
-			Build: func(g *G.ExprGraph, in, c []*G.Node) (*G.Node, error) { return decisionKD(in[0], c[0], 4) }}},
+			Build: func(g *G.ExprGraph, in, c []*G.Node) (*G.Node, error) { return decisionKD(in[0], c[0], 4, kdForm{}) }}},
 		{"MSE", nettest.Case{
 			Inputs: []*tensor.Dense{nettest.Random(7, 3, 6)}, Const: []*tensor.Dense{nettest.Random(8, 3, 6)},
-			Build: func(g *G.ExprGraph, in, c []*G.Node) (*G.Node, error) { return featureKD(in[0], c[0]) }}},
+			Build: func(g *G.ExprGraph, in, c []*G.Node) (*G.Node, error) { return featureKD(in[0], c[0], kdForm{}) }}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nettest.Expect(t, tc.c, 1e-4)
@@ -77,7 +77,7 @@ func TestLossValues(t *testing.T) {
 		return tensor.New(tensor.WithShape(len(rows), len(rows[0])), tensor.WithBacking(v))
 	}
 	kd := func(temp float64) func(a, b *G.Node) (*G.Node, error) {
-		return func(a, b *G.Node) (*G.Node, error) { return decisionKD(a, b, temp) }
+		return func(a, b *G.Node) (*G.Node, error) { return decisionKD(a, b, temp, kdForm{}) }
 	}
 	// KL(p‖q) for p = softmax(teacher/T), q = softmax(student/T), by hand.
 	kl := func(s, tch []float64, temp float64) float64 {
@@ -111,7 +111,7 @@ func TestLossValues(t *testing.T) {
 		{"KD, T = 1", value(t, kd(1), m(s), m(tch)), kl(s, tch, 1)},
 		{"KD, T = 3, scaled by T²", value(t, kd(3), m(s), m(tch)), 9 * kl(s, tch, 3)},
 		{"KD averages over the batch", value(t, kd(1), m(s, tch), m(tch, tch)), kl(s, tch, 1) / 2},
-		{"MSE", value(t, featureKD, m([]float64{1, 2}, []float64{3, 4}), m([]float64{0, 0}, []float64{0, 2})), (1 + 4 + 9 + 4) / 4.0},
+		{"MSE", value(t, func(a, b *G.Node) (*G.Node, error) { return featureKD(a, b, kdForm{}) }, m([]float64{1, 2}, []float64{3, 4}), m([]float64{0, 0}, []float64{0, 2})), (1 + 4 + 9 + 4) / 4.0},
 	} {
 		if math.Abs(tc.got-tc.want) > 1e-12 {
 			t.Errorf("%s: %.15g, want %.15g", tc.name, tc.got, tc.want)
@@ -123,8 +123,8 @@ func TestLossValues(t *testing.T) {
 // gradient path to it.
 func TestDistillationDetachesTheTeacher(t *testing.T) {
 	for name, f := range map[string]func(s, tch *G.Node) (*G.Node, error){
-		"decision": func(s, tch *G.Node) (*G.Node, error) { return decisionKD(s, tch, 2) },
-		"feature":  featureKD,
+		"decision": func(s, tch *G.Node) (*G.Node, error) { return decisionKD(s, tch, 2, kdForm{}) },
+		"feature":  func(s, tch *G.Node) (*G.Node, error) { return featureKD(s, tch, kdForm{}) },
 	} {
 		g := G.NewGraph()
 		s := G.NewTensor(g, tensor.Float64, 2, G.WithShape(2, 3), G.WithValue(nettest.Random(1, 2, 3)), G.WithName("s"))

@@ -24,6 +24,11 @@ type trainer struct {
 	eval    *evalGraph
 	adam    *adamW
 	targets *tensor.Dense // smoothed one-hot targets of the current batch
+	// optimizer = "pytorch-shared": every parameter's values and decay
+	// flag, and a zero gradient as long as the largest.
+	all      [][]float32
+	allDecay []bool
+	zeros    []float32
 
 	batchesPerEpoch, totalBatches, warmupBatches int
 
@@ -79,6 +84,14 @@ func newTrainer(cfg Config, ds *data.Dataset, opt Options) (*trainer, error) {
 	if ds.Size() != cfg.ImageSize {
 		return nil, fmt.Errorf("config: image_size = %d, but data set %s was opened at %d", cfg.ImageSize, ds.Spec(), ds.Size())
 	}
+	// resize: the same data set resized to another shorter side before the
+	// crop; data.OpenResized keeps it for the process, like data.Open.
+	if side := cfg.StoredSide(); side != ds.StoredSide() {
+		var err error
+		if ds, err = data.OpenResized(ds.Spec(), cfg.ImageSize, side); err != nil {
+			return nil, fmt.Errorf("config: resize = %d: %w", cfg.Resize, err)
+		}
+	}
 	t := &trainer{cfg: cfg, ds: ds, opt: opt}
 	t.batchesPerEpoch = ds.NumBatches(data.Train, cfg.BatchSize, true)
 	if t.batchesPerEpoch == 0 {
@@ -95,13 +108,28 @@ func newTrainer(cfg Config, ds *data.Dataset, opt Options) (*trainer, error) {
 		return nil, err
 	}
 	t.targets = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(cfg.BatchSize, ds.NumClasses()))
+	// Identical updates (the baseline's repeats) share one compiled graph.
+	built := map[string]*updateGraph{}
 	for _, u := range schedule(cfg) {
-		ug, err := newUpdateGraph(t.model, cfg, u, t.targets)
-		if err != nil {
-			t.close()
-			return nil, err
+		ug := built[u.String()]
+		if ug == nil {
+			if ug, err = newUpdateGraph(t.model, cfg, u, t.targets); err != nil {
+				t.close()
+				return nil, err
+			}
+			built[u.String()] = ug
 		}
 		t.updates = append(t.updates, ug)
+	}
+	if cfg.OptimizerOrDefault() == "pytorch-shared" {
+		t.all = make([][]float32, len(t.model.Params))
+		t.allDecay = make([]bool, len(t.model.Params))
+		maxSize := 0
+		for j, p := range t.model.Params {
+			t.all[j], t.allDecay[j] = p.Value.Data().([]float32), cfg.decays(p)
+			maxSize = max(maxSize, p.Size())
+		}
+		t.zeros = make([]float32, maxSize)
 	}
 	if t.eval, err = newEvalGraph(t.model, cfg.BatchSize, cfg.trainedHeads()); err != nil {
 		t.close()
@@ -121,8 +149,12 @@ func newTrainer(cfg Config, ds *data.Dataset, opt Options) (*trainer, error) {
 }
 
 func (t *trainer) close() {
+	closed := map[*updateGraph]bool{}
 	for _, ug := range t.updates {
-		ug.close()
+		if !closed[ug] {
+			closed[ug] = true
+			ug.close()
+		}
 	}
 	if t.eval != nil {
 		t.eval.vm.Close()
@@ -174,7 +206,8 @@ func (t *trainer) trainEpoch(ctx context.Context) error {
 		began := time.Now()
 		b := it.Batch()
 		t.setBatch(b)
-		lr := learningRate(cfg.LR, t.st.Batches, t.warmupBatches, t.totalBatches)
+		lr, beta1 := cfg.rates(t.st.Batches, t.warmupBatches, t.totalBatches)
+		t.adam.beta1 = beta1
 		for t.st.Update < len(t.updates) {
 			if ctx.Err() != nil {
 				t.st.TrainSeconds += time.Since(began).Seconds()
@@ -231,8 +264,10 @@ func (c Config) trainBatches(epoch, start int) data.IterOptions {
 // setBatch loads a batch's images into every update graph and its labels,
 // label-smoothed, into the shared targets.
 func (t *trainer) setBatch(b data.Batch) {
-	for _, ug := range t.updates {
-		copy(ug.net.XValue.Data().([]float32), b.X)
+	for i, ug := range t.updates {
+		if i == 0 || ug != t.updates[i-1] {
+			copy(ug.net.XValue.Data().([]float32), b.X)
+		}
 	}
 	k := t.ds.NumClasses()
 	eps := float32(t.cfg.LabelSmoothing)
@@ -268,6 +303,9 @@ func (t *trainer) step(ug *updateGraph, lr float64) error {
 		}
 	}
 	t.adam.step(ug.wrt, ug.w, ug.grads, ug.decay, lr, t.cfg.WeightDecay, scale)
+	if t.zeros != nil {
+		t.adam.coast(ug.idle, t.all, t.allDecay, t.zeros, lr, t.cfg.WeightDecay)
+	}
 	return nil
 }
 

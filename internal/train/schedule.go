@@ -7,12 +7,13 @@ import (
 )
 
 // A term is one weighted loss of an update: cross-entropy of a head's
-// logits, or distillation from S4 (the teacher, detached) into a student
-// stage.
+// logits, or distillation from a deeper teacher stage (S4, or S3 with
+// three_step_pairs = "3>2,4>3") into a student stage.
 type term struct {
-	kd     bool    // false: CE(z_stage); true: KD(stage ← 4)
-	stage  int     // the CE head, or the KD student
-	weight float64 // λ
+	kd      bool    // false: CE(z_stage); true: KD(stage ← teacher)
+	stage   int     // the CE head, or the KD student
+	teacher int     // the KD teacher
+	weight  float64 // λ
 }
 
 func (t term) String() string {
@@ -21,7 +22,7 @@ func (t term) String() string {
 		w = fmt.Sprintf("%g·", t.weight)
 	}
 	if t.kd {
-		return fmt.Sprintf("%sKD(%d←4)", w, t.stage)
+		return fmt.Sprintf("%sKD(%d←%d)", w, t.stage, t.teacher)
 	}
 	return fmt.Sprintf("%sCE(z%d)", w, t.stage)
 }
@@ -38,15 +39,12 @@ func (u update) String() string {
 	return strings.Join(parts, " + ")
 }
 
-// upTo is the deepest stage the update's forward pass needs: S4 as soon
-// as a term reads z4 (CE) or the teacher (KD).
+// upTo is the deepest stage the update's forward pass needs: the deepest
+// CE head or KD teacher.
 func (u update) upTo() int {
 	d := 0
 	for _, t := range u {
-		if t.kd {
-			return 4
-		}
-		d = max(d, t.stage)
+		d = max(d, t.stage, t.teacher)
 	}
 	return d
 }
@@ -57,7 +55,7 @@ func (u update) heads() []int {
 	for _, t := range u {
 		hs = append(hs, t.stage)
 		if t.kd {
-			hs = append(hs, 4)
+			hs = append(hs, t.teacher)
 		}
 	}
 	slices.Sort(hs)
@@ -67,7 +65,7 @@ func (u update) heads() []int {
 // schedule is DESIGN §1's table: the optimizer updates made with each
 // batch, in order.
 //
-//	steps 0 (baseline)    CE(z4)
+//	steps 0 (baseline)    CE(z4), repeated updates times (1..3)
 //	steps 1 (single-step) CE(z3) + CE(z4) + λ2·KD(3←4)
 //	steps 2 (MKSMT)       (a) CE(z3), through S1..S3 only
 //	                      (b) λ1·CE(z4) + λ2·KD(3←4)
@@ -75,38 +73,52 @@ func (u update) heads() []int {
 //	                      (b) CE(z3), through S1..S3 only
 //	                      (c) λ1·CE(z4) + λ2·(KD(2←4) + KD(3←4))
 //
-// The last update's KD terms follow mode and distill (see last).
+// The last update's KD terms follow mode, distill, three_step_pairs and
+// async_order (see last). The baseline's repeated updates (updates = 2, 3)
+// are the update-count control: as many optimizer updates per batch as
+// two-step (or async) makes, without its heads or distillation.
 func schedule(c Config) []update {
 	ce := func(stage int, w float64) term { return term{stage: stage, weight: w} }
 	switch c.Steps {
 	case 0:
-		return []update{{ce(4, 1)}}
+		us := make([]update, c.UpdatesPerBatch())
+		for i := range us {
+			us[i] = update{ce(4, 1)}
+		}
+		return us
 	case 1:
-		return last(c, []term{ce(3, 1), ce(4, 1)}, 3)
+		return last(c, []term{ce(3, 1), ce(4, 1)}, [2]int{4, 3})
 	case 2:
 		return append([]update{{ce(3, 1)}},
-			last(c, []term{ce(4, c.Lambda1)}, 3)...)
+			last(c, []term{ce(4, c.Lambda1)}, [2]int{4, 3})...)
 	case 3:
+		pairs := [][2]int{{4, 2}, {4, 3}}
+		if c.ThreeStepPairsOrDefault() == "3>2,4>3" {
+			pairs[0] = [2]int{3, 2}
+		}
 		return append([]update{{ce(2, 1)}, {ce(3, 1)}},
-			last(c, []term{ce(4, c.Lambda1)}, 2, 3)...)
+			last(c, []term{ce(4, c.Lambda1)}, pairs...)...)
 	}
 	panic(fmt.Sprintf("train: steps = %d passed validation", c.Steps))
 }
 
-// last is a batch's final update: its CE terms plus λ2·KD(s←4) for each
-// student s. distill = none drops the KD terms; mode = sync sums CE and KD
-// into one update, async makes the KD terms a second update of their own
-// (a fresh forward).
-func last(c Config, ces []term, students ...int) []update {
+// last is a batch's final update: its CE terms plus λ2·KD(s←t) for each
+// (teacher t, student s) pair. distill = none drops the KD terms; mode =
+// sync sums CE and KD into one update, async makes the KD terms an update
+// of their own (a fresh forward), after the CE update or, with async_order
+// = "kd-first", before it.
+func last(c Config, ces []term, pairs ...[2]int) []update {
 	var kds []term
 	if c.Distill != "none" {
-		for _, s := range students {
-			kds = append(kds, term{kd: true, stage: s, weight: c.Lambda2})
+		for _, p := range pairs {
+			kds = append(kds, term{kd: true, stage: p[1], teacher: p[0], weight: c.Lambda2})
 		}
 	}
 	switch {
 	case len(kds) == 0:
 		return []update{ces}
+	case c.Mode == "async" && c.AsyncOrderOrDefault() == "kd-first":
+		return []update{kds, ces}
 	case c.Mode == "async":
 		return []update{ces, kds}
 	default:

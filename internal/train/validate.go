@@ -36,6 +36,36 @@ func (c Config) Validate() error {
 	if !slices.Contains(Distills, c.Distill) {
 		return fmt.Errorf("distill = %q: want one of %q", c.Distill, Distills)
 	}
+	if c.Updates < 0 || c.Updates > 3 {
+		return fmt.Errorf("updates = %d: want 1, 2 or 3 (CE(z4) updates per batch of the baseline)", c.Updates)
+	}
+	if c.Updates > 1 && c.Steps != 0 {
+		return fmt.Errorf("updates = %d: repeats the baseline's update and needs steps = 0, but steps = %d", c.Updates, c.Steps)
+	}
+	for _, sw := range []struct {
+		name string
+		v    Switch
+	}{{"kd_scale_t2", c.KDScaleT2}, {"kd_detach", c.KDDetach}} {
+		if sw.v > Off {
+			return fmt.Errorf("%s = %v: want true or false", sw.name, sw.v)
+		}
+	}
+	for _, e := range []struct {
+		name, v string
+		allowed []string
+	}{
+		{"three_step_pairs", c.ThreeStepPairs, ThreeStepPairsOptions},
+		{"async_order", c.AsyncOrder, AsyncOrders},
+		{"optimizer", c.Optimizer, Optimizers},
+		{"lr_schedule", c.LRSchedule, LRSchedules},
+	} {
+		if e.v != "" && !slices.Contains(e.allowed, e.v) {
+			return fmt.Errorf("%s = %q: want one of %q", e.name, e.v, e.allowed)
+		}
+	}
+	if c.Resize != 0 && (c.Resize < c.ImageSize || c.Resize > 4*c.ImageSize) {
+		return fmt.Errorf("resize = %d: must be in [image_size, 4·image_size] = [%d, %d] (0 = image_size + image_size/8)", c.Resize, c.ImageSize, 4*c.ImageSize)
+	}
 	finite := func(name string, v float64) error {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("%s = %g: must be a finite number", name, v)
