@@ -463,20 +463,14 @@ func (s *Store) CountMetrics(ctx context.Context, ids ...int64) (map[int64]int, 
 // IntegrityCheck runs SQLite's integrity check on the file: "ok", or the
 // problems it found.
 func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
-	rows, err := s.db.QueryContext(ctx, "PRAGMA integrity_check")
+	problems, err := s.db.d.check(ctx, s.db, false)
 	if err != nil {
 		return "", fmt.Errorf("store: integrity check of %s: %w", s.path, err)
 	}
-	defer rows.Close()
-	var lines []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			return "", fmt.Errorf("store: integrity check of %s: %w", s.path, err)
-		}
-		lines = append(lines, line)
+	if problems == "" {
+		return "ok", nil
 	}
-	return strings.Join(lines, "\n"), rows.Err()
+	return problems, nil
 }
 
 // MetricKeys lists the metric keys logged by the given runs, sorted.

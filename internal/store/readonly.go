@@ -51,15 +51,15 @@ func OpenReadOnly(path string) (*Store, error) {
 	}
 	db := s.db
 	switch {
-	case v > len(migrations):
+	case v > len(sqliteMigrations):
 		db.Close()
-		return nil, fmt.Errorf("store: %s has schema version %d, newer than this workbench knows (%d): update the workbench", path, v, len(migrations))
+		return nil, fmt.Errorf("store: %s has schema version %d, newer than this workbench knows (%d): update the workbench", path, v, len(sqliteMigrations))
 	case v == 0:
 		db.Close()
 		return nil, fmt.Errorf("store: %s has no workbench schema: not a runs database (name another with --db)", path)
-	case v < len(migrations):
+	case v < len(sqliteMigrations):
 		db.Close()
-		m := migrations[v]
+		m := sqliteMigrations[v]
 		return nil, fmt.Errorf("store: read-only: %s needs migration %d (%s); run any write verb (workbench run, resume) to upgrade it", path, m.Version, m.Name)
 	}
 	if err := s.checkPages(context.Background()); err != nil {
@@ -90,7 +90,7 @@ func openReadOnly(path string, immutable bool) (*Store, int, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(time.Minute)
-	s := &Store{db: db, path: path, readOnly: true}
+	s := &Store{db: &dbx{DB: db, d: sqliteDialect{}}, path: path, artifactDir: path + ".d", readOnly: true}
 	v, err := s.SchemaVersion(context.Background())
 	if err != nil {
 		db.Close()
@@ -111,27 +111,13 @@ func walEmpty(path string) bool {
 // 120 MB file) so that a damaged file is reported by every verb, not only
 // by the ones whose queries happen to touch the damaged page.
 func (s *Store) checkPages(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, "PRAGMA quick_check(20)")
+	problems, err := s.db.d.check(ctx, s.db, true)
 	if err != nil {
 		return fmt.Errorf("store: %s is damaged: %w", s.path, unwrapSQLite(err))
 	}
-	defer rows.Close()
-	var problems []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			return fmt.Errorf("store: %s is damaged: %w", s.path, err)
-		}
-		if line != "ok" {
-			problems = append(problems, line)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: %s is damaged: %w", s.path, err)
-	}
-	if len(problems) > 0 {
+	if problems != "" {
 		return fmt.Errorf("store: %s is damaged (%s): restore it from a copy, or salvage what is readable with `sqlite3 %s .recover`",
-			s.path, strings.Join(problems, "; "), s.path)
+			s.path, strings.ReplaceAll(problems, "\n", "; "), s.path)
 	}
 	return nil
 }

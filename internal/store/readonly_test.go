@@ -36,6 +36,7 @@ func dirNames(t *testing.T, dir string) []string {
 // file, and the directory, exactly as they were, also where a stale run
 // would be swept by a write open.
 func TestOpenReadOnlyWritesNothing(t *testing.T) {
+	sqliteOnly(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "runs.db")
 	s, err := Open(path)
@@ -80,6 +81,7 @@ func TestOpenReadOnlyWritesNothing(t *testing.T) {
 // TestOpenReadOnlyDirectory: a runs.db in a directory this process cannot
 // write is listed (immutable), and a write open says why it cannot.
 func TestOpenReadOnlyDirectory(t *testing.T) {
+	sqliteOnly(t)
 	if os.Geteuid() == 0 {
 		t.Skip("root can write any directory; this test needs an ordinary user (the CLI reliability suite covers it with a read-only bind mount)")
 	}
@@ -107,6 +109,7 @@ func TestOpenReadOnlyDirectory(t *testing.T) {
 }
 
 func TestOpenReadOnlyRefuses(t *testing.T) {
+	sqliteOnly(t)
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.db")
 	os.WriteFile(empty, nil, 0o644)

@@ -123,7 +123,7 @@ func (s *Store) RecoverStale(ctx context.Context, opt StaleOptions) ([]int64, er
 		}
 		// Only if nothing changed since we looked (its owner may just have ended it).
 		res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'interrupted', error = ?, ended = ?
-			WHERE id = ? AND status = ? AND pid = ? AND heartbeat IS ?`,
+			WHERE id = ? AND status = ? AND pid = ? AND heartbeat IS NOT DISTINCT FROM ?`,
 			"interrupted: "+why, ms(now), c.id, c.status, c.pid, c.beat)
 		if err != nil {
 			return marked, fmt.Errorf("store: mark run %d interrupted: %w", c.id, err)

@@ -19,7 +19,7 @@ import (
 	"github.com/mattn/go-sqlite3" // also the database/sql driver "sqlite3"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS
 
 // BusyTimeout is how long a statement waits for another connection's write
@@ -33,12 +33,17 @@ var ErrNotFound = errors.New("not found")
 // needs, for example starting a run that another process is already running.
 var ErrConflict = errors.New("conflict")
 
-// Store is an open runs.db. It is safe for concurrent use.
+// Store is an open runs database: an SQLite file (runs.db, the default) or
+// a PostgreSQL database shared by many machines. It is safe for concurrent
+// use.
 type Store struct {
-	db        *sql.DB
-	path      string
-	recovered []int64
-	readOnly  bool
+	db *dbx
+	// path is the SQLite file, or the PostgreSQL URL with its password
+	// masked, for messages.
+	path        string
+	artifactDir string
+	recovered   []int64
+	readOnly    bool
 }
 
 // Options tune Open. The zero value is what the workbench uses.
@@ -48,6 +53,19 @@ type Options struct {
 	Stale StaleOptions
 	// NoRecover skips that sweep (for tools that must not write).
 	NoRecover bool
+	// Artifacts is the directory for file artifacts (checkpoints): by
+	// default next to an SQLite file ("runs.db.d"); required with
+	// PostgreSQL, on storage every worker shares.
+	Artifacts string
+}
+
+// OpenURL opens the store db names: a postgres:// URL (see IsURL) or an
+// SQLite file path.
+func OpenURL(db string, opt Options) (*Store, error) {
+	if IsURL(db) {
+		return openPostgres(db, opt)
+	}
+	return OpenWith(db, opt)
 }
 
 // Open opens (creating if needed) the SQLite database at path, applies any
@@ -61,12 +79,15 @@ func OpenWith(path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opt.Artifacts != "" {
+		s.artifactDir = opt.Artifacts
+	}
 	ctx := context.Background()
 	if err := s.checkPages(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if _, err := s.migrate(ctx, len(migrations)); err != nil {
+	if _, err := s.migrate(ctx, LatestSchemaVersion()); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -121,18 +142,22 @@ func openDB(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: journal mode is %q, want wal (is the file on a network file system?)", path, mode)
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: &dbx{DB: db, d: sqliteDialect{}}, path: path, artifactDir: path + ".d"}, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Path is the database file's path.
+// Path is the database file's path, or its URL with the password masked.
 func (s *Store) Path() string { return s.path }
 
-// ArtifactDir is the directory next to the database where file artifacts
-// (checkpoints, maps) are kept: "runs.db" -> "runs.db.d".
-func (s *Store) ArtifactDir() string { return s.path + ".d" }
+// Backend is "sqlite" or "postgres".
+func (s *Store) Backend() string { return s.db.d.name() }
+
+// ArtifactDir is the directory where file artifacts (checkpoints, maps)
+// are kept: next to an SQLite file ("runs.db" -> "runs.db.d"), or the one
+// given when a PostgreSQL store was opened.
+func (s *Store) ArtifactDir() string { return s.artifactDir }
 
 // CheckpointPath is where run id's checkpoint file lives.
 func (s *Store) CheckpointPath(id int64) string {
@@ -150,12 +175,18 @@ type migration struct {
 	SQL     string
 }
 
-var migrations = mustLoadMigrations()
+// The numbered schema changes of each backend. Both have the same
+// versions: migration N of SQLite and of PostgreSQL make the same schema
+// in each one's types.
+var (
+	sqliteMigrations   = mustLoadMigrations("migrations/sqlite")
+	postgresMigrations = mustLoadMigrations("migrations/postgres")
+)
 
-// mustLoadMigrations reads migrations/NNNN_name.sql in order; the numbers
-// must run 1, 2, 3, ... without gaps.
-func mustLoadMigrations() []migration {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+// mustLoadMigrations reads dir/NNNN_name.sql in order; the numbers must run
+// 1, 2, 3, ... without gaps.
+func mustLoadMigrations(dir string) []migration {
+	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		panic(err)
 	}
@@ -166,7 +197,7 @@ func mustLoadMigrations() []migration {
 		if !ok || err != nil {
 			panic("store: migration file name must be NNNN_name.sql: " + e.Name())
 		}
-		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		b, err := migrationFiles.ReadFile(dir + "/" + e.Name())
 		if err != nil {
 			panic(err)
 		}
@@ -175,36 +206,37 @@ func mustLoadMigrations() []migration {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	for i, m := range ms {
 		if m.Version != i+1 {
-			panic(fmt.Sprintf("store: migration %d missing (found %d)", i+1, m.Version))
+			panic(fmt.Sprintf("store: %s: migration %d missing (found %d)", dir, i+1, m.Version))
 		}
 	}
 	return ms
 }
 
-// SchemaVersion is the number of the last migration applied to the file.
+// SchemaVersion is the number of the last migration applied to the database.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+	v, err := s.db.d.schemaVersion(ctx, s.db)
+	if err != nil {
 		return 0, fmt.Errorf("store: read schema version: %w", err)
 	}
 	return v, nil
 }
 
 // LatestSchemaVersion is the schema version this build of the workbench writes.
-func LatestSchemaVersion() int { return len(migrations) }
+func LatestSchemaVersion() int { return len(sqliteMigrations) }
 
 // migrate applies migrations up to version target, each in its own
-// transaction together with its record in schema_migrations and
-// PRAGMA user_version. It returns the versions it applied.
+// transaction together with its record in schema_migrations (and, on
+// SQLite, PRAGMA user_version). It returns the versions it applied.
 func (s *Store) migrate(ctx context.Context, target int) ([]int, error) {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)`); err != nil {
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("store: %s: create schema_migrations: %w", s.path, err)
 	}
 	cur, err := s.SchemaVersion(ctx)
 	if err != nil {
 		return nil, err
 	}
+	migrations := s.db.d.migrations()
 	if cur > len(migrations) {
 		return nil, fmt.Errorf("store: %s has schema version %d, newer than this workbench knows (%d): update the workbench", s.path, cur, len(migrations))
 	}
@@ -233,9 +265,12 @@ func (s *Store) applyMigration(ctx context.Context, m migration) (bool, error) {
 		return false, fmt.Errorf("store: %s: migration %d: %w", s.path, m.Version, err)
 	}
 	defer tx.Rollback()
+	if err := s.db.d.lockMigrations(ctx, tx); err != nil {
+		return false, fmt.Errorf("store: %s: migration %d: %w", s.path, m.Version, err)
+	}
 	// Another process may have migrated while we waited for the write lock.
-	var cur int
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+	cur, err := s.db.d.schemaVersion(ctx, tx)
+	if err != nil {
 		return false, fmt.Errorf("store: %s: migration %d: %w", s.path, m.Version, err)
 	}
 	if cur >= m.Version {
@@ -244,14 +279,14 @@ func (s *Store) applyMigration(ctx context.Context, m migration) (bool, error) {
 	if cur != m.Version-1 {
 		return false, fmt.Errorf("store: %s: migration %d needs schema version %d, found %d", s.path, m.Version, m.Version-1, cur)
 	}
-	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+	if _, err := tx.Tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, fmt.Errorf("store: %s: migration %04d_%s: %w", s.path, m.Version, m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)",
 		m.Version, m.Name, ms(time.Now())); err != nil {
 		return false, fmt.Errorf("store: %s: record migration %d: %w", s.path, m.Version, err)
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.Version)); err != nil {
+	if err := s.db.d.recordVersion(ctx, tx, m.Version); err != nil {
 		return false, fmt.Errorf("store: %s: record migration %d: %w", s.path, m.Version, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ var ctx = context.Background()
 // openTemp opens a fresh runs.db in a temporary directory.
 func openTemp(t testing.TB) *Store {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "runs.db"))
+	s, err := openAt(t, newLocation(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +59,11 @@ func finish(t testing.TB, s *Store, id int64, sums map[string]float64) {
 
 func tableNames(t *testing.T, s *Store) []string {
 	t.Helper()
-	rows, err := s.db.Query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+	q := "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+	if s.Backend() == "postgres" {
+		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name"
+	}
+	rows, err := s.db.Query(q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +97,9 @@ func TestMigrateFromEmpty(t *testing.T) {
 		t.Fatalf("schema_migrations has %d rows (err %v), want %d", n, err, v)
 	}
 	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000"} {
+		if s.Backend() != "sqlite" {
+			break
+		}
 		var got string
 		if err := s.db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {
 			t.Errorf("PRAGMA %s = %q (err %v), want %q", pragma, got, err, want)
@@ -111,11 +117,8 @@ func TestMigrateFromEmpty(t *testing.T) {
 func TestMigrateFromPreviousVersions(t *testing.T) {
 	for from := 1; from < LatestSchemaVersion(); from++ {
 		t.Run(fmt.Sprintf("from %d", from), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "runs.db")
-			old, err := openDB(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			path := newLocation(t)
+			old := openRaw(t, path)
 			if applied, err := old.migrate(ctx, from); err != nil || len(applied) != from {
 				t.Fatalf("migrate to %d: applied %v, err %v", from, applied, err)
 			}
@@ -136,7 +139,7 @@ func TestMigrateFromPreviousVersions(t *testing.T) {
 			}
 			old.Close()
 
-			s, err := OpenWith(path, Options{NoRecover: true})
+			s, err := openAt(t, path, Options{NoRecover: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,16 +177,14 @@ func TestMigrateFromPreviousVersions(t *testing.T) {
 }
 
 func TestNewerSchemaIsRefused(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "runs.db")
-	s, err := Open(path)
+	path := newLocation(t)
+	s, err := openAt(t, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", LatestSchemaVersion()+1)); err != nil {
-		t.Fatal(err)
-	}
+	setSchemaVersion(t, s, LatestSchemaVersion()+1)
 	s.Close()
-	_, err = Open(path)
+	_, err = openAt(t, path, Options{})
 	if err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("open of a newer schema: err %v, want one saying it is newer", err)
 	}
@@ -558,8 +559,8 @@ func TestRecoverStale(t *testing.T) {
 }
 
 func TestOpenRecoversDeadRuns(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "runs.db")
-	s, err := Open(path)
+	path := newLocation(t)
+	s, err := openAt(t, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -585,7 +586,7 @@ func TestOpenRecoversDeadRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	s, err = Open(path)
+	s, err = openAt(t, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

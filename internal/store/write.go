@@ -56,15 +56,12 @@ func (s *Store) CreateRun(ctx context.Context, r NewRun) (int64, error) {
 	}
 	defer tx.Rollback()
 	now := ms(time.Now())
-	res, err := tx.ExecContext(ctx, `INSERT INTO runs (study, variant, seed, config, config_hash, status, created,
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO runs (study, variant, seed, config, config_hash, status, created,
 			heartbeat, host, pid, owner, dataset, dataset_fingerprint, code_version)
-		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.Study, r.Variant, r.Seed, r.Config, r.ConfigHash, now, now,
-		r.Owner.Host, r.Owner.PID, ownerToken(r.Owner), r.Owner.Dataset, r.Owner.DatasetFingerprint, r.Owner.CodeVersion)
-	if err != nil {
-		return 0, fmt.Errorf("store: create run of %s: %w", label, err)
-	}
-	id, err := res.LastInsertId()
+		r.Owner.Host, r.Owner.PID, ownerToken(r.Owner), r.Owner.Dataset, r.Owner.DatasetFingerprint, r.Owner.CodeVersion).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: create run of %s: %w", label, err)
 	}
@@ -263,12 +260,13 @@ func (s *Store) AddArtifact(ctx context.Context, a Artifact) (int64, error) {
 			return 0, fmt.Errorf("store: artifact %s of run %d: %w", a.Kind, a.RunID, err)
 		}
 	}
-	res, err := s.db.ExecContext(ctx, "INSERT INTO artifacts (run_id, kind, name, path, blob, created) VALUES (?, ?, ?, ?, ?, ?)",
-		a.RunID, a.Kind, a.Name, path, blob, now)
+	var id int64
+	err := s.db.QueryRowContext(ctx, "INSERT INTO artifacts (run_id, kind, name, path, blob, created) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+		a.RunID, a.Kind, a.Name, path, blob, now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: artifact %s of run %d: %w", a.Kind, a.RunID, err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // ownerToken is the owner recorded for a run queued or started with p:

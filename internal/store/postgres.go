@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
+)
+
+// ConnectTimeout bounds how long opening a PostgreSQL store waits for an
+// unreachable server before it says so.
+const ConnectTimeout = 10 * time.Second
+
+// IsURL reports whether db names a PostgreSQL database (postgres:// or
+// postgresql://) rather than an SQLite file.
+func IsURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// MaskURL is db with its password replaced, for messages.
+func MaskURL(db string) string {
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://…"
+	}
+	return u.Redacted()
+}
+
+// postgresDialect is the shared backend: many workbench processes on many
+// machines, one database.
+type postgresDialect struct{}
+
+func (postgresDialect) name() string            { return "postgres" }
+func (postgresDialect) rebind(q string) string  { return numbered(q) }
+func (postgresDialect) migrations() []migration { return postgresMigrations }
+
+func (postgresDialect) schemaVersion(ctx context.Context, q querier) (int, error) {
+	var v int
+	err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
+	return v, err
+}
+
+// migrationLock is the advisory lock that serialises migrators.
+const migrationLock = 0x6d6b736d74 // "mksmt"
+
+func (postgresDialect) lockMigrations(ctx context.Context, tx *txx) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(migrationLock))
+	return err
+}
+
+func (postgresDialect) recordVersion(context.Context, *txx, int) error { return nil }
+
+// check: the server keeps its own pages consistent (and checksums them
+// where enabled); there is nothing for a client to scan.
+func (postgresDialect) check(context.Context, *dbx, bool) (string, error) { return "", nil }
+
+// openPostgres connects to the database at dsn (see connectPostgres),
+// applies pending migrations and, unless opt.NoRecover, marks runs whose
+// owner is gone interrupted. Artifacts (checkpoints) are kept under
+// opt.Artifacts, which every machine must see at the same path.
+func openPostgres(dsn string, opt Options) (*Store, error) {
+	if opt.Artifacts == "" {
+		return nil, fmt.Errorf("store: %s: a PostgreSQL store needs an artifacts directory (--artifacts DIR) on storage every worker shares, for checkpoints", MaskURL(dsn))
+	}
+	s, err := connectPostgres(dsn)
+	if err != nil {
+		return nil, err
+	}
+	s.artifactDir = opt.Artifacts
+	if _, err := s.migrate(context.Background(), LatestSchemaVersion()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if !opt.NoRecover {
+		ids, err := s.RecoverStale(context.Background(), opt.Stale)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.recovered = ids
+	}
+	return s, nil
+}
+
+// connectPostgres opens a connection pool to dsn and waits at most
+// ConnectTimeout for the server to answer.
+func connectPostgres(dsn string) (*Store, error) {
+	masked := MaskURL(dsn)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: not a URL: %v", masked, errors.Unwrap(err))
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", fmt.Sprint(int(ConnectTimeout/time.Second)))
+	}
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", masked, err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetConnMaxIdleTime(time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), ConnectTimeout)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: cannot reach %s within %s: %w", masked, ConnectTimeout, err)
+	}
+	return &Store{db: &dbx{DB: db, d: postgresDialect{}}, path: masked}, nil
+}
