@@ -186,7 +186,7 @@ func validateConfig(cfg train.Config) error {
 		if !ok {
 			continue
 		}
-		if msg := r.check(fieldValue(rv.Field(f.index), f.kind)); msg != "" {
+		if msg := r.check(fieldValue(rv.Field(f.index), f)); msg != "" {
 			msgs = append(msgs, f.name+": "+msg+allowedNote(r.allowed))
 		}
 	}
@@ -204,9 +204,10 @@ func validateConfig(cfg train.Config) error {
 	return nil
 }
 
-// fieldValue reads a config field as its normalised spec value.
-func fieldValue(v reflect.Value, k valueKind) any {
-	switch k {
+// fieldValue reads config field f as its normalised spec value; an unset
+// train.Switch reads as its default.
+func fieldValue(v reflect.Value, f configField) any {
+	switch f.kind {
 	case kindString:
 		return v.String()
 	case kindInt:
@@ -214,6 +215,9 @@ func fieldValue(v reflect.Value, k valueKind) any {
 	case kindFloat:
 		return v.Float()
 	case kindBool:
+		if f.isSwitch {
+			return train.Switch(v.Uint()).Or(switchDefaults[f.name])
+		}
 		return v.Bool()
 	case kindIntList:
 		out := make([]int, v.Len())
@@ -235,7 +239,9 @@ func fieldValue(v reflect.Value, k valueKind) any {
 //   - distill = "none" has no KD term: temperature and lambda2 reset to
 //     their defaults; distill = "feature" (MSE) has no temperature;
 //   - a resnet has no swin settings (embed_dim, heads, window, patch_size,
-//     mlp_ratio are zeroed) and a swin no resnet widths.
+//     mlp_ratio are zeroed) and a swin no resnet widths;
+//   - the ablation settings of issue 12 are unset at their defaults and
+//     where they have no effect (see canonicalAblations).
 func Canonical(cfg train.Config) train.Config {
 	def := train.DefaultConfig()
 	cfg = cloneConfig(cfg)
@@ -257,6 +263,7 @@ func Canonical(cfg train.Config) train.Config {
 	case "swin":
 		cfg.Widths = nil
 	}
+	canonicalAblations(&cfg)
 	return cfg
 }
 
@@ -296,7 +303,7 @@ func Params(cfg train.Config) map[string]string {
 		if f.omitEmpty && fv.IsZero() {
 			continue
 		}
-		switch x := fieldValue(fv, f.kind).(type) {
+		switch x := fieldValue(fv, f).(type) {
 		case string:
 			out[f.name] = x
 		case int:

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mksmt/workbench/internal/data"
 	"github.com/mksmt/workbench/internal/train"
 )
 
@@ -45,6 +46,7 @@ type configField struct {
 	index     int    // field index in train.Config
 	kind      valueKind
 	omitEmpty bool // its json tag has omitempty: Params leaves it out when zero
+	isSwitch  bool // a train.Switch: true/false in specs, unset = switchDefaults
 }
 
 var (
@@ -71,6 +73,11 @@ func init() {
 			k = kindFloat
 		case reflect.Bool:
 			k = kindBool
+		case reflect.Uint8:
+			if sf.Type != reflect.TypeOf(train.Switch(0)) {
+				continue
+			}
+			k = kindBool
 		case reflect.Slice:
 			switch sf.Type.Elem().Kind() {
 			case reflect.Int, reflect.Int64, reflect.Int32:
@@ -81,7 +88,8 @@ func init() {
 		default:
 			continue
 		}
-		f := configField{name: name, index: i, kind: k, omitEmpty: strings.Contains(sf.Tag.Get("json"), "omitempty")}
+		f := configField{name: name, index: i, kind: k, omitEmpty: strings.Contains(sf.Tag.Get("json"), "omitempty"),
+			isSwitch: sf.Type == reflect.TypeOf(train.Switch(0))}
 		configFields = append(configFields, f)
 		configFieldMap[name] = f
 	}
@@ -213,6 +221,94 @@ var rules = map[string]rule{
 	"label_smoothing": floatBelow(1),
 	"eval_every":      intAtLeast(0), // 0 = only after the last epoch
 	"log_every":       intAtLeast(1),
+	// Issue 12's controls and ablations; unset (0, "") is the default.
+	"updates":          unsetOr(intIn(1, 3)),
+	"three_step_pairs": unsetOr(oneOf(train.ThreeStepPairsOptions...)),
+	"async_order":      unsetOr(oneOf(train.AsyncOrders...)),
+	"optimizer":        unsetOr(oneOf(train.Optimizers...)),
+	"lr_schedule":      unsetOr(oneOf(train.LRSchedules...)),
+	"resize":           unsetOr(intIn(8, 4096)), // and [image_size, 4·image_size]: train.Validate
+}
+
+// unsetOr accepts a field's zero value, which train.Config reads as the
+// field's default, besides what r accepts.
+func unsetOr(r rule) rule {
+	return rule{check: func(v any) string {
+		if reflect.ValueOf(v).IsZero() {
+			return ""
+		}
+		return r.check(v)
+	}, allowed: r.allowed}
+}
+
+// AblationDefaults are the defaults of the issue-12 settings, which a
+// train.Config holds as unset (zero) values and the canonical JSON leaves
+// out; resize's default depends on image_size (image_size + image_size/8).
+var AblationDefaults = map[string]any{
+	"updates":          1,
+	"kd_scale_t2":      true,
+	"kd_detach":        true,
+	"three_step_pairs": train.ThreeStepPairsOptions[0],
+	"async_order":      train.AsyncOrders[0],
+	"optimizer":        train.Optimizers[0],
+	"decay_norms":      false,
+	"lr_schedule":      train.LRSchedules[0],
+}
+
+// switchDefaults are the defaults of the train.Switch fields.
+var switchDefaults = map[string]bool{"kd_scale_t2": true, "kd_detach": true}
+
+// canonicalAblations unsets the issue-12 settings where they are at their
+// default or have no effect, so that, as for the settings before them, the
+// same training run has one config and one hash (and runs recorded before
+// these settings existed keep theirs):
+//
+//   - updates = 1 is the default; updates applies to the baseline only
+//     (crossCheck refuses it elsewhere);
+//   - kd_scale_t2 acts on decision KD at T ≠ 1 only (T² = 1);
+//   - kd_detach acts only where there is KD (steps ≥ 1, distill ≠ none);
+//   - three_step_pairs acts on three-step with KD only;
+//   - async_order acts on async with KD only;
+//   - optimizer = pytorch-shared differs from skip-unreached only when some
+//     update of a batch leaves parameters out: steps ≥ 2, or single-step
+//     async with KD;
+//   - decay_norms has no effect without weight decay;
+//   - lr_schedule = onecycle has its own warm-up: warmup_epochs resets;
+//   - resize = image_size + image_size/8 is the default.
+func canonicalAblations(cfg *train.Config) {
+	def := train.DefaultConfig()
+	kd := cfg.Steps >= 1 && cfg.Distill != "none"
+	if cfg.Updates == 1 {
+		cfg.Updates = 0
+	}
+	if cfg.KDScaleT2.Or(true) || !kd || cfg.Distill != "decision" || cfg.Temperature == 1 {
+		cfg.KDScaleT2 = train.Unset
+	}
+	if cfg.KDDetach.Or(true) || !kd {
+		cfg.KDDetach = train.Unset
+	}
+	if cfg.ThreeStepPairs == train.ThreeStepPairsOptions[0] || cfg.Steps != 3 || !kd {
+		cfg.ThreeStepPairs = ""
+	}
+	if cfg.AsyncOrder == train.AsyncOrders[0] || cfg.Mode != "async" || !kd {
+		cfg.AsyncOrder = ""
+	}
+	partial := cfg.Steps >= 2 || cfg.Steps == 1 && cfg.Mode == "async" && kd
+	if cfg.Optimizer == train.Optimizers[0] || !partial {
+		cfg.Optimizer = ""
+	}
+	if cfg.WeightDecay == 0 {
+		cfg.DecayNorms = false
+	}
+	switch cfg.LRSchedule {
+	case train.LRSchedules[0]:
+		cfg.LRSchedule = ""
+	case "onecycle":
+		cfg.WarmupEpochs = def.WarmupEpochs
+	}
+	if cfg.Resize == data.StoredSide(cfg.ImageSize) {
+		cfg.Resize = 0
+	}
 }
 
 // tomlType names the type of a decoded TOML value for messages.
@@ -370,7 +466,11 @@ func setField(cfg *train.Config, key string, v any) {
 	case kindString:
 		fv.SetString(v.(string))
 	case kindBool:
-		fv.SetBool(v.(bool))
+		if f.isSwitch {
+			fv.SetUint(uint64(train.SwitchOf(v.(bool))))
+		} else {
+			fv.SetBool(v.(bool))
+		}
 	case kindInt:
 		fv.SetInt(int64(v.(int)))
 	case kindFloat:
@@ -399,6 +499,11 @@ func crossCheck(cfg train.Config) []crossProblem {
 		out = append(out, crossProblem{"mode",
 			fmt.Sprintf(`mode = "async" splits the last update of a multi-step schedule and needs steps >= 2, but steps = %d`, cfg.Steps),
 			[]string{`"sync" with steps 0 or 1`}, []string{"mode", "steps"}})
+	}
+	if cfg.Updates > 1 && cfg.Steps != 0 {
+		out = append(out, crossProblem{"updates",
+			fmt.Sprintf("updates = %d repeats the baseline's CE(z4) update (the update-count control) and needs steps = 0, but steps = %d", cfg.Updates, cfg.Steps),
+			[]string{"1 with steps 1..3"}, []string{"updates", "steps"}})
 	}
 	if cfg.Backbone == "swin" && len(cfg.Heads) == 4 && cfg.EmbedDim > 0 {
 		for i, h := range cfg.Heads {
