@@ -24,6 +24,9 @@ type dialect interface {
 	// is read again); recordVersion stores v as applied in tx.
 	lockMigrations(ctx context.Context, tx *txx) error
 	recordVersion(ctx context.Context, tx *txx, v int) error
+	// skipLocked ends the subquery that picks a run to claim, so that
+	// concurrent claimers skip rows another one is taking.
+	skipLocked() string
 	// check reports problems with the database's pages ("" when none).
 	check(ctx context.Context, db *dbx, quick bool) (string, error)
 }

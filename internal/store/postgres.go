@@ -38,6 +38,7 @@ type postgresDialect struct{}
 func (postgresDialect) name() string            { return "postgres" }
 func (postgresDialect) rebind(q string) string  { return numbered(q) }
 func (postgresDialect) migrations() []migration { return postgresMigrations }
+func (postgresDialect) skipLocked() string      { return " FOR UPDATE SKIP LOCKED" }
 
 func (postgresDialect) schemaVersion(ctx context.Context, q querier) (int, error) {
 	var v int

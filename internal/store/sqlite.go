@@ -14,6 +14,9 @@ func (sqliteDialect) name() string            { return "sqlite" }
 func (sqliteDialect) rebind(q string) string  { return q }
 func (sqliteDialect) migrations() []migration { return sqliteMigrations }
 
+// skipLocked: SQLite has one writer at a time; the claim's UPDATE holds it.
+func (sqliteDialect) skipLocked() string { return "" }
+
 func (sqliteDialect) schemaVersion(ctx context.Context, q querier) (int, error) {
 	var v int
 	err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)

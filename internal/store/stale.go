@@ -83,8 +83,10 @@ func ProcessAlive(pid int) bool {
 // workbench command finds runs left behind by a crash or kill -9.
 func (s *Store) RecoverStale(ctx context.Context, opt StaleOptions) ([]int64, error) {
 	opt = opt.withDefaults()
+	// A queued run without an owner waits for any worker (workbench
+	// submit, a released run): nobody is gone.
 	rows, err := s.db.QueryContext(ctx, `SELECT id, status, host, pid, owner, heartbeat FROM runs
-		WHERE status IN ('queued', 'running')`)
+		WHERE status = 'running' OR (status = 'queued' AND owner <> '')`)
 	if err != nil {
 		return nil, fmt.Errorf("store: find stale runs: %w", err)
 	}
@@ -107,7 +109,7 @@ func (s *Store) RecoverStale(ctx context.Context, opt StaleOptions) ([]int64, er
 		switch {
 		case c.host == opt.Host && !opt.Alive(c.pid):
 			why = fmt.Sprintf("its process %d on %s is gone", c.pid, c.host)
-		case c.host == opt.Host && c.pid == opt.PID && c.owner != "" && c.owner != opt.Token:
+		case c.host == opt.Host && c.pid == opt.PID && c.owner != "" && processOf(c.owner) != opt.Token:
 			why = fmt.Sprintf("its process %d on %s is gone (the pid now belongs to another process)", c.pid, c.host)
 		case c.beat == nil:
 			why = fmt.Sprintf("process %d on %s never sent a heartbeat", c.pid, c.host)

@@ -178,7 +178,11 @@ type End struct {
 }
 
 // EndRun records the end of a run, with its summaries, in one transaction.
-func (s *Store) EndRun(ctx context.Context, id int64, e End) error {
+func (s *Store) EndRun(ctx context.Context, id int64, e End) error { return s.endRun(ctx, id, e, "") }
+
+// endRun is EndRun; with an owner token, only while the run is running
+// with that owner (ErrLeaseLost otherwise).
+func (s *Store) endRun(ctx context.Context, id int64, e End, owner string) error {
 	switch e.Status {
 	case Finished, Failed, Interrupted, Diverged:
 	default:
@@ -194,12 +198,20 @@ func (s *Store) EndRun(ctx context.Context, id int64, e End) error {
 	if e.Status == Diverged {
 		div = e.DivergedStep
 	}
+	guard, args := "", []any{string(e.Status), e.Error, div, now, now, id}
+	if owner != "" {
+		guard = " AND owner = ? AND status = 'running'"
+		args = append(args, owner)
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ?, diverged_step = ?, ended = ?, heartbeat = ?
-		WHERE id = ?`, string(e.Status), e.Error, div, now, now, id)
+		WHERE id = ?`+guard, args...)
 	if err != nil {
 		return fmt.Errorf("store: end run %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		if owner != "" {
+			return fmt.Errorf("store: end run %d: %w", id, ErrLeaseLost)
+		}
 		return fmt.Errorf("store: end run %d: %w", id, ErrNotFound)
 	}
 	if p := e.Progress; p != nil {

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Workers claim runs: any number of identical `workbench worker` processes,
+// on any number of machines, share one store and take queued runs one at a
+// time. A claim writes a fresh owner token into the run; every later write
+// of the worker (heartbeat, end, release) is guarded by that token, so a
+// worker that lost its lease (it stalled, another worker re-queued and took
+// the run) cannot overwrite what the new owner does.
+
+// DefaultMaxAttempts is how many times a run is started before a lost
+// lease makes it failed instead of queued again.
+const DefaultMaxAttempts = 3
+
+// ErrLeaseLost is returned (wrapped) by a guarded write whose run is no
+// longer owned by the lease: it was re-queued and perhaps claimed again.
+var ErrLeaseLost = errors.New("lease lost")
+
+// Lease is a worker's hold on a run it claimed.
+type Lease struct {
+	RunID   int64
+	Token   string // the run's owner while the lease holds
+	Attempt int    // 1 for the first start
+}
+
+var claims atomic.Int64
+
+// newClaimToken is unique per claim; its prefix is the process's token, so
+// that the stale-run sweep still recognises runs of this process.
+func newClaimToken() string {
+	return fmt.Sprintf("%s/%d", ProcessToken, claims.Add(1))
+}
+
+// processOf is the process token of an owner token ("" stays "").
+func processOf(owner string) string {
+	p, _, _ := strings.Cut(owner, "/")
+	return p
+}
+
+// ClaimFilter limits which queued runs a worker takes.
+type ClaimFilter struct {
+	Studies []string // runs of these studies (through study_runs); empty: any
+}
+
+// ClaimRun takes the oldest queued run for the worker p: the run becomes
+// running with p's provenance, a fresh heartbeat, one more attempt and a
+// new owner token, in one statement (PostgreSQL: FOR UPDATE SKIP LOCKED, so
+// workers never wait on each other's candidates; SQLite: the write lock).
+// It returns ErrNotFound (wrapped) when no run is queued.
+func (s *Store) ClaimRun(ctx context.Context, p Provenance, f ClaimFilter) (Run, Lease, error) {
+	token := newClaimToken()
+	now := ms(time.Now())
+	pick := "SELECT id FROM runs WHERE status = 'queued'"
+	args := []any{now, now, p.Host, p.PID, token, p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion}
+	if len(f.Studies) > 0 {
+		pick += " AND id IN (SELECT run_id FROM study_runs WHERE study IN (" + placeholders(len(f.Studies)) + "))"
+		for _, st := range f.Studies {
+			args = append(args, st)
+		}
+	}
+	pick += " ORDER BY id LIMIT 1" + s.db.d.skipLocked()
+	var id int64
+	var attempts int
+	err := s.db.QueryRowContext(ctx, `UPDATE runs SET status = 'running', error = '', diverged_step = NULL,
+			started = COALESCE(started, ?), ended = NULL, heartbeat = ?, attempts = attempts + 1,
+			host = ?, pid = ?, owner = ?, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?
+		WHERE id = (`+pick+`) AND status = 'queued'
+		RETURNING id, attempts`, args...).Scan(&id, &attempts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, Lease{}, fmt.Errorf("store: claim a run: none queued: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Run{}, Lease{}, fmt.Errorf("store: claim a run: %w", err)
+	}
+	r, err := s.Run(ctx, id)
+	if err != nil {
+		return Run{}, Lease{}, err
+	}
+	return r, Lease{RunID: id, Token: token, Attempt: attempts}, nil
+}
+
+// guarded runs an update of the leased run that must only happen while the
+// lease holds; ErrLeaseLost when the run has another owner or is no longer
+// running.
+func (s *Store) guarded(ctx context.Context, l Lease, what, set string, args ...any) error {
+	args = append(args, l.RunID, l.Token)
+	res, err := s.db.ExecContext(ctx, "UPDATE runs SET "+set+" WHERE id = ? AND owner = ? AND status = 'running'", args...)
+	if err != nil {
+		return fmt.Errorf("store: %s run %d: %w", what, l.RunID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: %s run %d: %w", what, l.RunID, ErrLeaseLost)
+	}
+	return nil
+}
+
+// Renew refreshes the lease's heartbeat and writes the run's progress.
+func (s *Store) Renew(ctx context.Context, l Lease, p Progress) error {
+	latest, err := encodeLatest(p.Latest)
+	if err != nil {
+		return fmt.Errorf("store: renew run %d: %w", l.RunID, err)
+	}
+	return s.guarded(ctx, l, "renew", `heartbeat = ?, step = ?, batch = ?, total_batches = ?, epoch = ?,
+		images_per_sec = ?, latest = ?`, ms(time.Now()), p.Step, p.Batch, p.TotalBatches, p.Epoch,
+		finiteOr0(p.ImagesPerSec), latest)
+}
+
+// Release gives a leased run back to the queue (a worker told to stop —
+// SIGTERM, preemption, eviction — after its checkpoint): another worker
+// continues it from that checkpoint.
+func (s *Store) Release(ctx context.Context, l Lease, why string) error {
+	return s.guarded(ctx, l, "release", "status = 'queued', owner = '', error = ?, heartbeat = ?", why, ms(time.Now()))
+}
+
+// EndLeased records the end of a leased run (see EndRun), only while the
+// lease holds.
+func (s *Store) EndLeased(ctx context.Context, l Lease, e End) error {
+	return s.endRun(ctx, l.RunID, e, l.Token)
+}
+
+// RequeueExpired puts back every running run whose heartbeat is older than
+// grace (its worker died or lost its connection): queued again, or failed
+// with the reason once it has been started maxAttempts times (0: the
+// default). Any worker calls it before claiming; the TUI and `workbench
+// runs` may too.
+func (s *Store) RequeueExpired(ctx context.Context, grace time.Duration, maxAttempts int) (requeued, failed []int64, err error) {
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	cutoff := ms(time.Now().Add(-grace))
+	rows, err := s.db.QueryContext(ctx, `SELECT id, attempts, host, pid FROM runs
+		WHERE status = 'running' AND (heartbeat IS NULL OR heartbeat < ?)`, cutoff)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: find expired leases: %w", err)
+	}
+	type expired struct {
+		id       int64
+		attempts int
+		host     string
+		pid      int
+	}
+	var found []expired
+	for rows.Next() {
+		var e expired
+		if err := rows.Scan(&e.id, &e.attempts, &e.host, &e.pid); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("store: find expired leases: %w", err)
+		}
+		found = append(found, e)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, nil, fmt.Errorf("store: find expired leases: %w", err)
+	}
+	now := ms(time.Now())
+	for _, e := range found {
+		why := fmt.Sprintf("lease expired: no heartbeat from pid %d on %s for %s", e.pid, e.host, grace)
+		status, list := "queued", &requeued
+		if e.attempts >= maxAttempts {
+			status, list = "failed", &failed
+			why = fmt.Sprintf("%s (attempt %d of %d)", why, e.attempts, maxAttempts)
+		}
+		// Only if nothing changed since we looked.
+		res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = ?, owner = '', error = ?, heartbeat = ?,
+				ended = CASE WHEN ? = 'failed' THEN ? ELSE ended END
+			WHERE id = ? AND status = 'running' AND (heartbeat IS NULL OR heartbeat < ?)`,
+			status, why, now, status, now, e.id, cutoff)
+		if err != nil {
+			return requeued, failed, fmt.Errorf("store: requeue run %d: %w", e.id, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			*list = append(*list, e.id)
+		}
+	}
+	return requeued, failed, nil
+}
