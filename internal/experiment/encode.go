@@ -102,6 +102,18 @@ func Encode(s *Study) ([]byte, error) {
 			e.kv("baseline", c.Baseline)
 		}
 		e.kv("expect", c.Expect)
+		if c.VersusMetric != "" {
+			e.kv("versus_metric", c.VersusMetric)
+		}
+		if c.Tolerance != 0 {
+			e.kv("tolerance", c.Tolerance)
+		}
+		if c.Delta != nil {
+			e.kv("delta", *c.Delta)
+		}
+		if c.Source != "" {
+			e.kv("source", c.Source)
+		}
 	}
 	if e.err != nil {
 		return nil, fmt.Errorf("encode study %s: %w", s.Name, e.err)

@@ -22,7 +22,7 @@ var topKeys = []string{
 
 var (
 	paperKeys = []string{"variant", "metric", "value", "note", "versus", "versus_metric", "percent"}
-	claimKeys = []string{"text", "metric", "variant", "baseline", "expect"}
+	claimKeys = []string{"text", "metric", "variant", "baseline", "expect", "versus_metric", "tolerance", "delta", "source"}
 )
 
 // Parse reads a spec from src (path names it in messages) and validates it
@@ -562,6 +562,9 @@ func (p *parser) claims(v any, labels []string, s *Study) []Claim {
 			Variant:  p.str(t, "variant", at...),
 			Baseline: p.str(t, "baseline", at...),
 			Expect:   p.str(t, "expect", at...),
+
+			VersusMetric: p.str(t, "versus_metric", at...),
+			Source:       p.str(t, "source", at...),
 		}
 		if c.Text == "" {
 			p.fail(at, fieldName(at)+".text", "missing: state the claim in words", nil)
@@ -571,12 +574,34 @@ func (p *parser) claims(v any, labels []string, s *Study) []Claim {
 		if c.Baseline == "" {
 			c.Baseline = s.Baseline
 		}
-		if c.Variant != "" && c.Variant == c.Baseline {
-			p.fail(at, fieldName(at), fmt.Sprintf("compares variant %q with itself", c.Variant), nil)
+		if c.Variant != "" && c.Variant == c.Baseline && (c.VersusMetric == "" || c.VersusMetric == c.Metric) {
+			p.fail(at, fieldName(at), fmt.Sprintf("compares variant %q with itself (set versus_metric to compare two of its metrics)", c.Variant), nil)
 		}
 		p.metric(t, at, "metric", c.Metric, true)
-		if c.Metric != "" && KnownMetric(c.Metric) && !slices.Contains(s.Metrics, c.Metric) && len(s.Metrics) > 0 {
-			p.fail(append(at, "metric"), fieldName(at)+".metric", fmt.Sprintf("%q is not among the study's metrics; add it to metrics so the claim's numbers are tabulated", c.Metric), shortList(s.Metrics))
+		p.metric(t, at, "versus_metric", c.VersusMetric, false)
+		for _, k := range []string{"metric", "versus_metric"} {
+			m := c.Metric
+			if k == "versus_metric" {
+				m = c.VersusMetric
+			}
+			if m != "" && KnownMetric(m) && !slices.Contains(s.Metrics, m) && len(s.Metrics) > 0 {
+				p.fail(append(at, k), fieldName(at)+"."+k, fmt.Sprintf("%q is not among the study's metrics; add it to metrics so the claim's numbers are tabulated", m), shortList(s.Metrics))
+			}
+		}
+		if v, ok := p.number(t, at, "tolerance"); ok {
+			if v <= 0 {
+				p.fail(append(at, "tolerance"), fieldName(at)+".tolerance", fmtFloat(v)+" is not above 0 (the equivalence margin, in the metric's units)", nil)
+			}
+			c.Tolerance = v
+		}
+		if v, ok := p.number(t, at, "delta"); ok {
+			c.Delta = &v
+			if c.Expect == "higher" && v <= 0 || c.Expect == "lower" && v >= 0 {
+				p.fail(append(at, "delta"), fieldName(at)+".delta", fmt.Sprintf("%s contradicts expect = %q (delta is variant − baseline)", fmtFloat(v), c.Expect), nil)
+			}
+		}
+		if c.Source != "" && !slices.Contains(ClaimSources, c.Source) {
+			p.fail(append(at, "source"), fieldName(at)+".source", enumMsg(c.Source, ClaimSources), ClaimSources)
 		}
 		switch {
 		case c.Expect == "":
@@ -587,6 +612,26 @@ func (p *parser) claims(v any, labels []string, s *Study) []Claim {
 		out = append(out, c)
 	}
 	return out
+}
+
+// number reads an optional finite number (integer or float) of a claim.
+func (p *parser) number(t map[string]any, at []string, key string) (float64, bool) {
+	kp := append(slices.Clone(at), key)
+	switch x := t[key].(type) {
+	case nil:
+		return 0, false
+	case int64:
+		return float64(x), true
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			p.fail(kp, fieldName(kp), fmtFloat(x)+" is not a finite number", nil)
+			return 0, false
+		}
+		return x, true
+	default:
+		p.fail(kp, fieldName(kp), "expected a number, got "+describe(x), nil)
+		return 0, false
+	}
 }
 
 func (p *parser) unknownKeys(t map[string]any, at []string, allowed []string) {

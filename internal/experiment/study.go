@@ -78,17 +78,35 @@ type PaperFigure struct {
 func (f PaperFigure) IsDifference() bool { return f.Versus != "" || f.VersusMetric != "" }
 
 // Claim is a statement of the paper checked on the runs: Metric of Variant
-// compared with Metric of Baseline over matching seeds.
+// compared with Metric of Baseline (VersusMetric of Baseline, when set) over
+// matching seeds. internal/report judges it; its package doc and
+// docs/verdicts.md state the rules.
 type Claim struct {
 	Text     string
 	Metric   string
 	Variant  string
 	Baseline string // variant label; defaults to the study's Baseline
 	Expect   string // "higher", "lower" or "equal"
+	// VersusMetric, when set, is the metric of Baseline subtracted from
+	// Metric of Variant; with Baseline = Variant the pairs are two metrics of
+	// each run (e.g. acc.hflip.S4 − acc.S4: a model's own drop under a flip).
+	VersusMetric string
+	// Tolerance is the equivalence margin of an "equal" claim, in the
+	// metric's units (points for accuracies); 0 = report's default.
+	Tolerance float64
+	// Delta is the paper's effect (Variant − Baseline, in the metric's
+	// units), when the paper states one; nil when it does not.
+	Delta *float64
+	// Source is who makes the claim: "paper" (the default) or "workbench"
+	// (a claim of the workbench's own, e.g. a control the paper lacks).
+	Source string
 }
 
 // Expectations are the allowed Claim.Expect values.
 var Expectations = []string{"higher", "lower", "equal"}
+
+// ClaimSources are the allowed Claim.Source values ("" means "paper").
+var ClaimSources = []string{"paper", "workbench"}
 
 // Tables are the paper tables a study may render.
 var Tables = []string{"table7", "table8", "table9", "table10", "table11", "fig3"}

@@ -62,16 +62,71 @@ func deltaCell(c Column, p Paired) string {
 	return s
 }
 
-// claimGrid is one row per claim.
+// claimGrid is one row per claim: the evidence, the raw and Holm-adjusted
+// p, the verdict and, for an open claim, the seeds it needs.
 func (t *Table) claimGrid() (header []string, rows [][]string) {
-	header = []string{"Claim", "Metric", "Compared", "Δ [95% CI] (n)", "p", "Verdict"}
+	header = []string{"Claim", "Metric", "Compared", "Δ [95% CI] (n)", "Res.", "Paper Δ", "p raw", "p Holm", "Verdict", "Seeds needed"}
 	for _, c := range t.Claims {
-		u := t.unitOf(c.Metric)
-		col := Column{Metric: c.Metric, Unit: u}
-		rows = append(rows, []string{c.Text, c.Metric, c.Variant + " vs " + c.Baseline,
-			col.DeltaText(c.Paired), pText(c.Paired.P), string(c.Verdict)})
+		col := Column{Metric: c.Metric, Unit: t.unitOf(c.Metric)}
+		rows = append(rows, []string{claimText(c), c.Metric, comparedText(c), col.DeltaText(c.Paired),
+			resText(c), paperDeltaText(col, c), rawPText(c), pText(c.PAdjusted), string(c.Verdict), seedsText(c.SeedsNeeded)})
 	}
 	return header, rows
+}
+
+// claimText is the claim's words, marked when the workbench (not the
+// paper) makes it.
+func claimText(c ClaimResult) string {
+	if c.Source == "workbench" {
+		return c.Text + " (workbench's claim)"
+	}
+	return c.Text
+}
+
+// comparedText says what is subtracted from what.
+func comparedText(c ClaimResult) string {
+	switch {
+	case c.VersusMetric == "" || c.VersusMetric == c.Metric:
+		return c.Variant + " vs " + c.Baseline
+	case c.Variant == c.Baseline:
+		return fmt.Sprintf("%s: %s − %s", c.Variant, c.Metric, c.VersusMetric)
+	}
+	return fmt.Sprintf("%s %s − %s %s", c.Variant, c.Metric, c.Baseline, c.VersusMetric)
+}
+
+// resText is the accuracy resolution of the claim's runs ("" when none).
+func resText(c ClaimResult) string {
+	if math.IsNaN(c.Resolution) {
+		return ""
+	}
+	return "±" + trimFloat(c.Resolution)
+}
+
+// paperDeltaText is the paper's effect and how the runs' CI compares.
+func paperDeltaText(col Column, c ClaimResult) string {
+	if c.Delta == nil {
+		return ""
+	}
+	s := col.Unit.FormatDelta(*c.Delta)
+	switch c.Magnitude {
+	case MagnitudeConsistent:
+		s += " consistent"
+	case "":
+	default:
+		s += " " + string(c.Magnitude)
+	}
+	return s
+}
+
+// rawPText is the raw p with its test ("exact" for deterministic claims).
+func rawPText(c ClaimResult) string {
+	switch {
+	case c.Deterministic:
+		return "exact"
+	case c.Test == "TOST" && !math.IsNaN(c.P):
+		return pText(c.P) + " TOST"
+	}
+	return pText(c.P)
 }
 
 // paperDiffGrid sets each difference the paper states beside the runs'.
@@ -184,5 +239,9 @@ func (t *Table) legend() string {
 	if len(t.Deltas) > 0 {
 		s += "; Δ: paired over matching seeds, 95% t CI, paired t-test p"
 	}
-	return s + "."
+	s += "."
+	if len(t.Claims) > 0 {
+		s += " Claims: p raw from the paired t-test (two-sided) or TOST (equal claims), p Holm adjusted over the distinct claims shown; res.: accuracy resolution, 100/N_test; seeds needed: paired seeds for 80% power. Rules: docs/verdicts.md."
+	}
+	return s
 }

@@ -91,6 +91,9 @@ func Render(w io.Writer, f Format, r *lipgloss.Renderer, tables ...*Table) error
 	return nil
 }
 
+// verdictCol is the index of the verdict in claimGrid's rows.
+const verdictCol = 8
+
 // WriteTerm writes t for a terminal: lipgloss tables with rounded borders,
 // verdicts in colour. r decides the colour profile (nil: plain text, no
 // escape codes, as when output is not a terminal).
@@ -108,6 +111,9 @@ func WriteTerm(w io.Writer, t *Table, r *lipgloss.Renderer) error {
 		Reproduced:    r.NewStyle().Foreground(lipgloss.Color("2")).Bold(true),
 		NotReproduced: r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
 		Inconclusive:  r.NewStyle().Foreground(lipgloss.Color("3")),
+		NoSpread:      r.NewStyle().Foreground(lipgloss.Color("3")),
+		HoldsExactly:  r.NewStyle().Foreground(lipgloss.Color("6")),
+		Fails:         r.NewStyle().Foreground(lipgloss.Color("1")),
 	}
 	grid := func(header []string, rows [][]string, style func(row, col int) lipgloss.Style) string {
 		tb := table.New().Border(lipgloss.RoundedBorder()).BorderStyle(border).
@@ -138,7 +144,7 @@ func WriteTerm(w io.Writer, t *Table, r *lipgloss.Renderer) error {
 	if len(t.Claims) > 0 {
 		h, rows := t.claimGrid()
 		b.WriteString(grid(h, rows, func(row, col int) lipgloss.Style {
-			if col == len(h)-1 {
+			if col == verdictCol {
 				return cell.Inherit(verdictStyle[t.Claims[row].Verdict])
 			}
 			return cell
@@ -148,6 +154,9 @@ func WriteTerm(w io.Writer, t *Table, r *lipgloss.Renderer) error {
 		}
 	}
 	b.WriteString(faint.Render(t.legend()) + "\n")
+	if len(t.Claims) > 0 {
+		b.WriteString(faint.Render(t.tally().String()) + "\n")
+	}
 	for _, n := range t.Notes {
 		b.WriteString(faint.Render("note: "+n) + "\n")
 	}
@@ -178,18 +187,21 @@ func WriteMarkdown(w io.Writer, t *Table) error {
 			for j := range rows[i] {
 				rows[i][j] = mdEscape(rows[i][j])
 			}
-			rows[i][len(h)-1] = "**" + rows[i][len(h)-1] + "**"
+			rows[i][verdictCol] = "**" + rows[i][verdictCol] + "**"
 		}
 		for j := range h {
 			h[j] = mdEscape(h[j])
 		}
-		mdTableRaw(&b, h, rows, "lllrrl")
+		mdTableRaw(&b, h, rows, "lllrrrrrlr")
 		b.WriteString("\n")
 		for _, c := range t.Claims {
 			fmt.Fprintf(&b, "- %s: %s\n", mdEscape(c.Text), mdEscape(c.Reason))
 		}
 	}
 	fmt.Fprintf(&b, "\n%s\n", mdEscape(t.legend()))
+	if len(t.Claims) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", mdEscape(t.tally().String()))
+	}
 	if len(t.Notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range t.Notes {
@@ -245,15 +257,23 @@ func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`).Replace(s)
 }
 
-// csvHeader is the header of WriteCSV: one row per study × variant × metric,
-// raw numbers (not scaled), empty where not defined.
+// csvHeader is the header of WriteCSV. Rows of kind "cell" are one study ×
+// variant × metric, raw numbers (not scaled), empty where not defined, with
+// the cell's paired comparison against the baseline; rows of kind "claim"
+// are one claim each: variant, metric, baseline, the paired comparison and
+// the claim's columns (the cell columns empty).
 var csvHeader = []string{"study", "table", "variant", "x", "metric", "n", "mean", "std",
 	"ci95_low", "ci95_high", "min", "max", "paper", "baseline", "n_paired", "delta",
-	"delta_ci95_low", "delta_ci95_high", "p", "seeds"}
+	"delta_ci95_low", "delta_ci95_high", "p", "seeds",
+	"row", "claim", "source", "expect", "versus_metric", "tolerance", "paper_delta", "magnitude",
+	"test", "p_raw", "p_holm", "holm_family", "resolution", "verdict", "seeds_needed", "reason"}
+
+// csvClaimCols is the number of claim columns at the end of csvHeader.
+const csvClaimCols = 16
 
 // WriteCSV writes the cells of the tables as tidy CSV (csvHeader), with
-// each cell's paired comparison against the baseline on the same row.
-// Claims are not part of the CSV; the other formats carry them.
+// each cell's paired comparison against the baseline on the same row, then
+// one row per claim with its verdict.
 func WriteCSV(w io.Writer, tables ...*Table) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
@@ -280,15 +300,46 @@ func WriteCSV(w io.Writer, tables ...*Table) error {
 				} else {
 					rec = append(rec, "", "", "", "", "", "")
 				}
-				rec = append(rec, seedList(cell.Seeds))
+				rec = append(rec, seedList(cell.Seeds), "cell")
+				rec = append(rec, make([]string, csvClaimCols-1)...)
 				if err := cw.Write(rec); err != nil {
 					return err
 				}
 			}
 		}
+		for _, c := range t.Claims {
+			p := c.Paired
+			rec := []string{t.Study, t.Kind, c.Variant, "", c.Metric, "", "", "", "", "", "", "", "",
+				c.Baseline, strconv.Itoa(p.N()), num(p.Delta.Mean), num(p.Delta.CILow), num(p.Delta.CIHigh), num(p.P),
+				seedList(p.Seeds), "claim", c.Text, claimSource(c), c.Expect, c.VersusMetric, "", "", string(c.Magnitude),
+				c.Test, num(c.P), num(c.PAdjusted), "", num(c.Resolution), string(c.Verdict), "", c.Reason}
+			if c.Expect == "equal" {
+				rec[25] = num(c.Tolerance)
+			}
+			if c.Delta != nil {
+				rec[26] = num(*c.Delta)
+			}
+			if c.Family > 0 {
+				rec[31] = strconv.Itoa(c.Family)
+			}
+			if c.SeedsNeeded > 0 {
+				rec[34] = strconv.Itoa(c.SeedsNeeded)
+			}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// claimSource is "paper" or "workbench".
+func claimSource(c ClaimResult) string {
+	if c.Source == "" {
+		return "paper"
+	}
+	return c.Source
 }
 
 // num prints a raw number for CSV: 12 significant digits (enough for any
@@ -395,15 +446,29 @@ type (
 		jsonPaired
 	}
 	jsonClaim struct {
-		Text      string   `json:"text"`
-		Metric    string   `json:"metric"`
-		Variant   string   `json:"variant"`
-		Baseline  string   `json:"baseline"`
-		Expect    string   `json:"expect"`
-		Tolerance *float64 `json:"tolerance,omitempty"`
+		Text          string   `json:"text"`
+		Source        string   `json:"source"`
+		Metric        string   `json:"metric"`
+		VersusMetric  string   `json:"versus_metric,omitempty"`
+		Variant       string   `json:"variant"`
+		Baseline      string   `json:"baseline"`
+		Expect        string   `json:"expect"`
+		Deterministic bool     `json:"deterministic"`
+		Tolerance     *float64 `json:"tolerance,omitempty"`
+		PaperDelta    *float64 `json:"paper_delta,omitempty"`
+		Magnitude     string   `json:"magnitude,omitempty"`
 		jsonPaired
-		Verdict Verdict `json:"verdict"`
-		Reason  string  `json:"reason"`
+		DeltaCI90   []*float64 `json:"delta_ci90,omitempty"`
+		Test        string     `json:"test"`
+		PRaw        *float64   `json:"p_raw"`
+		PHolm       *float64   `json:"p_holm"`
+		HolmFamily  int        `json:"holm_family,omitempty"`
+		TestImages  int        `json:"test_images,omitempty"`
+		Resolution  *float64   `json:"resolution,omitempty"`
+		SeedsNeeded *int       `json:"seeds_needed,omitempty"`
+		SeedsBasis  string     `json:"seeds_needed_basis,omitempty"`
+		Verdict     Verdict    `json:"verdict"`
+		Reason      string     `json:"reason"`
 	}
 )
 
@@ -462,10 +527,23 @@ func (t *Table) toJSON() jsonTable {
 		j.Deltas = append(j.Deltas, jd)
 	}
 	for _, c := range t.Claims {
-		jc := jsonClaim{Text: c.Text, Metric: c.Metric, Variant: c.Variant, Baseline: c.Baseline, Expect: c.Expect,
-			jsonPaired: jsonPair(c.Paired), Verdict: c.Verdict, Reason: c.Reason}
+		jc := jsonClaim{Text: c.Text, Source: claimSource(c), Metric: c.Metric, VersusMetric: c.VersusMetric,
+			Variant: c.Variant, Baseline: c.Baseline, Expect: c.Expect, Deterministic: c.Deterministic,
+			Magnitude: string(c.Magnitude), jsonPaired: jsonPair(c.Paired), Test: c.Test, PRaw: jf(c.P), PHolm: jf(c.PAdjusted),
+			HolmFamily: c.Family, TestImages: c.TestImages, Resolution: jf(c.Resolution), SeedsBasis: c.SeedsBasis,
+			Verdict: c.Verdict, Reason: c.Reason}
 		if c.Expect == "equal" {
 			jc.Tolerance = jf(c.Tolerance)
+			if !math.IsNaN(c.CI90Low) {
+				jc.DeltaCI90 = []*float64{jf(c.CI90Low), jf(c.CI90High)}
+			}
+		}
+		if c.Delta != nil {
+			jc.PaperDelta = jf(*c.Delta)
+		}
+		if c.SeedsNeeded > 0 {
+			n := c.SeedsNeeded
+			jc.SeedsNeeded = &n
 		}
 		j.Claims = append(j.Claims, jc)
 	}
@@ -581,13 +659,13 @@ func WriteLaTeX(w io.Writer, t *Table) error {
 		b.WriteString("\n\\begin{table}[t]\n\\centering\n")
 		fmt.Fprintf(&b, "\\caption{%s: the paper's claims at the scale run.}\n", texEscape(t.heading()))
 		fmt.Fprintf(&b, "\\label{tab:%s-claims}\n", labelSafe(t.Study))
-		b.WriteString("\\begin{tabular}{llrrl}\n\\toprule\n")
-		b.WriteString("Claim & Compared & $\\Delta$ [95\\% CI] (n) & $p$ & Verdict \\\\\n\\midrule\n")
+		b.WriteString("\\begin{tabular}{llrrrrlr}\n\\toprule\n")
+		b.WriteString("Claim & Compared & $\\Delta$ [95\\% CI] (n) & Paper $\\Delta$ & $p$ raw & $p$ Holm & Verdict & Seeds needed \\\\\n\\midrule\n")
 		for _, c := range t.Claims {
 			col := Column{Metric: c.Metric, Unit: t.unitOf(c.Metric)}
-			fmt.Fprintf(&b, "%s & %s & %s & %s & %s \\\\\n", texEscape(c.Text),
-				texEscape(c.Variant+" vs "+c.Baseline), texText(col.DeltaText(c.Paired)),
-				texText(pText(c.Paired.P)), texEscape(string(c.Verdict)))
+			fmt.Fprintf(&b, "%s & %s & %s & %s & %s & %s & %s & %s \\\\\n", texEscape(claimText(c)),
+				texText(comparedText(c)), texText(col.DeltaText(c.Paired)), texText(paperDeltaText(col, c)),
+				texText(rawPText(c)), texText(pText(c.PAdjusted)), texEscape(string(c.Verdict)), texText(seedsText(c.SeedsNeeded)))
 		}
 		b.WriteString("\\bottomrule\n\\end{tabular}\n\\end{table}\n")
 	}

@@ -53,6 +53,13 @@ type RunResult struct {
 	Variant   string
 	Seed      int64
 	Summaries map[string]float64
+	// RunID identifies the run in runs.db (0 when not from a database):
+	// claims whose pairs are the same runs are one hypothesis in Holm's
+	// family, even across studies.
+	RunID int64
+	// TestImages is the size of the run's test set (0: unknown); accuracies
+	// move in steps of 100/TestImages points.
+	TestImages int
 }
 
 // metricValue is the value of metric key for a run: a stored summary, or a
@@ -120,6 +127,12 @@ func (s Spec) Validate() error {
 		case "higher", "lower", "equal":
 		default:
 			return fmt.Errorf("study %s: claim %d (%q): expect %q, want higher, lower or equal", s.Name, i+1, c.Text, c.Expect)
+		}
+		if c.Variant == claimBaseline(c, s) && (c.VersusMetric == "" || c.VersusMetric == c.Metric) {
+			return fmt.Errorf("study %s: claim %d (%q): compares %s with itself", s.Name, i+1, c.Text, c.Variant)
+		}
+		if c.Tolerance < 0 || math.IsNaN(c.Tolerance) {
+			return fmt.Errorf("study %s: claim %d (%q): tolerance %v, want > 0 (0: the default)", s.Name, i+1, c.Text, c.Tolerance)
 		}
 	}
 	for _, p := range s.Paper {

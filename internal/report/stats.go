@@ -69,9 +69,9 @@ func TCritical(df int) float64 {
 // baseline (Delta.Mean is the mean delta, Delta.CILow/CIHigh its 95 % CI);
 // T and P are the paired t statistic and its two-sided p-value; Seeds lists
 // the matched seeds in increasing order. With fewer than two pairs T and P
-// are NaN. When every difference is identical (zero spread) the test is
-// degenerate: P is 1 when the difference is 0 and 0 otherwise, and T is 0 or
-// ±Inf accordingly.
+// are NaN. When every difference is identical (zero spread) there is no
+// test either: T and P are NaN (a p of 0 from two seeds that happen to
+// differ by one test image each would be noise read as certainty).
 type Paired struct {
 	Delta         Stats
 	BaselineMean  float64 // mean of the baseline over the matched seeds
@@ -126,15 +126,11 @@ func ComparePaired(variant, baseline map[int64]float64) Paired {
 	if n < 2 {
 		return p
 	}
-	se := p.Delta.Std / math.Sqrt(float64(n))
-	switch {
-	case se > 0:
-		p.T = p.Delta.Mean / se
-		p.P = 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Survival(math.Abs(p.T))
-	case p.Delta.Mean == 0:
-		p.T, p.P = 0, 1
-	default:
-		p.T, p.P = math.Copysign(math.Inf(1), p.Delta.Mean), 0
+	if degenerate(p) {
+		return p
 	}
+	se := p.Delta.Std / math.Sqrt(float64(n))
+	p.T = p.Delta.Mean / se
+	p.P = 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Survival(math.Abs(p.T))
 	return p
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mksmt/workbench/internal/data"
 	"github.com/mksmt/workbench/internal/experiment"
 	"github.com/mksmt/workbench/internal/store"
 )
@@ -53,7 +54,9 @@ func Load(ctx context.Context, src Source, spec Spec, q Query) (*Loaded, error) 
 	}
 	l := &Loaded{Spec: spec, RunIDs: map[string]map[int64]int64{}}
 	other := 0
+	datasetOf := map[int64]string{}
 	for _, r := range runs { // id order: a newer run replaces an older one
+		datasetOf[r.ID] = r.Dataset
 		if q.Configs != nil {
 			want, ok := q.Configs[r.Variant][r.Seed]
 			if !ok || !sameConfig(want, r.Config) {
@@ -86,9 +89,19 @@ func Load(ctx context.Context, src Source, spec Spec, q Query) (*Loaded, error) 
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", spec.Name, err)
 	}
+	testImages := map[string]int{} // data set spec → test images (0: unknown)
 	for _, id := range ids {
 		k := byID[id]
-		l.Results = append(l.Results, RunResult{Variant: k.variant, Seed: k.seed, Summaries: sums[id]})
+		ds := datasetOf[id]
+		n, ok := testImages[ds]
+		if !ok {
+			n = testSetSize(ds)
+			testImages[ds] = n
+			if n == 0 && ds != "" {
+				l.Notes = append(l.Notes, fmt.Sprintf("test set size of data set %s unknown: no accuracy resolution", ds))
+			}
+		}
+		l.Results = append(l.Results, RunResult{Variant: k.variant, Seed: k.seed, Summaries: sums[id], RunID: id, TestImages: n})
 	}
 	if q.Series && len(ids) > 0 {
 		maxPoints := q.MaxPoints
@@ -116,6 +129,20 @@ func Load(ctx context.Context, src Source, spec Spec, q Query) (*Loaded, error) 
 		}
 	}
 	return l, nil
+}
+
+// testSetSize counts the test images of a run's data set spec without
+// decoding any image (the synthetic set from its parameters, real sets
+// from their lists); 0 when it cannot be read.
+func testSetSize(spec string) int {
+	if spec == "" {
+		return 0
+	}
+	s, err := data.Summarize(spec)
+	if err != nil {
+		return 0
+	}
+	return s.Test
 }
 
 // curveMetric reports whether a metric series belongs in the learning

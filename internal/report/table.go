@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 )
 
 // Table is the paper-style comparison of one study, ready to render.
@@ -98,6 +99,9 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 	}
 	for _, c := range spec.Claims {
 		keys[c.Metric] = true
+		if c.VersusMetric != "" {
+			keys[c.VersusMetric] = true
+		}
 	}
 	for _, p := range spec.Paper {
 		keys[p.Metric] = true
@@ -115,6 +119,7 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 	}
 	unknown := map[string]int{}
 	seen := map[string]map[int64]bool{}
+	runOf := map[string]map[int64]RunResult{} // variant → seed → run
 	for _, r := range results {
 		if !known[r.Variant] {
 			unknown[r.Variant]++
@@ -122,11 +127,13 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 		}
 		if seen[r.Variant] == nil {
 			seen[r.Variant] = map[int64]bool{}
+			runOf[r.Variant] = map[int64]RunResult{}
 		}
 		if seen[r.Variant][r.Seed] {
 			return nil, fmt.Errorf("study %s: two finished runs for variant %q seed %d", spec.Name, r.Variant, r.Seed)
 		}
 		seen[r.Variant][r.Seed] = true
+		runOf[r.Variant][r.Seed] = r
 		for k := range keys {
 			x, ok := metricValue(k, r.Summaries)
 			if !ok {
@@ -222,11 +229,77 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 
 	for _, c := range spec.Claims {
 		b := claimBaseline(c, spec)
-		p := ComparePaired(byVariant[c.Variant][c.Metric], byVariant[b][c.Metric])
+		vm := c.VersusMetric
+		if vm == "" {
+			vm = c.Metric
+		}
+		p := ComparePaired(byVariant[c.Variant][c.Metric], byVariant[b][vm])
 		c.Baseline = b
-		t.Claims = append(t.Claims, Judge(c, p))
+		t.Claims = append(t.Claims, evaluate(c, p, claimRuns(c, p, runOf)))
 	}
+	if n := commonTestImages(results); n > 0 && hasAccuracy(t) {
+		t.Notes = append(t.Notes, fmt.Sprintf("accuracy resolution %s points: 1 of %d test images", trimFloat(100/float64(n)), n))
+	}
+	AdjustClaims(t)
 	return t, nil
+}
+
+// claimRuns finds the test set behind a claim's pairs and, when every run
+// is known by id, the identity of its hypothesis: metric, test and the
+// pairs of runs, so that the same comparison in two studies is one.
+func claimRuns(c Claim, p Paired, runOf map[string]map[int64]RunResult) claimInput {
+	var in claimInput
+	ids := make([]string, 0, len(p.Seeds))
+	allIDs := len(p.Seeds) > 0
+	for _, s := range p.Seeds {
+		v, b := runOf[c.Variant][s], runOf[c.Baseline][s]
+		for _, r := range []RunResult{v, b} {
+			if r.TestImages > 0 && (in.testImages == 0 || r.TestImages < in.testImages) {
+				in.testImages = r.TestImages
+			}
+			if r.TestImages <= 0 {
+				in.testImages = -1 // one run of unknown size: unknown
+			}
+		}
+		if v.RunID == 0 || b.RunID == 0 {
+			allIDs = false
+		}
+		ids = append(ids, fmt.Sprintf("%d-%d", v.RunID, b.RunID))
+	}
+	if in.testImages < 0 {
+		in.testImages = 0
+	}
+	if allIDs {
+		vm := c.VersusMetric
+		if vm == "" {
+			vm = c.Metric
+		}
+		in.key = "runs|" + c.Metric + "|" + vm + "|" + strings.Join(ids, ",")
+	}
+	return in
+}
+
+// commonTestImages is the test set size shared by every result (0 when
+// unknown or when they differ).
+func commonTestImages(results []RunResult) int {
+	n := 0
+	for _, r := range results {
+		if r.TestImages <= 0 || (n != 0 && r.TestImages != n) {
+			return 0
+		}
+		n = r.TestImages
+	}
+	return n
+}
+
+// hasAccuracy reports whether the table shows an accuracy anywhere.
+func hasAccuracy(t *Table) bool {
+	for _, c := range t.Columns {
+		if accuracyMetric(c.Metric) {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedSeeds(m map[int64]float64) []int64 {

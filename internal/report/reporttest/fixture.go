@@ -47,6 +47,11 @@ func Synthesize(spec report.Spec, configs map[string]map[int64]string) Study {
 	return Study{Spec: spec, Results: rs, Series: series(rs, 4), Configs: configs}
 }
 
+// TestImages is the test set of the data set the fixture runs record
+// ("synthetic": 10 classes × 100 test images), so accuracies resolve to
+// 0.1 points.
+const TestImages = 1000
+
 // Seeds of every fixture study.
 var Seeds = []int64{1, 2, 3}
 
@@ -78,6 +83,8 @@ func accs(base map[string]float64, seed int64, spread float64) map[string]float6
 	}
 	return m
 }
+
+func ptr(x float64) *float64 { return &x }
 
 func merge(ms ...map[string]float64) map[string]float64 {
 	out := map[string]float64{}
@@ -114,7 +121,7 @@ func results(variants map[string]func(seed int64) map[string]float64, order []st
 	var rs []report.RunResult
 	for _, v := range order {
 		for _, s := range seeds {
-			rs = append(rs, report.RunResult{Variant: v, Seed: s, Summaries: variants[v](s)})
+			rs = append(rs, report.RunResult{Variant: v, Seed: s, Summaries: variants[v](s), TestImages: TestImages})
 		}
 	}
 	return rs
@@ -203,6 +210,8 @@ func table8() Study {
 		Claims: []report.Claim{
 			{Text: "vertical flip hurts MKSMT less", Metric: report.DropKey("vflip", "S4"), Variant: "mksmt", Expect: "lower"},
 			{Text: "horizontal flip: drop about equal", Metric: report.DropKey("hflip", "S4"), Variant: "mksmt", Expect: "equal"},
+			{Text: "horizontal flip: MKSMT about unchanged", Metric: train.FlipKey("hflip", "S4"), VersusMetric: train.KeyAccS4,
+				Variant: "mksmt", Baseline: "mksmt", Expect: "equal", Tolerance: 0.3, Delta: ptr(0)},
 		},
 	}, Results: rs, Series: series(rs, 5)}
 }
@@ -240,11 +249,11 @@ func table9() Study {
 			{Variant: "one-step", Metric: train.KeyAccS4, Versus: "two-step", Value: -0.4, Note: "single-step: S4 0.4 lower"},
 		},
 		Claims: []report.Claim{
-			{Text: "two-step beats the baseline", Metric: train.KeyAccS4, Variant: "two-step", Baseline: "baseline", Expect: "higher"},
+			{Text: "two-step beats the baseline", Metric: train.KeyAccS4, Variant: "two-step", Baseline: "baseline", Expect: "higher", Delta: ptr(0.9)},
 			{Text: "single-step: S3 equal", Metric: train.KeyAccS3, Variant: "one-step", Expect: "equal"},
-			{Text: "single-step: S4 lower", Metric: train.KeyAccS4, Variant: "one-step", Expect: "lower"},
+			{Text: "single-step: S4 lower", Metric: train.KeyAccS4, Variant: "one-step", Expect: "lower", Delta: ptr(-0.4)},
 			{Text: "three-step: S4 lower", Metric: train.KeyAccS4, Variant: "three-step", Expect: "lower"},
-			{Text: "no KD: S4 lower", Metric: train.KeyAccS4, Variant: "two-step-nokd", Expect: "lower"},
+			{Text: "no KD: S4 lower", Metric: train.KeyAccS4, Variant: "two-step-nokd", Expect: "lower", Delta: ptr(-0.7)},
 		},
 	}, Results: rs, Series: series(rs, 5)}
 }
@@ -294,7 +303,8 @@ func table11() Study {
 			{Variant: "feature", Metric: train.KeyAccS4, Versus: "decision", Value: -1.2, Note: "feature KD: S4 1.2 lower"},
 		},
 		Claims: []report.Claim{
-			{Text: "feature KD: S4 1.2 lower", Metric: train.KeyAccS4, Variant: "feature", Expect: "lower"},
+			{Text: "feature KD: S4 1.2 lower", Metric: train.KeyAccS4, Variant: "feature", Expect: "lower", Delta: ptr(-1.2)},
+			{Text: "no KD: S3 lower", Metric: train.KeyAccS3, Variant: "none", Expect: "lower", Source: "workbench"},
 		},
 	}, Results: rs, Series: series(rs, 5)}
 }
