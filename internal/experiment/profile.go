@@ -52,10 +52,12 @@ var profiles = []Profile{
 		Name: "quick",
 		// Measured on a 2-core CPU: 36 distinct runs, 31–72 s each (two-step
 		// ~60 s at ~140 images/s), all six paper studies in 35 minutes;
-		// two-step S4 ~62 % on 10 classes.
-		Description: "the default: every paper study with 3 seeds (12 distinct variants × 3 seeds; " +
+		// two-step S4 ~62 % on 10 classes. The update-count controls
+		// (baseline ×2, ×3; issue 12) add 6 runs, estimated (not measured)
+		// at about two-step's cost each: about 8 minutes more.
+		Description: "the default: every paper study with 3 seeds (14 distinct variants × 3 seeds; " +
 			"the reference resnet on 10 synthetic classes × 200 training images, 4 epochs; " +
-			"about 35 minutes on a 2-core CPU)",
+			"about 43 minutes on a 2-core CPU)",
 		Overrides: map[string]any{
 			"epochs":        4,
 			"batch_size":    32,
