@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,7 +55,14 @@ const (
 	fTemp     = "temperature"
 	fLambda1  = "lambda1"
 	fLambda2  = "lambda2"
+	fAxes     = "axes"
 )
+
+// axesHint names the issue-12 settings a researcher can cross in the
+// "more axes" row, with their values (the first is the default).
+const axesHint = "KEY=V1|V2; … e.g. kd_detach=true|false; optimizer=skip-unreached|pytorch-shared; " +
+	"updates=1|2|3; kd_scale_t2; three_step_pairs=4>2,4>3|3>2,4>3; async_order=ce-first|kd-first; " +
+	"decay_norms; lr_schedule=cosine|onecycle; resize; clip_norm"
 
 func newTextField(key, label, value, placeholder string) formField {
 	ti := textinput.New()
@@ -173,6 +181,7 @@ func (b *builderScreen) clear() {
 		newTextField(fTemp, "temperature", "1", "T > 0, comma-separated: 1,2,4"),
 		newTextField(fLambda1, "λ1", "1", "comma-separated"),
 		newTextField(fLambda2, "λ2", "1", "comma-separated"),
+		newTextField(fAxes, "more axes", "", axesHint),
 	}
 	for i := range b.fields {
 		if b.fields[i].optLabels == nil {
@@ -590,6 +599,10 @@ func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
 		}
 		lists[k] = vs
 	}
+	extra, err := parseExtraAxes(b.field(fAxes).value())
+	if err != nil {
+		p.errs = append(p.errs, "more axes: "+err.Error())
+	}
 	if len(p.errs) > 0 {
 		return p
 	}
@@ -605,6 +618,9 @@ func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
 		if len(ax.vals) > 1 {
 			axes = append(axes, ax.name+" "+strings.Join(ax.vals, "/"))
 		}
+	}
+	for _, ax := range extra {
+		axes = append(axes, ax.key+" "+strings.Join(ax.texts, "/"))
 	}
 	title := "Ablation built in the TUI"
 	if len(axes) > 0 {
@@ -626,18 +642,24 @@ func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
 					for _, l1 := range lists[fLambda1] {
 						for _, l2 := range lists[fLambda2] {
 							c := combo{s, mo, d, t, l1, l2}.canonical()
-							label := c.label()
-							if seen[label] {
-								p.merged++
-								continue
+							for _, pt := range extraPoints(extra) {
+								label := c.label() + pt.suffix
+								if seen[label] {
+									p.merged++
+									continue
+								}
+								seen[label] = true
+								over := c.overrides()
+								for k, v := range pt.over {
+									over[k] = v
+								}
+								v := experiment.Variant{Label: label, Overrides: over}
+								if err := checkVariant(st, v); err != nil {
+									p.skipped = append(p.skipped, fmt.Sprintf("%s: %s", combo{s, mo, d, t, l1, l2}.label()+pt.suffix, err))
+									continue
+								}
+								st.Variants = append(st.Variants, v)
 							}
-							seen[label] = true
-							v := experiment.Variant{Label: label, Overrides: c.overrides()}
-							if err := checkVariant(st, v); err != nil {
-								p.skipped = append(p.skipped, fmt.Sprintf("%s: %s", combo{s, mo, d, t, l1, l2}.label(), err))
-								continue
-							}
-							st.Variants = append(st.Variants, v)
 						}
 					}
 				}
@@ -862,4 +884,90 @@ func (b *builderScreen) view(m *Model, w, h int) string {
 		}
 	}
 	return clip(strings.Join(lines, "\n"), w, h)
+}
+
+// extraAxis is one axis of the "more axes" row: a train.Config setting (the
+// issue-12 ablations and any other) and its values.
+type extraAxis struct {
+	key   string
+	vals  []any
+	texts []string
+}
+
+// parseExtraAxes reads "KEY=V1|V2; KEY=..." (values may also be separated
+// by commas when none contains one; three_step_pairs values do). Values are
+// read as booleans, integers, numbers or strings; the spec parser checks
+// them per variant.
+func parseExtraAxes(s string) ([]extraAxis, error) {
+	var out []extraAxis
+	for _, part := range strings.Split(s, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		key, vals, ok := strings.Cut(part, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" || strings.TrimSpace(vals) == "" {
+			return nil, fmt.Errorf("%q: want KEY=V1|V2", part)
+		}
+		sep := ","
+		if strings.Contains(vals, "|") {
+			sep = "|"
+		}
+		ax := extraAxis{key: key}
+		for _, v := range strings.Split(vals, sep) {
+			v = strings.TrimSpace(v)
+			if v == "" || slices.Contains(ax.texts, v) {
+				continue
+			}
+			ax.texts = append(ax.texts, v)
+			ax.vals = append(ax.vals, specValue(v))
+		}
+		if slices.ContainsFunc(out, func(o extraAxis) bool { return o.key == key }) {
+			return nil, fmt.Errorf("%s given twice", key)
+		}
+		out = append(out, ax)
+	}
+	return out, nil
+}
+
+// specValue reads a typed value the way a spec file would hold it.
+func specValue(v string) any {
+	switch v {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return n
+	}
+	if x, err := strconv.ParseFloat(v, 64); err == nil {
+		return x
+	}
+	return v
+}
+
+// extraPoint is one point of the crossed extra axes: its overrides and the
+// variant label suffix that names them.
+type extraPoint struct {
+	over   map[string]any
+	suffix string
+}
+
+func extraPoints(axes []extraAxis) []extraPoint {
+	pts := []extraPoint{{over: map[string]any{}}}
+	name := strings.NewReplacer(">", "to", ",", "_", ".", "p", "-", "", "+", "")
+	for _, ax := range axes {
+		var next []extraPoint
+		for _, p := range pts {
+			for i, v := range ax.vals {
+				over := maps.Clone(p.over)
+				over[ax.key] = v
+				next = append(next, extraPoint{over: over, suffix: p.suffix + "-" + ax.key + "_" + name.Replace(ax.texts[i])})
+			}
+		}
+		pts = next
+	}
+	return pts
 }
