@@ -13,6 +13,7 @@ import (
 	"github.com/mksmt/workbench/internal/report"
 	"github.com/mksmt/workbench/internal/runner"
 	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/train"
 )
 
 func init() {
@@ -33,6 +34,9 @@ type reproduceOptions struct {
 	plotFormat string
 	gradcam    int
 	yes        bool
+	// seedsNeeded prints the plan of seeds the inconclusive claims need
+	// (runs to add, estimated time) instead of training.
+	seedsNeeded bool
 	trainFlags
 }
 
@@ -54,10 +58,12 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	fs.StringVar(&o.plotFormat, "plot-format", "png,svg", "image formats, comma-separated: png, svg")
 	fs.IntVar(&o.gradcam, "gradcam", 4, "test images in Figure 4 (Grad-CAM, baseline vs MKSMT); 0: no Figure 4")
 	fs.BoolVar(&o.yes, "yes", false, fmt.Sprintf("train more than %d runs without asking", confirmAbove))
+	fs.BoolVar(&o.seedsNeeded, "seeds-needed", false, "train nothing: print how many seeds the inconclusive claims need (80% power), the runs that adds and an estimated time")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench reproduce [--profile smoke|quick|paper] [--format term|md|csv|json|latex] [--out plots/] [--jobs N] [--db runs.db]")
 		fmt.Fprintln(io.Err, "\nRuns every paper study in experiments/ (tables 7–11, Figure 3) through the runner, reusing")
 		fmt.Fprintln(io.Err, "finished runs, then prints every table on stdout and writes every figure; progress goes to stderr.")
+		fmt.Fprintln(io.Err, "With --seeds-needed it trains nothing and prints the seeds plan of the inconclusive claims (docs/verdicts.md).")
 		fs.PrintDefaults()
 	}
 	rest, err := parseInterspersed(fs, args)
@@ -102,6 +108,9 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	studies, err := paperStudies(o.dir)
 	if err != nil {
 		return err
+	}
+	if o.seedsNeeded {
+		return seedsPlan(ctx, io, o, studies)
 	}
 	// Expand every study before touching the database.
 	version := runner.DetectVersion(".") // walks the training sources: once per command
@@ -185,8 +194,14 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 		}
 		tables, loaded = append(tables, t), append(loaded, l)
 	}
+	// One family for Holm's adjustment: every claim of every table.
+	report.AdjustClaims(tables...)
 	if err := report.Render(io.Out, format, termRenderer(io), tables...); err != nil {
 		return errors.Join(runErr, err)
+	}
+	fmt.Fprintf(io.Err, "reproduce: %s\n", report.CountVerdicts(tables...))
+	if len(report.SeedNeeds(tables...)) > 0 {
+		fmt.Fprintln(io.Err, "reproduce: workbench reproduce --seeds-needed prints the runs that would decide the inconclusive claims")
 	}
 	var written []string
 	for i, t := range tables {
@@ -311,4 +326,127 @@ func paperStudies(dir string) ([]*experiment.Study, error) {
 		return slices.Index(experiment.Tables, a.Table) - slices.Index(experiment.Tables, b.Table)
 	})
 	return out, nil
+}
+
+// seedsPlan prints, without training, what the inconclusive claims of the
+// paper studies need: per study and variant the seeds (80 % power at the
+// observed spread, Holm's family of every claim), the runs that adds —
+// runs shared between studies and finished runs counted once — and an
+// estimated time from the median train time of the variant's finished runs.
+func seedsPlan(ctx context.Context, io IO, o reproduceOptions, studies []*experiment.Study) error {
+	if !fileExists(o.db) {
+		return fmt.Errorf("reproduce --seeds-needed: %s does not exist: the plan needs the spread of finished runs (run workbench reproduce first)", o.db)
+	}
+	st, err := openForRead(io, o.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tables := make([]*report.Table, len(studies))
+	loaded := make([]*report.Loaded, len(studies))
+	byName := map[string]int{}
+	for i, s := range studies {
+		if tables[i], loaded[i], err = report.StudyTable(ctx, st, s, o.profile, false); err != nil {
+			return err
+		}
+		byName[s.Name] = i
+	}
+	report.AdjustClaims(tables...)
+	done, err := st.Runs(ctx, store.RunFilter{Statuses: []store.Status{store.Finished}})
+	if err != nil {
+		return err
+	}
+	finished := map[string]bool{}
+	for _, r := range done {
+		finished[r.ConfigHash] = true
+	}
+	tally := report.CountVerdicts(tables...)
+	needs := report.SeedNeeds(tables...)
+	fmt.Fprintf(io.Out, "Seeds needed for %d%% power (paired seeds; Holm family of %d distinct claims; rules: docs/verdicts.md)\n",
+		int(report.TargetPower*100), tally.Distinct)
+	if len(needs) == 0 {
+		fmt.Fprintln(io.Out, "no inconclusive claim has a spread to plan from: nothing to add")
+		return nil
+	}
+	version := runner.DetectVersion(".")
+	planned := map[string]bool{}
+	expanded := map[string][]experiment.RunSpec{} // study/seeds → runs
+	var total, unknown int
+	var secs float64
+	fmt.Fprintf(io.Out, "%-18s %-28s %5s %6s %9s %10s  %s\n", "STUDY", "VARIANT", "HAS", "NEEDS", "NEW RUNS", "EST.", "CLAIMS")
+	for _, n := range needs {
+		study := studies[byName[n.Study]]
+		claims := fmt.Sprintf("%d claim(s)", len(n.Claims))
+		if n.Seeds > report.MaxSeedsNeeded {
+			fmt.Fprintf(io.Out, "%-18s %-28s %5d %6s %9s %10s  %s\n", n.Study, n.Variant, n.Has,
+				fmt.Sprintf(">%d", report.MaxSeedsNeeded), "—", "—", claims+": not planned (more seeds than a spec allows)")
+			continue
+		}
+		seeds := extendSeeds(study.Seeds, n.Seeds)
+		key := fmt.Sprintf("%s/%d", n.Study, len(seeds))
+		rs, ok := expanded[key]
+		if !ok {
+			if rs, err = study.Expand(experiment.ExpandOptions{Profile: o.profile, Seeds: seeds, Fingerprint: datasetFingerprint,
+				CodeVersion: version.Code}); err != nil {
+				return err
+			}
+			expanded[key] = rs
+		}
+		added := 0
+		for _, r := range rs {
+			if r.Variant == n.Variant && !finished[r.Hash] && !planned[r.Hash] {
+				planned[r.Hash] = true
+				added++
+			}
+		}
+		total += added
+		est := "?"
+		if m, ok := medianTrainSeconds(loaded[byName[n.Study]].Results, n.Variant); ok {
+			secs += m * float64(added)
+			est = (time.Duration(m*float64(added)) * time.Second).Round(time.Second).String()
+		} else if added > 0 {
+			unknown += added
+		}
+		fmt.Fprintf(io.Out, "%-18s %-28s %5d %6d %9d %10s  %s\n", n.Study, n.Variant, n.Has, n.Seeds, added, est, claims)
+	}
+	line := fmt.Sprintf("total: %d new run(s) (shared and finished runs counted once), about %s on one worker",
+		total, (time.Duration(secs) * time.Second).Round(time.Minute))
+	if unknown > 0 {
+		line += fmt.Sprintf(", plus %d run(s) of variants with no finished run to time", unknown)
+	}
+	fmt.Fprintln(io.Out, line)
+	fmt.Fprintf(io.Out, "to run them: add seeds to the studies' specs (seeds = [...]) and run workbench reproduce\n")
+	return nil
+}
+
+// extendSeeds is seeds followed by the next unused integers until it has n.
+func extendSeeds(seeds []int64, n int) []int64 {
+	out := slices.Clone(seeds)
+	next := int64(1)
+	for _, s := range seeds {
+		next = max(next, s+1)
+	}
+	for len(out) < n {
+		out = append(out, next)
+		next++
+	}
+	return out
+}
+
+// medianTrainSeconds is the median train time of variant's finished runs.
+func medianTrainSeconds(results []report.RunResult, variant string) (float64, bool) {
+	var xs []float64
+	for _, r := range results {
+		if v, ok := r.Summaries[train.KeyTrainSeconds]; r.Variant == variant && ok && v > 0 {
+			xs = append(xs, v)
+		}
+	}
+	if len(xs) == 0 {
+		return 0, false
+	}
+	slices.Sort(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2], true
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2, true
 }

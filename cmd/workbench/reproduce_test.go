@@ -2,12 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/report"
+	"github.com/mksmt/workbench/internal/report/reporttest"
+	"github.com/mksmt/workbench/internal/store"
 )
 
 // reproSpec is a small paper-style study: the baseline against MKSMT at two
@@ -70,7 +78,8 @@ func TestReproduceSmoke(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	for _, want := range []string{"### Repro: baseline vs MKSMT (repro)", "| baseline |", "| two-step |", "(2) |",
-		"MKSMT loses less under a vertical flip", "note: profile smoke"} {
+		"MKSMT loses less under a vertical flip", "note: profile smoke", "| p raw | p Holm | Verdict | Seeds needed |",
+		"verdicts: ", "accuracy resolution 3.125 points: 1 of 32 test images"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
@@ -174,5 +183,88 @@ func TestReproduceErrors(t *testing.T) {
 	}
 	if _, err := os.Stat("runs.db"); err == nil {
 		t.Error("a failed reproduce created runs.db")
+	}
+}
+
+// TestReproduceSeedsNeeded: --seeds-needed trains nothing and prints, per
+// variant of an inconclusive claim, the seeds 80 % power needs at the
+// observed spread, the runs that adds and their time.
+func TestReproduceSeedsNeeded(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "experiments"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "experiments", "mini.toml")
+	if err := os.WriteFile(specPath, []byte(miniSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	study, err := experiment.Load(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgs, err := report.StudyConfigs(study, "smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// async − sync at S4: +1, −0.5, +2 (mean 0.833, std 1.258): inconclusive.
+	run := func(v string, seed int64, s4 float64) report.RunResult {
+		return report.RunResult{Variant: v, Seed: seed, Summaries: map[string]float64{"acc.S3": 50, "acc.S4": s4, "train_seconds": 100}}
+	}
+	fx := reporttest.Study{Spec: report.StudySpec(study), Configs: cfgs, Results: []report.RunResult{
+		run("sync", 1, 60), run("sync", 2, 61), run("sync", 3, 62), run("async", 1, 61), run("async", 2, 60.5), run("async", 3, 64)}}
+	db := filepath.Join(dir, "runs.db")
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reporttest.WriteDB(context.Background(), st, fx); err != nil {
+		t.Fatal(err)
+	}
+	before, err := st.Runs(context.Background(), store.RunFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	t.Chdir(dir)
+
+	out, errs, code := runVerb(t, "reproduce", "--seeds-needed", "--profile", "smoke", "--db", db)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	d := report.Describe([]float64{1, -0.5, 2})
+	need := report.SeedsNeeded(func(n int) float64 { return report.PowerPaired(d.Mean, d.Std, n, report.Alpha) })
+	if need <= 3 || need > 100 {
+		t.Fatalf("the fixture needs %d seeds; want a handful more than 3", need)
+	}
+	// Runs of the smoke profile are not in runs.db under these configs'
+	// hashes (the fixture stores stand-in hashes): every seed past 3 is new,
+	// and so are the fixture's three per variant.
+	for _, v := range []string{"sync", "async"} {
+		row := regexp.MustCompile(`(?m)^mini\s+` + v + `\s+3\s+` + strconv.Itoa(need) + `\s+` + strconv.Itoa(need) + `\s+(\S+)\s+1 claim\(s\)$`)
+		m := row.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no plan row for %s needing %d seeds:\n%s", v, need, out)
+		}
+		if want := (time.Duration(100*need) * time.Second).String(); m[1] != want {
+			t.Errorf("%s: estimate %s, want %s", v, m[1], want)
+		}
+	}
+	if !strings.Contains(out, "total: "+strconv.Itoa(2*need)+" new run(s)") {
+		t.Errorf("no total of %d runs:\n%s", 2*need, out)
+	}
+	st, err = store.OpenReadOnly(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	after, err := st.Runs(context.Background(), store.RunFilter{})
+	if err != nil || len(after) != len(before) {
+		t.Errorf("--seeds-needed changed runs.db: %d runs before, %d after (%v)", len(before), len(after), err)
+	}
+
+	// Without a database there is no spread to plan from.
+	_, errs, code = runVerb(t, "reproduce", "--seeds-needed", "--db", filepath.Join(dir, "none.db"))
+	if code == 0 || !strings.Contains(errs, "the plan needs the spread of finished runs") {
+		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }

@@ -76,6 +76,8 @@ func runTable(ctx context.Context, args []string, io IO) error {
 		}
 		tables = append(tables, t)
 	}
+	// The tables shown together are one family for Holm's adjustment.
+	report.AdjustClaims(tables...)
 	return report.Render(io.Out, format, termRenderer(io), tables...)
 }
 

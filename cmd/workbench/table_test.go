@@ -175,8 +175,12 @@ func TestTableVerbFormats(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(recs) != 1+2*2 || recs[1][2] != "sync" || recs[1][5] != "3" {
-					t.Errorf("CSV: %q", recs)
+				// Four cells, then the claim with its verdict.
+				if len(recs) != 1+2*2+1 || recs[1][2] != "sync" || recs[1][5] != "3" || recs[1][20] != "cell" {
+					t.Fatalf("CSV: %q", recs)
+				}
+				if c := recs[5]; c[20] != "claim" || c[21] != "async: S4 higher than sync" || c[33] == "" {
+					t.Errorf("CSV claim row: %q", c)
 				}
 			}},
 		{"latex", []string{"table", "mini", "--format", "latex", "--profile", "smoke", "--db", db},

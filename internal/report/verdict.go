@@ -347,7 +347,11 @@ func (r *ClaimResult) planSeeds() string {
 	if r.Expect == "equal" {
 		what = fmt.Sprintf("to show equivalence within ±%s if Δ is 0, at std %s, α=%s per side", trimFloat(r.SeedsEffect), trimFloat(sd), trimFloat(alpha))
 	}
-	return fmt.Sprintf("%d%% power needs %s seeds %s", int(TargetPower*100), seedsText(r.SeedsNeeded), what)
+	s := fmt.Sprintf("%d%% power needs %s seeds %s", int(TargetPower*100), seedsText(r.SeedsNeeded), what)
+	if r.SeedsNeeded <= p.N() {
+		s += " (it has them: the observed Δ, not the spread, keeps it open)"
+	}
+	return s
 }
 
 // seedsText prints a seeds-needed count ("—" for none, ">1000" past the cap).
@@ -519,4 +523,42 @@ func (t Tally) String() string {
 		s += fmt.Sprintf("; %d deterministic, not counted as reproductions: %d hold exactly, %d fail", t.Deterministic, t.Holds, t.Fails)
 	}
 	return s
+}
+
+// SeedNeed is what the inconclusive claims of one study ask of one variant:
+// Seeds paired seeds (the most any of Claims needs; MaxSeedsNeeded+1 when
+// some claim needs more than a spec may list).
+type SeedNeed struct {
+	Study, Variant string
+	Has            int // paired seeds finished now (the fewest over its claims)
+	Seeds          int
+	Claims         []string
+}
+
+// SeedNeeds lists, per study and variant in table order, the seeds its
+// inconclusive stochastic claims need (both sides of each claim need them,
+// paired). Claims whose need is unknown (no spread) are left out.
+func SeedNeeds(tables ...*Table) []SeedNeed {
+	var out []SeedNeed
+	for _, t := range tables {
+		idx := map[string]int{}
+		for _, c := range t.Claims {
+			if c.SeedsNeeded <= 0 {
+				continue
+			}
+			for _, v := range []string{c.Variant, c.Baseline} {
+				i, ok := idx[v]
+				if !ok {
+					i = len(out)
+					idx[v] = i
+					out = append(out, SeedNeed{Study: t.Study, Variant: v, Has: c.Paired.N()})
+				}
+				n := &out[i]
+				n.Seeds = max(n.Seeds, c.SeedsNeeded)
+				n.Has = min(n.Has, c.Paired.N())
+				n.Claims = append(n.Claims, c.Text)
+			}
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,10 +61,52 @@ func (b *backend) tableText(ctx context.Context, name string) (string, error) {
 		return "", err
 	}
 	var buf bytes.Buffer
+	buf.WriteString(claimsSummary(t))
 	if err := report.Render(&buf, report.Term, lipgloss.DefaultRenderer(), t); err != nil {
 		return "", fmt.Errorf("table of %s: %w", name, err)
 	}
 	return buf.String(), nil
+}
+
+// claimsSummary puts the verdicts first, narrow enough for an 80-column
+// screen: per claim the verdict and its words, then the raw and
+// Holm-adjusted p and the seeds an open claim needs (the claim table
+// below has them too, but wide).
+func claimsSummary(t *report.Table) string {
+	if len(t.Claims) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", report.CountVerdicts(t))
+	for _, c := range t.Claims {
+		fmt.Fprintf(&b, "  %s: %s\n", c.Verdict, c.Text)
+		line := "p raw " + pShort(c.P) + " · p Holm " + pShort(c.PAdjusted)
+		switch {
+		case c.Deterministic:
+			line = "exact (a count, not a reproduction)"
+		case c.Verdict == report.NoSpread:
+			line = "no CI, no p-value: add seeds"
+		}
+		switch {
+		case c.SeedsNeeded > report.MaxSeedsNeeded:
+			line += fmt.Sprintf(" · seeds needed >%d", report.MaxSeedsNeeded)
+		case c.SeedsNeeded > 0:
+			line += fmt.Sprintf(" · seeds needed %d (%s)", c.SeedsNeeded, c.SeedsBasis)
+		}
+		b.WriteString("      " + line + "\n")
+	}
+	return b.String()
+}
+
+// pShort prints a p-value in three decimals, "<0.001" or "—".
+func pShort(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "—"
+	case p < 0.001:
+		return "<0.001"
+	}
+	return fmt.Sprintf("%.3f", p)
 }
 
 // exportFormats are the table formats `e` writes.
