@@ -219,18 +219,20 @@ const rowsPerInsert = 100
 // writeMetrics adds points in one transaction (a point whose run, key and
 // step are already stored is skipped), and records mark when not nil.
 func (s *Store) writeMetrics(ctx context.Context, ms []Metric, mark *checkpointMark) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	return s.db.d.writeMetrics(ctx, s.db, ms, mark)
+}
+
+// writeMetricsSQL is writeMetrics in plain SQL: multi-row INSERTs of
+// rowsPerInsert points, one prepared statement per transaction.
+func writeMetricsSQL(ctx context.Context, db *dbx, ms []Metric, mark *checkpointMark) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
 	}
 	defer tx.Rollback()
 	if mark != nil {
-		res, err := tx.ExecContext(ctx, "UPDATE runs SET checkpoint_step = ? WHERE id = ?", mark.step, mark.runID)
-		if err != nil {
-			return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, ErrNotFound)
+		if err := recordCheckpointStep(ctx, tx, mark); err != nil {
+			return err
 		}
 	}
 	full, err := tx.PrepareContext(ctx, insertMetrics(rowsPerInsert))
@@ -258,6 +260,18 @@ func (s *Store) writeMetrics(ctx context.Context, ms []Metric, mark *checkpointM
 	fault.Point(fault.MetricsBeforeCommit)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit metric points: %w", err)
+	}
+	return nil
+}
+
+// recordCheckpointStep writes a run's checkpoint step in tx.
+func recordCheckpointStep(ctx context.Context, tx *txx, mark *checkpointMark) error {
+	res, err := tx.ExecContext(ctx, "UPDATE runs SET checkpoint_step = ? WHERE id = ?", mark.step, mark.runID)
+	if err != nil {
+		return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, ErrNotFound)
 	}
 	return nil
 }

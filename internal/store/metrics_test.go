@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -263,4 +264,47 @@ func TestCommitRecordsCheckpointStep(t *testing.T) {
 	if err := w.Commit(ctx, id+100, 1); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("commit for a missing run: %v, want ErrNotFound", err)
 	}
+}
+
+// BenchmarkIngest16Workers is 16 workers logging into one store at once,
+// each with its own MetricWriter (as separate processes would have): the
+// points/s the store takes, and how long one Log call (what the trainer
+// pays per point) takes meanwhile.
+func BenchmarkIngest16Workers(b *testing.B) {
+	const workers = 16
+	s := openTemp(b)
+	mustStudy(b, s, "ingest")
+	ids := make([]int64, workers)
+	for i := range ids {
+		ids[i] = mustRun(b, s, "ingest", fmt.Sprintf("w%d", i), int64(i), nil)
+	}
+	per := max(1, b.N/workers)
+	var logged atomic.Int64 // nanoseconds spent inside Log
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mw := s.NewMetricWriter(WriterOptions{})
+			for i := range per {
+				t0 := time.Now()
+				mw.Log(Metric{RunID: ids[w], Key: "loss.ce4", Step: i, Epoch: 1, Value: float64(i)})
+				logged.Add(int64(time.Since(t0)))
+			}
+			if err := mw.Close(); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	total := per * workers
+	b.ReportMetric(float64(total)/time.Since(start).Seconds(), "points/s")
+	b.ReportMetric(float64(logged.Load())/float64(total), "ns/Log")
 }

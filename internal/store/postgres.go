@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also the database/sql driver "pgx"
+
+	"github.com/mksmt/workbench/internal/fault"
 )
 
 // ConnectTimeout bounds how long opening a PostgreSQL store waits for an
@@ -114,4 +117,56 @@ func connectPostgres(dsn string) (*Store, error) {
 		return nil, fmt.Errorf("store: cannot reach %s within %s: %w", masked, ConnectTimeout, err)
 	}
 	return &Store{db: &dbx{DB: db, d: postgresDialect{}}, path: masked}, nil
+}
+
+// writeMetrics copies the points into a temporary table with COPY (one
+// round trip for the whole batch) and moves them into metrics with one
+// INSERT … ON CONFLICT DO NOTHING, in one transaction with the mark.
+func (postgresDialect) writeMetrics(ctx context.Context, db *dbx, ms []Metric, mark *checkpointMark) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		pc := driverConn.(*stdlib.Conn).Conn()
+		tx, err := pc.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
+		}
+		defer tx.Rollback(ctx)
+		if mark != nil {
+			tag, err := tx.Exec(ctx, "UPDATE runs SET checkpoint_step = $1 WHERE id = $2", mark.step, mark.runID)
+			if err != nil {
+				return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, err)
+			}
+			if tag.RowsAffected() == 0 {
+				return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, ErrNotFound)
+			}
+		}
+		if len(ms) > 0 {
+			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS metrics_in (run_id BIGINT, key TEXT, step BIGINT,
+				epoch BIGINT, value DOUBLE PRECISION, time BIGINT) ON COMMIT DELETE ROWS`); err != nil {
+				return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
+			}
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{"metrics_in"}, []string{"run_id", "key", "step", "epoch", "value", "time"},
+				pgx.CopyFromSlice(len(ms), func(i int) ([]any, error) {
+					m := ms[i]
+					return []any{m.RunID, m.Key, int64(m.Step), int64(m.Epoch), nullFloat(m.Value), m.Time.UnixMilli()}, nil
+				}))
+			if err != nil {
+				return fmt.Errorf("store: write metric points of run %d: %w", ms[0].RunID, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO metrics (run_id, key, step, epoch, value, time)
+				SELECT run_id, key, step, epoch, value, time FROM metrics_in
+				ON CONFLICT (run_id, key, step) DO NOTHING`); err != nil {
+				return fmt.Errorf("store: write metric points of run %d: %w", ms[0].RunID, err)
+			}
+		}
+		fault.Point(fault.MetricsBeforeCommit)
+		if err := tx.Commit(ctx); err != nil {
+			return fmt.Errorf("store: commit metric points: %w", err)
+		}
+		return nil
+	})
 }

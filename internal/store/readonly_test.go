@@ -45,7 +45,7 @@ func TestOpenReadOnlyWritesNothing(t *testing.T) {
 	}
 	mustStudy(t, s, "x")
 	id := mustRun(t, s, "x", "a", 1, nil)
-	if _, err := s.db.Exec("UPDATE runs SET heartbeat = 1 WHERE id = ?", id); err != nil { // its owner is long gone
+	if _, err := s.db.Exec("UPDATE runs SET heartbeat = 1, owner = ? WHERE id = ?", "gone", id); err != nil { // its owner is long gone
 		t.Fatal(err)
 	}
 	finish(t, s, mustRun(t, s, "x", "b", 1, nil), map[string]float64{"acc.S4": 50})
