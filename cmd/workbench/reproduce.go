@@ -374,12 +374,17 @@ func seedsPlan(ctx context.Context, io IO, o reproduceOptions, studies []*experi
 	var total, unknown int
 	var secs float64
 	fmt.Fprintf(io.Out, "%-18s %-28s %5s %6s %9s %10s  %s\n", "STUDY", "VARIANT", "HAS", "NEEDS", "NEW RUNS", "EST.", "CLAIMS")
+	beyond := 0
 	for _, n := range needs {
 		study := studies[byName[n.Study]]
 		claims := fmt.Sprintf("%d claim(s)", len(n.Claims))
-		if n.Seeds > report.MaxSeedsNeeded {
+		if len(n.Beyond) > 0 {
+			beyond += len(n.Beyond)
+			claims += fmt.Sprintf("; %d more need >%d seeds: not planned", len(n.Beyond), report.MaxSeedsNeeded)
+		}
+		if n.Seeds == 0 {
 			fmt.Fprintf(io.Out, "%-18s %-28s %5d %6s %9s %10s  %s\n", n.Study, n.Variant, n.Has,
-				fmt.Sprintf(">%d", report.MaxSeedsNeeded), "—", "—", claims+": not planned (more seeds than a spec allows)")
+				fmt.Sprintf(">%d", report.MaxSeedsNeeded), "—", "—", claims)
 			continue
 		}
 		seeds := extendSeeds(study.Seeds, n.Seeds)
@@ -413,6 +418,9 @@ func seedsPlan(ctx context.Context, io IO, o reproduceOptions, studies []*experi
 		total, (time.Duration(secs) * time.Second).Round(time.Minute))
 	if unknown > 0 {
 		line += fmt.Sprintf(", plus %d run(s) of variants with no finished run to time", unknown)
+	}
+	if beyond > 0 {
+		line += fmt.Sprintf("; %d claim × variant pair(s) need more than %d seeds at the observed spread and are left out", beyond, report.MaxSeedsNeeded)
 	}
 	fmt.Fprintln(io.Out, line)
 	fmt.Fprintf(io.Out, "to run them: add seeds to the studies' specs (seeds = [...]) and run workbench reproduce\n")

@@ -99,7 +99,7 @@ func resText(c ClaimResult) string {
 	if math.IsNaN(c.Resolution) {
 		return ""
 	}
-	return "±" + trimFloat(c.Resolution)
+	return trimFloat(c.Resolution)
 }
 
 // paperDeltaText is the paper's effect and how the runs' CI compares.

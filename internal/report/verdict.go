@@ -526,13 +526,15 @@ func (t Tally) String() string {
 }
 
 // SeedNeed is what the inconclusive claims of one study ask of one variant:
-// Seeds paired seeds (the most any of Claims needs; MaxSeedsNeeded+1 when
-// some claim needs more than a spec may list).
+// Seeds paired seeds (the most any of Claims needs, within MaxSeedsNeeded;
+// 0 when every one needs more), and Beyond, the claims that need more
+// seeds than a spec may list.
 type SeedNeed struct {
 	Study, Variant string
 	Has            int // paired seeds finished now (the fewest over its claims)
 	Seeds          int
 	Claims         []string
+	Beyond         []string
 }
 
 // SeedNeeds lists, per study and variant in table order, the seeds its
@@ -554,8 +556,12 @@ func SeedNeeds(tables ...*Table) []SeedNeed {
 					out = append(out, SeedNeed{Study: t.Study, Variant: v, Has: c.Paired.N()})
 				}
 				n := &out[i]
-				n.Seeds = max(n.Seeds, c.SeedsNeeded)
 				n.Has = min(n.Has, c.Paired.N())
+				if c.SeedsNeeded > MaxSeedsNeeded {
+					n.Beyond = append(n.Beyond, c.Text)
+					continue
+				}
+				n.Seeds = max(n.Seeds, c.SeedsNeeded)
 				n.Claims = append(n.Claims, c.Text)
 			}
 		}

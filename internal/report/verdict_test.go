@@ -301,3 +301,25 @@ func TestResolution(t *testing.T) {
 		t.Errorf("tally %+v: a count that holds is not a reproduction", n)
 	}
 }
+
+// SeedNeeds plans the largest need within a spec's limit per variant and
+// lists the claims beyond it apart.
+func TestSeedNeeds(t *testing.T) {
+	tb := &Table{Study: "s", Claims: []ClaimResult{
+		{Claim: Claim{Text: "x", Variant: "b", Baseline: "a"}, Paired: spread3(1, 1), SeedsNeeded: 12},
+		{Claim: Claim{Text: "y", Variant: "c", Baseline: "a"}, Paired: spread3(1, 1), SeedsNeeded: 40},
+		{Claim: Claim{Text: "z", Variant: "c", Baseline: "b"}, Paired: spread3(1, 1), SeedsNeeded: MaxSeedsNeeded + 1},
+		{Claim: Claim{Text: "done", Variant: "d", Baseline: "a"}, Paired: spread3(1, 1)},
+	}}
+	got := SeedNeeds(tb)
+	want := map[string][2]int{"b": {12, 1}, "a": {40, 0}, "c": {40, 1}}
+	if len(got) != len(want) {
+		t.Fatalf("needs %+v", got)
+	}
+	for _, n := range got {
+		w, ok := want[n.Variant]
+		if !ok || n.Seeds != w[0] || len(n.Beyond) != w[1] || n.Has != 3 {
+			t.Errorf("%s: %d seeds, %d beyond (has %d); want %v", n.Variant, n.Seeds, len(n.Beyond), n.Has, w)
+		}
+	}
+}
