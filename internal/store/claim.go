@@ -182,3 +182,17 @@ func (s *Store) RequeueExpired(ctx context.Context, grace time.Duration, maxAtte
 	}
 	return requeued, failed, nil
 }
+
+// Requeue puts an interrupted or failed run back in the queue for any
+// worker (owner none); it continues from its checkpoint when claimed.
+func (s *Store) Requeue(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'queued', owner = '', error = '', heartbeat = ?
+		WHERE id = ? AND status IN ('interrupted', 'failed')`, ms(time.Now()), id)
+	if err != nil {
+		return fmt.Errorf("store: requeue run %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: requeue run %d: not interrupted or failed: %w", id, ErrConflict)
+	}
+	return nil
+}

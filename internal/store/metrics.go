@@ -103,10 +103,36 @@ func (w *MetricWriter) Commit(ctx context.Context, runID int64, step int) error 
 	return w.flush(ctx, &checkpointMark{runID: runID, step: step})
 }
 
-// checkpointMark is a run's checkpoint step, written with the last points.
+// CommitLeased is Commit for a leased run: the checkpoint step is recorded
+// only while the lease holds (ErrLeaseLost otherwise, and the caller keeps
+// its previous checkpoint), so a worker that lost its run cannot move the
+// new owner's checkpoint.
+func (w *MetricWriter) CommitLeased(ctx context.Context, l Lease, step int) error {
+	return w.flush(ctx, &checkpointMark{runID: l.RunID, step: step, owner: l.Token})
+}
+
+// checkpointMark is a run's checkpoint step, written with the last points;
+// with an owner, only while the run is running with that owner.
 type checkpointMark struct {
 	runID int64
 	step  int
+	owner string
+}
+
+// sql is the statement that records the mark and its arguments.
+func (m *checkpointMark) sql() (string, []any) {
+	if m.owner != "" {
+		return "UPDATE runs SET checkpoint_step = ? WHERE id = ? AND owner = ? AND status = 'running'", []any{m.step, m.runID, m.owner}
+	}
+	return "UPDATE runs SET checkpoint_step = ? WHERE id = ?", []any{m.step, m.runID}
+}
+
+// missing is the error for a mark that updated no row.
+func (m *checkpointMark) missing() error {
+	if m.owner != "" {
+		return fmt.Errorf("store: record checkpoint step %d of run %d: %w", m.step, m.runID, ErrLeaseLost)
+	}
+	return fmt.Errorf("store: record checkpoint step %d of run %d: %w", m.step, m.runID, ErrNotFound)
 }
 
 type flushRequest struct {
@@ -266,12 +292,13 @@ func writeMetricsSQL(ctx context.Context, db *dbx, ms []Metric, mark *checkpoint
 
 // recordCheckpointStep writes a run's checkpoint step in tx.
 func recordCheckpointStep(ctx context.Context, tx *txx, mark *checkpointMark) error {
-	res, err := tx.ExecContext(ctx, "UPDATE runs SET checkpoint_step = ? WHERE id = ?", mark.step, mark.runID)
+	q, args := mark.sql()
+	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, ErrNotFound)
+		return mark.missing()
 	}
 	return nil
 }

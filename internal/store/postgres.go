@@ -136,12 +136,13 @@ func (postgresDialect) writeMetrics(ctx context.Context, db *dbx, ms []Metric, m
 		}
 		defer tx.Rollback(ctx)
 		if mark != nil {
-			tag, err := tx.Exec(ctx, "UPDATE runs SET checkpoint_step = $1 WHERE id = $2", mark.step, mark.runID)
+			q, args := mark.sql()
+			tag, err := tx.Exec(ctx, numbered(q), args...)
 			if err != nil {
 				return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, err)
 			}
 			if tag.RowsAffected() == 0 {
-				return fmt.Errorf("store: record checkpoint step %d of run %d: %w", mark.step, mark.runID, ErrNotFound)
+				return mark.missing()
 			}
 		}
 		if len(ms) > 0 {

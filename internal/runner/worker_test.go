@@ -1,0 +1,133 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mksmt/workbench/internal/store"
+)
+
+func newTestWorker(st *store.Store, f *fakeTrainer, pid int, log *syncBuffer) *Worker {
+	prov := testProv
+	prov.PID = pid
+	opt := WorkerOptions{Train: f.train, Provenance: &prov, IdleExit: 200 * time.Millisecond,
+		Poll: 10 * time.Millisecond, Heartbeat: 10 * time.Millisecond,
+		Writer: store.WriterOptions{Interval: 10 * time.Millisecond}}
+	if log != nil {
+		opt.Log = log
+	}
+	return NewWorker(st, opt)
+}
+
+// TestWorkersShareAQueue: runs enqueued for workers are each trained once
+// by two workers working at the same time; enqueueing again reuses them.
+func TestWorkersShareAQueue(t *testing.T) {
+	st := openStore(t)
+	f := newFake()
+	js := jobs("q", []int64{1, 2, 3}, "", "diverge")
+	plan, err := Enqueue(bg, st, store.Study{Name: "q", Spec: "x"}, js, false)
+	if err != nil || len(plan.Queued) != 6 {
+		t.Fatalf("enqueue: %+v, %v", plan, err)
+	}
+	var wg sync.WaitGroup
+	stats := make([]WorkerStats, 2)
+	for i := range stats {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if stats[i], err = newTestWorker(st, f, 5000+i, &syncBuffer{b: &bytes.Buffer{}}).Run(bg); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := stats[0].Runs + stats[1].Runs; n != 6 || f.callCount() != 6 {
+		t.Fatalf("workers claimed %d runs (%+v), trainer called %d times; want 6", n, stats, f.callCount())
+	}
+	runs, _ := st.Runs(bg, store.RunFilter{Study: "q"})
+	for _, r := range runs {
+		want := store.Finished
+		if r.Variant == "diverge" {
+			want = store.Diverged
+		}
+		if r.Status != want || r.Attempts != 1 {
+			t.Errorf("run %d %s: %s after %d attempts", r.ID, r.Variant, r.Status, r.Attempts)
+		}
+	}
+	again, err := Enqueue(bg, st, store.Study{Name: "q", Spec: "x"}, js, false)
+	if err != nil || len(again.Reused) != 6 || len(again.Queued) != 0 {
+		t.Fatalf("second enqueue: %+v, %v", again, err)
+	}
+}
+
+// TestWorkerStopReleasesTheRun: a worker told to stop mid-run checkpoints
+// and puts the run back in the queue; another worker continues it from the
+// checkpoint.
+func TestWorkerStopReleasesTheRun(t *testing.T) {
+	st := openStore(t)
+	f := newFake()
+	if _, err := Enqueue(bg, st, store.Study{Name: "q", Spec: "x"}, jobs("q", []int64{1}, "block"), false); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(bg)
+	done := make(chan WorkerStats)
+	go func() {
+		s, _ := newTestWorker(st, f, 6001, nil).Run(ctx)
+		done <- s
+	}()
+	<-f.blocked
+	stop()
+	if s := <-done; s.Released != 1 {
+		t.Fatalf("stopped worker: %+v, want the run released", s)
+	}
+	runs, _ := st.Runs(bg, store.RunFilter{Study: "q"})
+	if len(runs) != 1 || runs[0].Status != store.Queued {
+		t.Fatalf("after the stop: %+v", runs)
+	}
+	// The second worker sees a "block" run too; unblock it by stopping
+	// only after it has resumed past the checkpoint.
+	f2 := newFake()
+	ctx2, stop2 := context.WithCancel(bg)
+	defer stop2()
+	go func() {
+		<-f2.blocked
+		stop2()
+	}()
+	newTestWorker(st, f2, 6002, nil).Run(ctx2)
+	if len(f2.calls) != 1 || !f2.calls[0].resume || f2.calls[0].fromBatch == 0 {
+		t.Fatalf("second worker's call %+v: want a resume from the checkpoint", f2.calls)
+	}
+}
+
+// TestDeadWorkersRunIsRequeued: a run whose worker stopped renewing its
+// lease is queued again by the next worker, which finishes it; the dead
+// worker's late end is refused.
+func TestDeadWorkersRunIsRequeued(t *testing.T) {
+	st := openStore(t)
+	f := newFake()
+	if _, err := Enqueue(bg, st, store.Study{Name: "q", Spec: "x"}, jobs("q", []int64{1}, ""), false); err != nil {
+		t.Fatal(err)
+	}
+	dead := testProv
+	dead.PID = 7001
+	_, lease, err := st.ClaimRun(bg, dead, store.ClaimFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newTestWorker(st, f, 7002, nil)
+	w.opt.Grace = 50 * time.Millisecond
+	time.Sleep(100 * time.Millisecond)
+	if s, err := w.Run(bg); err != nil || s.Finished != 1 {
+		t.Fatalf("live worker: %+v, %v", s, err)
+	}
+	if err := st.EndLeased(bg, lease, store.End{Status: store.Failed, Error: "late"}); err == nil {
+		t.Fatal("the dead worker's late end was accepted")
+	}
+	if r, _ := st.Run(bg, lease.RunID); r.Status != store.Finished || r.Attempts != 2 {
+		t.Fatalf("run: %s after %d attempts", r.Status, r.Attempts)
+	}
+}
