@@ -53,3 +53,47 @@ source = "workbench"
 		t.Errorf("round trip: %+v, want %+v", back.Claims, s.Claims)
 	}
 }
+
+// An interaction claim keeps both gains through Parse → Encode → Parse;
+// baseline2 has no default, and Interaction tells it from a plain claim.
+func TestInteractionClaimRoundTrip(t *testing.T) {
+	src := head + twoVariants + `
+[[variant]]
+label = "c"
+steps = 3
+
+[[claim]]
+text = "b's gain over a equals c's"
+metric = "acc.S4"
+variant = "b"
+variant2 = "c"
+baseline2 = "a"
+expect = "equal"
+tolerance = 0.45
+`
+	s, err := Parse("i.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Claims[0]
+	if c.Variant != "b" || c.Baseline != "a" || c.Variant2 != "c" || c.Baseline2 != "a" || !c.Interaction() {
+		t.Fatalf("claim %+v", c)
+	}
+	out, err := Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "variant2 = \"c\"\nbaseline2 = \"a\"\n") {
+		t.Errorf("encoded spec lacks the second gain:\n%s", out)
+	}
+	back, err := Parse("i.toml", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Claims, s.Claims) {
+		t.Errorf("round trip: %+v, want %+v", back.Claims, s.Claims)
+	}
+	if (Claim{Variant: "b", Baseline: "a"}).Interaction() {
+		t.Error("a claim without variant2 is not an interaction")
+	}
+}

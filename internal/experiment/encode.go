@@ -101,6 +101,10 @@ func Encode(s *Study) ([]byte, error) {
 		if c.Baseline != "" {
 			e.kv("baseline", c.Baseline)
 		}
+		if c.Variant2 != "" || c.Baseline2 != "" {
+			e.kv("variant2", c.Variant2)
+			e.kv("baseline2", c.Baseline2)
+		}
 		e.kv("expect", c.Expect)
 		if c.VersusMetric != "" {
 			e.kv("versus_metric", c.VersusMetric)

@@ -22,7 +22,7 @@ var topKeys = []string{
 
 var (
 	paperKeys = []string{"variant", "metric", "value", "note", "versus", "versus_metric", "percent"}
-	claimKeys = []string{"text", "metric", "variant", "baseline", "expect", "versus_metric", "tolerance", "delta", "source"}
+	claimKeys = []string{"text", "metric", "variant", "baseline", "variant2", "baseline2", "expect", "versus_metric", "tolerance", "delta", "source"}
 )
 
 // Parse reads a spec from src (path names it in messages) and validates it
@@ -563,6 +563,9 @@ func (p *parser) claims(v any, labels []string, s *Study) []Claim {
 			Baseline: p.str(t, "baseline", at...),
 			Expect:   p.str(t, "expect", at...),
 
+			Variant2:  p.str(t, "variant2", at...),
+			Baseline2: p.str(t, "baseline2", at...),
+
 			VersusMetric: p.str(t, "versus_metric", at...),
 			Source:       p.str(t, "source", at...),
 		}
@@ -577,6 +580,7 @@ func (p *parser) claims(v any, labels []string, s *Study) []Claim {
 		if c.Variant != "" && c.Variant == c.Baseline && (c.VersusMetric == "" || c.VersusMetric == c.Metric) {
 			p.fail(at, fieldName(at), fmt.Sprintf("compares variant %q with itself (set versus_metric to compare two of its metrics)", c.Variant), nil)
 		}
+		p.interaction(t, at, c, labels)
 		p.metric(t, at, "metric", c.Metric, true)
 		p.metric(t, at, "versus_metric", c.VersusMetric, false)
 		for _, k := range []string{"metric", "versus_metric"} {
@@ -597,7 +601,11 @@ func (p *parser) claims(v any, labels []string, s *Study) []Claim {
 		if v, ok := p.number(t, at, "delta"); ok {
 			c.Delta = &v
 			if c.Expect == "higher" && v <= 0 || c.Expect == "lower" && v >= 0 {
-				p.fail(append(at, "delta"), fieldName(at)+".delta", fmt.Sprintf("%s contradicts expect = %q (delta is variant − baseline)", fmtFloat(v), c.Expect), nil)
+				what := "variant − baseline"
+				if c.Interaction() {
+					what = "(variant − baseline) − (variant2 − baseline2)"
+				}
+				p.fail(append(at, "delta"), fieldName(at)+".delta", fmt.Sprintf("%s contradicts expect = %q (delta is %s)", fmtFloat(v), c.Expect, what), nil)
 			}
 		}
 		if c.Source != "" && !slices.Contains(ClaimSources, c.Source) {
@@ -612,6 +620,35 @@ func (p *parser) claims(v any, labels []string, s *Study) []Claim {
 		out = append(out, c)
 	}
 	return out
+}
+
+// interaction checks the second gain of an interaction claim: both of
+// variant2 and baseline2 (no default: a gain to compare with is named in
+// full), known labels, not a variant against itself, and not the first
+// gain again (whose Δ would be 0 by construction).
+func (p *parser) interaction(t map[string]any, at []string, c Claim, labels []string) {
+	_, hasV2 := t["variant2"]
+	_, hasB2 := t["baseline2"]
+	if !hasV2 && !hasB2 {
+		return
+	}
+	for _, k := range []string{"variant2", "baseline2"} {
+		if t[k] == "" { // present but empty: label() lets that pass
+			p.fail(append(slices.Clone(at), k), fieldName(at)+"."+k, "is empty: name a variant (an interaction claim needs variant2 and baseline2)", shortList(labels))
+		}
+	}
+	p.label(t, at, "variant2", c.Variant2, labels, true)
+	p.label(t, at, "baseline2", c.Baseline2, labels, true)
+	if c.Variant2 == "" || c.Baseline2 == "" {
+		return
+	}
+	sameMetric := c.VersusMetric == "" || c.VersusMetric == c.Metric
+	switch {
+	case c.Variant2 == c.Baseline2 && sameMetric:
+		p.fail(append(slices.Clone(at), "baseline2"), fieldName(at)+".baseline2", fmt.Sprintf("compares variant2 %q with itself: the second gain must be between two variants", c.Variant2), nil)
+	case c.Variant2 == c.Variant && c.Baseline2 == c.Baseline:
+		p.fail(append(slices.Clone(at), "variant2"), fieldName(at)+".variant2", fmt.Sprintf("the second gain (%s − %s) is the first: its Δ is 0 by construction", c.Variant2, c.Baseline2), nil)
+	}
 }
 
 // number reads an optional finite number (integer or float) of a claim.

@@ -79,14 +79,21 @@ func (f PaperFigure) IsDifference() bool { return f.Versus != "" || f.VersusMetr
 
 // Claim is a statement of the paper checked on the runs: Metric of Variant
 // compared with Metric of Baseline (VersusMetric of Baseline, when set) over
-// matching seeds. internal/report judges it; its package doc and
-// docs/verdicts.md state the rules.
+// matching seeds. With Variant2 and Baseline2 it is an interaction claim:
+// the gain Variant − Baseline compared with the gain Variant2 − Baseline2.
+// internal/report judges it; its package doc and docs/verdicts.md state the
+// rules.
 type Claim struct {
 	Text     string
 	Metric   string
 	Variant  string
 	Baseline string // variant label; defaults to the study's Baseline
-	Expect   string // "higher", "lower" or "equal"
+	// Variant2 and Baseline2 (both or neither; no default) make the claim
+	// an interaction: per seed Δ = (Variant − Baseline) − (Variant2 −
+	// Baseline2), e.g. "the two-step gain under recipe A equals its gain
+	// under recipe B". VersusMetric, when set, applies to both baselines.
+	Variant2, Baseline2 string
+	Expect              string // "higher", "lower" or "equal"
 	// VersusMetric, when set, is the metric of Baseline subtracted from
 	// Metric of Variant; with Baseline = Variant the pairs are two metrics of
 	// each run (e.g. acc.hflip.S4 − acc.S4: a model's own drop under a flip).
@@ -101,6 +108,9 @@ type Claim struct {
 	// (a claim of the workbench's own, e.g. a control the paper lacks).
 	Source string
 }
+
+// Interaction reports whether the claim compares two gains (Variant2 set).
+func (c Claim) Interaction() bool { return c.Variant2 != "" || c.Baseline2 != "" }
 
 // Expectations are the allowed Claim.Expect values.
 var Expectations = []string{"higher", "lower", "equal"}
