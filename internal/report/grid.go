@@ -85,6 +85,13 @@ func claimText(c ClaimResult) string {
 
 // comparedText says what is subtracted from what.
 func comparedText(c ClaimResult) string {
+	if c.Interaction() {
+		if c.VersusMetric == "" || c.VersusMetric == c.Metric {
+			return fmt.Sprintf("(%s − %s) − (%s − %s)", c.Variant, c.Baseline, c.Variant2, c.Baseline2)
+		}
+		return fmt.Sprintf("(%s %s − %s %s) − (%s %s − %s %s)", c.Variant, c.Metric, c.Baseline, c.VersusMetric,
+			c.Variant2, c.Metric, c.Baseline2, c.VersusMetric)
+	}
 	switch {
 	case c.VersusMetric == "" || c.VersusMetric == c.Metric:
 		return c.Variant + " vs " + c.Baseline

@@ -261,15 +261,27 @@ func mdEscape(s string) string {
 // variant × metric, raw numbers (not scaled), empty where not defined, with
 // the cell's paired comparison against the baseline; rows of kind "claim"
 // are one claim each: variant, metric, baseline, the paired comparison and
-// the claim's columns (the cell columns empty).
+// the claim's columns (the cell columns empty). An interaction claim fills
+// variant2 and baseline2, and its delta is the difference of the two gains.
 var csvHeader = []string{"study", "table", "variant", "x", "metric", "n", "mean", "std",
 	"ci95_low", "ci95_high", "min", "max", "paper", "baseline", "n_paired", "delta",
 	"delta_ci95_low", "delta_ci95_high", "p", "seeds",
-	"row", "claim", "source", "expect", "versus_metric", "tolerance", "paper_delta", "magnitude",
+	"row", "claim", "source", "expect", "versus_metric", "variant2", "baseline2", "tolerance", "paper_delta", "magnitude",
 	"test", "p_raw", "p_holm", "holm_family", "resolution", "verdict", "seeds_needed", "reason"}
 
 // csvClaimCols is the number of claim columns at the end of csvHeader.
-const csvClaimCols = 16
+const csvClaimCols = 18
+
+// csvCol is the index of a column of csvHeader (claim rows fill theirs by
+// name, so that a new column cannot shift them).
+func csvCol(name string) int {
+	for i, h := range csvHeader {
+		if h == name {
+			return i
+		}
+	}
+	panic("report: no CSV column " + name)
+}
 
 // WriteCSV writes the cells of the tables as tidy CSV (csvHeader), with
 // each cell's paired comparison against the baseline on the same row, then
@@ -309,21 +321,28 @@ func WriteCSV(w io.Writer, tables ...*Table) error {
 		}
 		for _, c := range t.Claims {
 			p := c.Paired
-			rec := []string{t.Study, t.Kind, c.Variant, "", c.Metric, "", "", "", "", "", "", "", "",
-				c.Baseline, strconv.Itoa(p.N()), num(p.Delta.Mean), num(p.Delta.CILow), num(p.Delta.CIHigh), num(p.P),
-				seedList(p.Seeds), "claim", c.Text, claimSource(c), c.Expect, c.VersusMetric, "", "", string(c.Magnitude),
-				c.Test, num(c.P), num(c.PAdjusted), "", num(c.Resolution), string(c.Verdict), "", c.Reason}
+			rec := make([]string, len(csvHeader))
+			set := func(col, v string) { rec[csvCol(col)] = v }
+			for _, kv := range [][2]string{{"study", t.Study}, {"table", t.Kind}, {"variant", c.Variant}, {"metric", c.Metric},
+				{"baseline", c.Baseline}, {"n_paired", strconv.Itoa(p.N())}, {"delta", num(p.Delta.Mean)},
+				{"delta_ci95_low", num(p.Delta.CILow)}, {"delta_ci95_high", num(p.Delta.CIHigh)}, {"p", num(p.P)},
+				{"seeds", seedList(p.Seeds)}, {"row", "claim"}, {"claim", c.Text}, {"source", claimSource(c)},
+				{"expect", c.Expect}, {"versus_metric", c.VersusMetric}, {"variant2", c.Variant2}, {"baseline2", c.Baseline2},
+				{"magnitude", string(c.Magnitude)}, {"test", c.Test}, {"p_raw", num(c.P)}, {"p_holm", num(c.PAdjusted)},
+				{"resolution", num(c.Resolution)}, {"verdict", string(c.Verdict)}, {"reason", c.Reason}} {
+				set(kv[0], kv[1])
+			}
 			if c.Expect == "equal" {
-				rec[25] = num(c.Tolerance)
+				set("tolerance", num(c.Tolerance))
 			}
 			if c.Delta != nil {
-				rec[26] = num(*c.Delta)
+				set("paper_delta", num(*c.Delta))
 			}
 			if c.Family > 0 {
-				rec[31] = strconv.Itoa(c.Family)
+				set("holm_family", strconv.Itoa(c.Family))
 			}
 			if c.SeedsNeeded > 0 {
-				rec[34] = strconv.Itoa(c.SeedsNeeded)
+				set("seeds_needed", strconv.Itoa(c.SeedsNeeded))
 			}
 			if err := cw.Write(rec); err != nil {
 				return err
@@ -446,12 +465,19 @@ type (
 		jsonPaired
 	}
 	jsonClaim struct {
-		Text          string   `json:"text"`
-		Source        string   `json:"source"`
-		Metric        string   `json:"metric"`
-		VersusMetric  string   `json:"versus_metric,omitempty"`
-		Variant       string   `json:"variant"`
-		Baseline      string   `json:"baseline"`
+		Text         string `json:"text"`
+		Source       string `json:"source"`
+		Metric       string `json:"metric"`
+		VersusMetric string `json:"versus_metric,omitempty"`
+		Variant      string `json:"variant"`
+		Baseline     string `json:"baseline"`
+		Variant2     string `json:"variant2,omitempty"`
+		Baseline2    string `json:"baseline2,omitempty"`
+		// Gain and Gain2 are an interaction's mean gains over its paired
+		// seeds (variant − baseline, variant2 − baseline2); delta is Gain −
+		// Gain2.
+		Gain          *float64 `json:"gain,omitempty"`
+		Gain2         *float64 `json:"gain2,omitempty"`
 		Expect        string   `json:"expect"`
 		Deterministic bool     `json:"deterministic"`
 		Tolerance     *float64 `json:"tolerance,omitempty"`
@@ -532,6 +558,11 @@ func (t *Table) toJSON() jsonTable {
 			Magnitude: string(c.Magnitude), jsonPaired: jsonPair(c.Paired), Test: c.Test, PRaw: jf(c.P), PHolm: jf(c.PAdjusted),
 			HolmFamily: c.Family, TestImages: c.TestImages, Resolution: jf(c.Resolution), SeedsBasis: c.SeedsBasis,
 			Verdict: c.Verdict, Reason: c.Reason}
+		if c.Interaction() {
+			jc.Variant2, jc.Baseline2 = c.Variant2, c.Baseline2
+			jc.Gain, jc.Gain2 = jf(c.Paired.VariantMean), jf(c.Paired.BaselineMean)
+			jc.RelChange = nil // a percentage of the second gain means nothing
+		}
 		if c.Expect == "equal" {
 			jc.Tolerance = jf(c.Tolerance)
 			if !math.IsNaN(c.CI90Low) {

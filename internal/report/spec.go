@@ -118,7 +118,17 @@ func (s Spec) Validate() error {
 		if c.Metric == "" {
 			return fmt.Errorf("study %s: claim %d (%q): no metric", s.Name, i+1, c.Text)
 		}
-		for _, v := range []string{c.Variant, claimBaseline(c, s)} {
+		vs := []string{c.Variant, claimBaseline(c, s)}
+		if c.Interaction() {
+			if c.Variant2 == "" || c.Baseline2 == "" {
+				return fmt.Errorf("study %s: claim %d (%q): an interaction claim needs both variant2 and baseline2", s.Name, i+1, c.Text)
+			}
+			if c.Variant2 == c.Variant && c.Baseline2 == claimBaseline(c, s) {
+				return fmt.Errorf("study %s: claim %d (%q): compares the gain %s − %s with itself", s.Name, i+1, c.Text, c.Variant, c.Baseline2)
+			}
+			vs = append(vs, c.Variant2, c.Baseline2)
+		}
+		for _, v := range vs {
 			if !known[v] {
 				return fmt.Errorf("study %s: claim %d (%q): variant %q is not one of %v", s.Name, i+1, c.Text, v, s.Variants)
 			}
@@ -128,8 +138,9 @@ func (s Spec) Validate() error {
 		default:
 			return fmt.Errorf("study %s: claim %d (%q): expect %q, want higher, lower or equal", s.Name, i+1, c.Text, c.Expect)
 		}
-		if c.Variant == claimBaseline(c, s) && (c.VersusMetric == "" || c.VersusMetric == c.Metric) {
-			return fmt.Errorf("study %s: claim %d (%q): compares %s with itself", s.Name, i+1, c.Text, c.Variant)
+		sameMetric := c.VersusMetric == "" || c.VersusMetric == c.Metric
+		if c.Variant == claimBaseline(c, s) && sameMetric || c.Interaction() && c.Variant2 == c.Baseline2 && sameMetric {
+			return fmt.Errorf("study %s: claim %d (%q): compares a variant with itself", s.Name, i+1, c.Text)
 		}
 		if c.Tolerance < 0 || math.IsNaN(c.Tolerance) {
 			return fmt.Errorf("study %s: claim %d (%q): tolerance %v, want > 0 (0: the default)", s.Name, i+1, c.Text, c.Tolerance)

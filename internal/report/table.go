@@ -233,9 +233,18 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 		if vm == "" {
 			vm = c.Metric
 		}
-		p := ComparePaired(byVariant[c.Variant][c.Metric], byVariant[b][vm])
 		c.Baseline = b
-		t.Claims = append(t.Claims, evaluate(c, p, claimRuns(c, p, runOf)))
+		var p Paired
+		var level float64
+		if c.Interaction() {
+			p, level = compareGains(c, vm, byVariant)
+		} else {
+			p = ComparePaired(byVariant[c.Variant][c.Metric], byVariant[b][vm])
+			level = p.BaselineMean
+		}
+		in := claimRuns(c, p, runOf)
+		in.level = level
+		t.Claims = append(t.Claims, evaluate(c, p, in))
 	}
 	if n := commonTestImages(results); n > 0 && hasAccuracy(t) {
 		t.Notes = append(t.Notes, fmt.Sprintf("accuracy resolution %s points: 1 of %d test images", trimFloat(100/float64(n)), n))
@@ -244,27 +253,75 @@ func Build(spec Spec, results []RunResult) (*Table, error) {
 	return t, nil
 }
 
+// gain is Metric of variant − vm of baseline per seed both have.
+func gain(variant, baseline map[int64]float64) map[int64]float64 {
+	g := map[int64]float64{}
+	for s, x := range variant {
+		if y, ok := baseline[s]; ok {
+			g[s] = x - y
+		}
+	}
+	return g
+}
+
+// compareGains is the paired comparison of an interaction claim: per seed
+// that all four variants finished, Δ = (Variant − Baseline) − (Variant2 −
+// Baseline2), so Paired's VariantMean and BaselineMean are the two mean
+// gains. level is the mean of Baseline's vm over those seeds (the scale of
+// a relative default tolerance). A seed that some but not all four have is
+// unpaired.
+func compareGains(c Claim, vm string, by map[string]map[string]map[int64]float64) (p Paired, level float64) {
+	b := by[c.Baseline][vm]
+	p = ComparePaired(gain(by[c.Variant][c.Metric], b), gain(by[c.Variant2][c.Metric], by[c.Baseline2][vm]))
+	level = math.NaN()
+	if n := len(p.Seeds); n > 0 {
+		sum := 0.0
+		for _, s := range p.Seeds {
+			sum += b[s]
+		}
+		level = sum / float64(n)
+	}
+	seen := map[int64]bool{}
+	for _, m := range []map[int64]float64{by[c.Variant][c.Metric], b, by[c.Variant2][c.Metric], by[c.Baseline2][vm]} {
+		for s := range m {
+			seen[s] = true
+		}
+	}
+	p.UnpairedSeeds = len(seen) - len(p.Seeds)
+	return p, level
+}
+
 // claimRuns finds the test set behind a claim's pairs and, when every run
 // is known by id, the identity of its hypothesis: metric, test and the
-// pairs of runs, so that the same comparison in two studies is one.
+// pairs of runs (the quadruples, for an interaction), so that the same
+// comparison in two studies is one.
 func claimRuns(c Claim, p Paired, runOf map[string]map[int64]RunResult) claimInput {
-	var in claimInput
-	ids := make([]string, 0, len(p.Seeds))
+	in := claimInput{level: math.NaN()}
+	var ids, ids2 []string
 	allIDs := len(p.Seeds) > 0
 	for _, s := range p.Seeds {
 		v, b := runOf[c.Variant][s], runOf[c.Baseline][s]
-		for _, r := range []RunResult{v, b} {
+		runs := []RunResult{v, b}
+		var v2, b2 RunResult
+		if c.Interaction() {
+			v2, b2 = runOf[c.Variant2][s], runOf[c.Baseline2][s]
+			runs = append(runs, v2, b2)
+		}
+		for _, r := range runs {
 			if r.TestImages > 0 && (in.testImages == 0 || r.TestImages < in.testImages) {
 				in.testImages = r.TestImages
 			}
 			if r.TestImages <= 0 {
 				in.testImages = -1 // one run of unknown size: unknown
 			}
-		}
-		if v.RunID == 0 || b.RunID == 0 {
-			allIDs = false
+			if r.RunID == 0 {
+				allIDs = false
+			}
 		}
 		ids = append(ids, fmt.Sprintf("%d-%d", v.RunID, b.RunID))
+		if c.Interaction() {
+			ids2 = append(ids2, fmt.Sprintf("%d-%d", v2.RunID, b2.RunID))
+		}
 	}
 	if in.testImages < 0 {
 		in.testImages = 0
@@ -275,6 +332,15 @@ func claimRuns(c Claim, p Paired, runOf map[string]map[int64]RunResult) claimInp
 			vm = c.Metric
 		}
 		in.key = "runs|" + c.Metric + "|" + vm + "|" + strings.Join(ids, ",")
+		if c.Interaction() {
+			// Swapping the two gains negates Δ; TOST and the two-sided t
+			// give the same p, so it is the same hypothesis.
+			g1, g2 := strings.Join(ids, ","), strings.Join(ids2, ",")
+			if g2 < g1 {
+				g1, g2 = g2, g1
+			}
+			in.key = "gains|" + c.Metric + "|" + vm + "|" + g1 + "|" + g2
+		}
 	}
 	return in
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -58,6 +59,10 @@ func accuracyMetric(metric string) bool {
 // ClaimResult is a claim with the evidence and its verdict.
 type ClaimResult struct {
 	Claim
+	// Paired is the paired comparison behind the verdict. For an
+	// interaction claim it compares the two gains: per seed Δ = (Variant −
+	// Baseline) − (Variant2 − Baseline2), VariantMean is the mean first
+	// gain and BaselineMean the mean second gain.
 	Paired        Paired
 	Deterministic bool
 	Tolerance     float64 // the equivalence margin used ("equal" claims; else 0)
@@ -98,13 +103,25 @@ func (r ClaimResult) Stochastic() bool { return !r.Deterministic }
 type claimInput struct {
 	testImages int    // smallest test set of the runs involved (0: unknown)
 	key        string // hypothesis identity for Holm's family ("" = unique)
+	// level is the mean of the baseline's metric over the paired seeds, the
+	// scale of a relative default tolerance; an interaction's Paired holds
+	// gains, so Build passes the level apart (NaN: unknown).
+	level float64
 }
 
 // Judge gives the verdict of claim c from the paired comparison p of
 // c.Variant against c.Baseline on c.Metric, as a family of one (no
 // multiple-comparison adjustment); rules in the package doc.
+//
+// For an interaction claim p compares the two gains (see compareGains);
+// Judge does not know the baseline's level, so a non-accuracy metric needs
+// an explicit tolerance there.
 func Judge(c Claim, p Paired) ClaimResult {
-	r := evaluate(c, p, claimInput{})
+	in := claimInput{level: p.BaselineMean}
+	if c.Interaction() {
+		in.level = math.NaN()
+	}
+	r := evaluate(c, p, in)
 	r.decide(r.P, 1)
 	return r
 }
@@ -120,7 +137,7 @@ func evaluate(c Claim, p Paired, in claimInput) ClaimResult {
 	if c.Expect == "equal" {
 		r.Tolerance = c.Tolerance
 		if r.Tolerance == 0 {
-			r.Tolerance = defaultTolerance(c.Metric, p.BaselineMean)
+			r.Tolerance = defaultTolerance(c.Metric, in.level)
 		}
 	}
 	n := p.N()
@@ -145,7 +162,7 @@ func evaluate(c Claim, p Paired, in claimInput) ClaimResult {
 		r.Magnitude = magnitude(r, *c.Delta)
 	}
 	if r.key == "" {
-		r.key = fmt.Sprintf("claim|%s|%s|%s|%s|%s", c.Variant, c.Baseline, c.Metric, c.VersusMetric, c.Text)
+		r.key = fmt.Sprintf("claim|%s|%s|%s|%s|%s|%s|%s", c.Variant, c.Baseline, c.Variant2, c.Baseline2, c.Metric, c.VersusMetric, c.Text)
 	}
 	// The same runs and the same test are one hypothesis, whatever the
 	// claim's wording or direction (two-sided p for higher and lower).
@@ -197,7 +214,7 @@ func (r *ClaimResult) decide(padj float64, m int) {
 		r.Verdict, why = r.decideExact()
 	case n == 0:
 		r.Verdict = NoSpread
-		why = []string{fmt.Sprintf("no seed has finished both %s and %s with %s", c.Variant, c.Baseline, c.Metric)}
+		why = []string{"no seed has finished " + r.runsText()}
 	case n == 1:
 		r.Verdict = NoSpread
 		why = []string{fmt.Sprintf("Δ %s over 1 seed: no confidence interval (need ≥ 2 paired seeds)", signed(p.Delta.Mean))}
@@ -211,6 +228,9 @@ func (r *ClaimResult) decide(padj float64, m int) {
 	default:
 		r.Verdict = Inconclusive
 		why = []string{fmt.Sprintf("unknown expectation %q", c.Expect)}
+	}
+	if c.Interaction() && n > 0 {
+		why = append([]string{r.gainsText()}, why...)
 	}
 	if r.Magnitude != "" {
 		why = append(why, fmt.Sprintf("paper's Δ %s: %s", signed(*c.Delta), r.Magnitude))
@@ -226,6 +246,23 @@ func (r *ClaimResult) decide(padj float64, m int) {
 		why = append(why, s)
 	}
 	r.Reason = strings.Join(why, "; ")
+}
+
+// runsText names the runs a claim pairs: "both a and b with acc.S4", or
+// all four variants of an interaction.
+func (r *ClaimResult) runsText() string {
+	if r.Interaction() {
+		return fmt.Sprintf("all of %s, %s, %s and %s with %s", r.Variant, r.Baseline, r.Variant2, r.Baseline2, r.Metric)
+	}
+	return fmt.Sprintf("both %s and %s with %s", r.Variant, r.Baseline, r.Metric)
+}
+
+// gainsText is an interaction's two mean gains over its paired seeds:
+// "gains: a − b +1.2, c − d +0.9 (Δ is their difference)".
+func (r *ClaimResult) gainsText() string {
+	p := r.Paired
+	return fmt.Sprintf("gains: %s − %s %s, %s − %s %s (Δ is their difference)", r.Variant, r.Baseline, signed(p.VariantMean),
+		r.Variant2, r.Baseline2, signed(p.BaselineMean))
 }
 
 // ciText is "Δ +0.4, 95% CI [+0.15, +0.65], n=3".
@@ -289,7 +326,7 @@ func (r *ClaimResult) decideEqual() (Verdict, []string) {
 func (r *ClaimResult) decideExact() (Verdict, []string) {
 	p := r.Paired
 	if p.N() == 0 {
-		return Inconclusive, []string{fmt.Sprintf("no seed has finished both %s and %s with %s", r.Variant, r.Baseline, r.Metric)}
+		return Inconclusive, []string{"no seed has finished " + r.runsText()}
 	}
 	lo, hi := p.Delta.Min, p.Delta.Max
 	d := "Δ " + signed(lo)
@@ -539,7 +576,7 @@ type SeedNeed struct {
 
 // SeedNeeds lists, per study and variant in table order, the seeds its
 // inconclusive stochastic claims need (both sides of each claim need them,
-// paired). Claims whose need is unknown (no spread) are left out.
+// paired; all four variants of an interaction). Claims whose need is unknown (no spread) are left out.
 func SeedNeeds(tables ...*Table) []SeedNeed {
 	var out []SeedNeed
 	for _, t := range tables {
@@ -548,7 +585,14 @@ func SeedNeeds(tables ...*Table) []SeedNeed {
 			if c.SeedsNeeded <= 0 {
 				continue
 			}
-			for _, v := range []string{c.Variant, c.Baseline} {
+			vs := []string{c.Variant, c.Baseline}
+			if c.Interaction() {
+				vs = append(vs, c.Variant2, c.Baseline2)
+			}
+			for i, v := range vs {
+				if slices.Contains(vs[:i], v) {
+					continue // (a − b) − (c − b): b once
+				}
 				i, ok := idx[v]
 				if !ok {
 					i = len(out)
