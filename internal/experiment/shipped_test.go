@@ -144,3 +144,35 @@ func assertSameStudy(t *testing.T, a, b *Study) {
 		t.Errorf("studies differ:\n%#v\n%#v", x, y)
 	}
 }
+
+// TestShippedRecipeClaims: the recipe study states its question as
+// interaction claims, each recipe change's two-step gain against the
+// default recipe's, with an explicit tolerance; every recipe change has one.
+func TestShippedRecipeClaims(t *testing.T) {
+	for _, s := range loadShipped(t) {
+		if s.Name != "recipe" {
+			continue
+		}
+		changes := map[string]bool{}
+		for _, v := range s.Variants {
+			if r, ok := strings.CutPrefix(v.Label, "two-step-"); ok {
+				changes[r] = true
+			}
+		}
+		for _, c := range s.Claims {
+			if !c.Interaction() {
+				continue
+			}
+			r, _ := strings.CutPrefix(c.Variant, "two-step-")
+			if c.Expect != "equal" || c.Baseline != "baseline-"+r || c.Variant2 != "two-step" || c.Baseline2 != "baseline" || c.Tolerance <= 0 {
+				t.Errorf("claim %q: %+v", c.Text, c)
+			}
+			delete(changes, r)
+		}
+		if len(changes) > 0 {
+			t.Errorf("recipe changes without an interaction claim: %v", changes)
+		}
+		return
+	}
+	t.Fatal("no recipe study")
+}
