@@ -23,6 +23,14 @@
 // comparison, Δ = Variant − Baseline per seed, and expects Δ "higher"
 // (> 0), "lower" (< 0) or "equal" (within ±tolerance). α = 0.05.
 //
+// An interaction claim (Variant2 and Baseline2 set) compares two gains: per
+// seed that all four variants finished, Δ = (Variant − Baseline) −
+// (Variant2 − Baseline2), e.g. "the two-step gain under recipe A equals
+// its gain under recipe B". Δ is then judged by the same rules as a plain
+// claim's (TOST for "equal", default tolerance included; for a relative
+// default the scale is Baseline's level, not a gain). Its Holm identity is
+// its four runs per seed, with the gains in either order.
+//
 //   - Deterministic claims (params.*, flops.*: the same for every seed) are
 //     checked on every paired seed, exactly: "holds exactly" or "fails".
 //     "equal" means Δ = 0 unless the claim sets a tolerance. They have no
