@@ -67,8 +67,10 @@ func checkedOutput(verb string, io IO, run func(context.Context, []string, IO) e
 }
 
 func main() {
-	// SIGHUP too: closing the terminal should checkpoint running runs, not kill them.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGHUP too: closing the terminal should checkpoint running runs, not
+	// kill them; SIGUSR1 is Slurm's warning before a time limit
+	// (sbatch --signal=B:USR1@120).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR1)
 	defer stop()
 	// A closed pipe (workbench export | head -c1) then fails the write with
 	// EPIPE, which the verb reports, instead of killing the process silently.

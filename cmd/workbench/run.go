@@ -94,26 +94,10 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	// second spec does not leave the first one half queued.
 	version := runner.DetectVersion(".") // walks the training sources: once per command
 	prov := version.Provenance()
-	type expanded struct {
-		study *experiment.Study
-		runs  []experiment.RunSpec
-	}
-	var studies []expanded
-	for _, arg := range specs {
-		path, err := experiment.Resolve(arg, "experiments")
-		if err != nil {
-			return err
-		}
-		study, err := experiment.Load(path)
-		if err != nil {
-			return err
-		}
-		rs, err := study.Expand(experiment.ExpandOptions{Profile: o.profile, Seeds: seeds, Grid: o.grid, Dataset: o.dataset,
-			Fingerprint: datasetFingerprint, CodeVersion: version.Code})
-		if err != nil {
-			return err
-		}
-		studies = append(studies, expanded{study, rs})
+	studies, err := expandSpecs(specs, experiment.ExpandOptions{Profile: o.profile, Seeds: seeds, Grid: o.grid, Dataset: o.dataset,
+		Fingerprint: datasetFingerprint, CodeVersion: version.Code})
+	if err != nil {
+		return err
 	}
 
 	// Many runs ask first, before anything is queued or recorded. Without
@@ -252,4 +236,33 @@ func datasetFingerprint(spec string) (string, error) {
 		return "", err
 	}
 	return ds.Fingerprint(), nil
+}
+
+// expanded is a study with its runs.
+type expanded struct {
+	study *experiment.Study
+	runs  []experiment.RunSpec
+}
+
+// expandSpecs loads and expands every study named (a file or a name in
+// experiments/) before anything touches the database, so that a typo in
+// the second spec does not leave the first one half queued.
+func expandSpecs(specs []string, opt experiment.ExpandOptions) ([]expanded, error) {
+	var out []expanded
+	for _, arg := range specs {
+		path, err := experiment.Resolve(arg, "experiments")
+		if err != nil {
+			return nil, err
+		}
+		study, err := experiment.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := study.Expand(opt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, expanded{study, rs})
+	}
+	return out, nil
 }

@@ -25,6 +25,9 @@ type Workers struct {
 	Artifacts string   // the shared artifacts directory, as the nodes see it
 	Studies   []string // claim only these studies' runs
 	IdleExit  time.Duration
+	// Grace: a run without a heartbeat for this long is re-queued (0: the
+	// worker's default).
+	Grace time.Duration
 	// CheckpointEvery is passed to the workers (0: their default).
 	CheckpointEvery int
 }
@@ -42,6 +45,9 @@ func (w Workers) args() []string {
 	}
 	if w.IdleExit > 0 {
 		a = append(a, "--idle-exit", w.IdleExit.String())
+	}
+	if w.Grace > 0 {
+		a = append(a, "--grace", w.Grace.String())
 	}
 	if w.CheckpointEvery > 0 {
 		a = append(a, "--checkpoint-every", fmt.Sprint(w.CheckpointEvery))

@@ -52,6 +52,20 @@ func TestClaimLifecycle(t *testing.T) {
 		t.Fatalf("after EndLeased: %s step %d", got.Status, got.Progress.Step)
 	}
 
+	// The stale sweep leaves leased runs to their leases, even when their
+	// worker looks dead.
+	queueRuns(t, s, "held", 1)
+	_, held, err := s.ClaimRun(ctx, worker, ClaimFilter{Studies: []string{"held"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if marked, err := s.RecoverStale(ctx, StaleOptions{After: -time.Second, Host: "node7", Alive: func(int) bool { return false }}); err != nil || len(marked) != 0 {
+		t.Fatalf("stale sweep marked %v (%v), want none: leased runs are requeued by lease expiry", marked, err)
+	}
+	if err := s.EndLeased(ctx, held, End{Status: Finished}); err != nil {
+		t.Fatal(err)
+	}
+
 	// A lease that expires is lost: the run goes back to the queue, the
 	// next claim owns it, and the old lease's writes are refused.
 	_, old, err := s.ClaimRun(ctx, worker, ClaimFilter{Studies: []string{"q"}})

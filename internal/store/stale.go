@@ -84,9 +84,11 @@ func ProcessAlive(pid int) bool {
 func (s *Store) RecoverStale(ctx context.Context, opt StaleOptions) ([]int64, error) {
 	opt = opt.withDefaults()
 	// A queued run without an owner waits for any worker (workbench
-	// submit, a released run): nobody is gone.
+	// submit, a released run): nobody is gone. A run a worker claimed
+	// (its owner is a lease token, "process/claim") is the workers'
+	// business: its lease expires and it is queued again (RequeueExpired).
 	rows, err := s.db.QueryContext(ctx, `SELECT id, status, host, pid, owner, heartbeat FROM runs
-		WHERE status = 'running' OR (status = 'queued' AND owner <> '')`)
+		WHERE (status = 'running' OR (status = 'queued' AND owner <> '')) AND owner NOT LIKE '%/%'`)
 	if err != nil {
 		return nil, fmt.Errorf("store: find stale runs: %w", err)
 	}
