@@ -245,7 +245,7 @@ func TestInteractionSpecErrors(t *testing.T) {
 		{"half", func(c *Claim) { c.Baseline2 = "" }, "needs both variant2 and baseline2"},
 		{"unknown", func(c *Claim) { c.Variant2 = "three" }, `variant "three" is not one of`},
 		{"same gain", func(c *Claim) { c.Variant2, c.Baseline2 = "two-r", "base-r" }, "compares the gain two-r − base-r with itself"},
-		{"itself", func(c *Claim) { c.Variant2 = "base" }, "compares a variant with itself"},
+		{"itself", func(c *Claim) { c.Variant2 = "base" }, "compares variant2 base with itself"},
 	} {
 		cl := gainClaim
 		c.claim(&cl)

@@ -139,8 +139,11 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("study %s: claim %d (%q): expect %q, want higher, lower or equal", s.Name, i+1, c.Text, c.Expect)
 		}
 		sameMetric := c.VersusMetric == "" || c.VersusMetric == c.Metric
-		if c.Variant == claimBaseline(c, s) && sameMetric || c.Interaction() && c.Variant2 == c.Baseline2 && sameMetric {
-			return fmt.Errorf("study %s: claim %d (%q): compares a variant with itself", s.Name, i+1, c.Text)
+		if c.Variant == claimBaseline(c, s) && sameMetric {
+			return fmt.Errorf("study %s: claim %d (%q): compares %s with itself", s.Name, i+1, c.Text, c.Variant)
+		}
+		if c.Interaction() && c.Variant2 == c.Baseline2 && sameMetric {
+			return fmt.Errorf("study %s: claim %d (%q): compares variant2 %s with itself", s.Name, i+1, c.Text, c.Variant2)
 		}
 		if c.Tolerance < 0 || math.IsNaN(c.Tolerance) {
 			return fmt.Errorf("study %s: claim %d (%q): tolerance %v, want > 0 (0: the default)", s.Name, i+1, c.Text, c.Tolerance)
