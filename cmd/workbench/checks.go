@@ -62,6 +62,9 @@ func checkRequired(verb, name, v, example string) error {
 // every run when workbench exits; a URI could carry options (mode=,
 // immutable=) that bypass how the workbench opens its store.
 func checkDBFlag(verb, db string) error {
+	if store.IsURL(db) {
+		return nil // checked when connecting
+	}
 	if strings.TrimSpace(db) == "" {
 		return fmt.Errorf("%s: --db is empty: name the runs database file, e.g. --db runs.db", verb)
 	}

@@ -73,6 +73,9 @@ func (f trainFlags) checkJobs(verb string) error { return f.validate(verb) }
 // runs), so listing works on a read-only file or directory and on a full
 // disk. A missing file is an error that says how to make one.
 func openForRead(io IO, path string) (*store.Store, error) {
+	if store.IsURL(path) {
+		return store.OpenURLReadOnly(path, artifactsDefault(io))
+	}
 	if err := mustExist(path); err != nil {
 		return nil, err
 	}
@@ -90,6 +93,9 @@ func openForRead(io IO, path string) (*store.Store, error) {
 // it unless mustExist, applying pending migrations and marking runs whose
 // process died interrupted (reported on io.Err).
 func openForWrite(io IO, path string, mustExistAlready bool) (*store.Store, error) {
+	if store.IsURL(path) {
+		return openShared(io, "open", path, artifactsDefault(io))
+	}
 	if mustExistAlready {
 		if err := mustExist(path); err != nil {
 			return nil, err
@@ -135,4 +141,15 @@ func termWidth(io IO) int {
 		return 0
 	}
 	return w
+}
+
+// envArtifacts names the artifacts directory of a PostgreSQL store when a
+// verb has no --artifacts flag.
+const envArtifacts = "WORKBENCH_ARTIFACTS"
+
+func artifactsDefault(io IO) string {
+	if io.Getenv != nil {
+		return io.Getenv(envArtifacts)
+	}
+	return ""
 }

@@ -247,3 +247,32 @@ func slurmLogs(art string) string {
 	}
 	return b.String()
 }
+
+// TestPostgresSameTables: the same study trained on PostgreSQL and on
+// SQLite gives the same tables (the trainer is deterministic; the stores
+// must not change a number), and the read verbs work on a URL.
+func TestPostgresSameTables(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a smoke study twice: skipped with -short")
+	}
+	pg := pgDatabase(t)
+	t.Setenv("WORKBENCH_ARTIFACTS", t.TempDir())
+	lite := filepath.Join(t.TempDir(), "runs.db")
+	for _, db := range []string{pg, lite} {
+		workbench(t, "run", "table10", "--profile", "smoke", "--db", db, "--yes")
+	}
+	for _, format := range []string{"md", "csv"} {
+		a, _ := workbench(t, "table", "table10", "--profile", "smoke", "--format", format, "--db", pg)
+		b, _ := workbench(t, "table", "table10", "--profile", "smoke", "--format", format, "--db", lite)
+		if a != b || !strings.Contains(a, "two-step") {
+			t.Fatalf("table10 (%s) differs between PostgreSQL and SQLite:\n%s\n---\n%s", format, a, b)
+		}
+	}
+	list, _ := workbench(t, "runs", "--db", pg)
+	if n := strings.Count(list, " finished "); n != 9 {
+		t.Fatalf("runs on PostgreSQL lists %d finished runs, want 9:\n%s", n, list)
+	}
+	if _, errs := workbench(t, "show", "1", "--db", pg); errs != "" {
+		t.Fatalf("show on PostgreSQL: %s", errs)
+	}
+}

@@ -33,7 +33,7 @@ func runDatasets(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("datasets", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	asJSON := fs.Bool("json", false, "print the list as JSON")
-	db := fs.String("db", "runs.db", "the runs database (accepted as by every verb; listing data sets does not open it)")
+	db := fs.String("db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB) (accepted as by every verb; listing data sets does not open it)")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench datasets [--json] [--db runs.db]")
 		fmt.Fprintln(io.Err, "       workbench datasets show SPEC [--out plots/] [--split test] [--per-class 8] [--classes 20] [--scale 3] [--size 32] [--db runs.db]")
@@ -102,7 +102,7 @@ func runDatasetsShow(ctx context.Context, args []string, io IO) error {
 	classes := fs.Int("classes", 20, "at most this many classes (the first ones)")
 	scale := fs.Int("scale", 3, "enlarge each image pixel to scale x scale")
 	size := fs.Int("size", 32, "network input side the images are prepared for")
-	db := fs.String("db", "runs.db", "the runs database, which the contact sheet must not overwrite")
+	db := fs.String("db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB), which the contact sheet must not overwrite")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench datasets show SPEC [flags]")
 		fmt.Fprintln(io.Err, "\nOpens the data set SPEC (e.g. synthetic, synthetic:difficulty=0.8, fashion-mnist,")

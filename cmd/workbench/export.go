@@ -302,7 +302,7 @@ type studyRecord struct {
 func runExport(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	db := fs.String("db", "runs.db", "the runs database")
+	db := fs.String("db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB)")
 	asCSV := fs.Bool("csv", false, "write CSV: one row per run (with --metrics: one row per metric point)")
 	asJSON := fs.Bool("json", false, "write JSON: studies and runs (the default)")
 	study := fs.String("study", "", "only the runs of this study")

@@ -19,7 +19,7 @@ func init() {
 func runGC(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("gc", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	db := fs.String("db", "runs.db", "the runs database")
+	db := fs.String("db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB)")
 	var opt runner.GCOptions
 	fs.BoolVar(&opt.KeepFinished, "keep-finished", false, "keep the final checkpoints of finished runs (Figure 4's Grad-CAM maps are drawn from them)")
 	fs.BoolVar(&opt.DryRun, "dry-run", false, "only list what would be removed")

@@ -38,7 +38,7 @@ func runPlot(ctx context.Context, args []string, io IO) error {
 	var o plotOptions
 	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	fs.StringVar(&o.db, "db", "runs.db", "the runs database")
+	fs.StringVar(&o.db, "db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB)")
 	fs.StringVar(&o.out, "out", "plots", "directory the figures are written to")
 	fs.StringVar(&o.format, "format", "png,svg", "image formats, comma-separated: png, svg")
 	fs.StringVar(&o.profile, "profile", "", "plot the runs of this profile (default: each study's own)")

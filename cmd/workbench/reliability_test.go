@@ -78,8 +78,8 @@ var (
 	seedErr  error
 )
 
-// seededDB trains table9 at the smoke profile, one seed (5 runs), once per
-// test binary, and returns the directory holding its runs.db and
+// seededDB trains table9 at the smoke profile, one seed (one run per
+// variant: seedRuns), once per test binary, and returns the directory holding its runs.db and
 // runs.db.d.
 func seededDB(t *testing.T) string {
 	t.Helper()
@@ -100,6 +100,22 @@ func seededDB(t *testing.T) string {
 		t.Fatal("the seed runs.db has a -wal file left: copies of the main file would miss its pages")
 	}
 	return seedDir
+}
+
+// seedRuns is the number of runs in the seeded runs.db: one per variant of
+// table9.
+func seedRuns(t *testing.T) int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(seededDB(t), "runs.db")+"?immutable=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM runs").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func copyTree(t *testing.T, from, to string) {
@@ -188,8 +204,9 @@ label = "two-step"
 ` + extra
 }
 
-// corruptTablePage overwrites part of the root page of a table of the
-// SQLite file at path with 0xff.
+// corruptTablePage overwrites the root page of a table of the SQLite file
+// at path with 0xff (all of it: a root that is an interior page of a
+// grown table has its cells at the end and free space in the middle).
 func corruptTablePage(t *testing.T, path, table string) {
 	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+path+"?immutable=1")
@@ -210,7 +227,7 @@ func corruptTablePage(t *testing.T, path, table string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0xff}, int(pageSize)/2), (root-1)*pageSize+200); err != nil {
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xff}, int(pageSize)), (root-1)*pageSize); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -287,7 +304,7 @@ func reliabilityCases() []relCase {
 			check: func(t *testing.T, e *relEnv, _, stderr string) {
 				var doc struct{ Runs []json.RawMessage }
 				b, err := os.ReadFile(filepath.Join(e.dir, "runs.json"))
-				if err != nil || json.Unmarshal(b, &doc) != nil || len(doc.Runs) != 5 {
+				if err != nil || json.Unmarshal(b, &doc) != nil || len(doc.Runs) != seedRuns(t) {
 					t.Errorf("runs.json: %d runs, %v", len(doc.Runs), err)
 				}
 				noTempFiles(t, e.dir)
@@ -328,7 +345,13 @@ func reliabilityCases() []relCase {
 		{name: "--grid 20 × --seeds 1000 is over 10,000 runs", issue: "4", args: []string{"run", "table10", "--profile", "smoke", "--grid", "temperature=" + seq(1, 20), "--seeds", seq(1, 1000), "--yes", "--db", "{db}"},
 			wantErr: "at most 10000 per study", wantCode: 1},
 		{name: "--seeds 0..999 asks for --yes", issue: "4", args: []string{"run", "table9", "--profile", "smoke", "--seeds", seq(0, 999), "--db", "{db}"},
-			wantErr: "4995 runs to train (more than 200 in one command): pass --yes", wantCode: 1},
+			wantErr: "runs to train (more than 200 in one command): pass --yes", wantCode: 1,
+			check: func(t *testing.T, e *relEnv, _, stderr string) {
+				// 1,000 seeds of every variant, less seed 1's finished runs.
+				if n := seedRuns(t); !strings.Contains(stderr, fmt.Sprintf("%d runs to train", 1000*n-n)) {
+					t.Errorf("want %d runs to train:\n%s", 1000*n-n, stderr)
+				}
+			}},
 		{name: "a spec with 1000 seeds asks for --yes", issue: "4", args: []string{"run", "{dir}/many.toml", "--db", "{db}"},
 			setup: func(t *testing.T, e *relEnv) {
 				writeFile(t, filepath.Join(e.dir, "many.toml"), smallSpec(seq(1000, 1999), ""))
@@ -360,7 +383,7 @@ func reliabilityCases() []relCase {
 		// 5. Read-only access.
 		{name: "runs in a read-only directory", issue: "5 (store)", args: []string{"runs", "--db", "{db}"}, setup: readOnlyDir,
 			check: func(t *testing.T, e *relEnv, stdout, _ string) {
-				if !strings.Contains(stdout, "5 run(s): 5 finished") {
+				if n := seedRuns(t); !strings.Contains(stdout, fmt.Sprintf("%d run(s): %d finished", n, n)) {
 					t.Errorf("runs in a read-only directory:\n%s", stdout)
 				}
 			}},
@@ -494,7 +517,7 @@ func reliabilityCases() []relCase {
 		// What still works on the seeded store.
 		{name: "runs", issue: "ok", args: []string{"runs", "--db", "{db}"},
 			check: func(t *testing.T, e *relEnv, stdout, _ string) {
-				if !strings.Contains(stdout, "5 run(s): 5 finished") {
+				if n := seedRuns(t); !strings.Contains(stdout, fmt.Sprintf("%d run(s): %d finished", n, n)) {
 					t.Errorf("runs:\n%s", stdout)
 				}
 			}},
@@ -508,7 +531,7 @@ func reliabilityCases() []relCase {
 			}},
 		{name: "run reuses with --yes", issue: "ok", mutates: true, args: []string{"run", "table9", "--profile", "smoke", "--seeds", "1", "--yes", "--db", "{db}"},
 			check: func(t *testing.T, e *relEnv, stdout, _ string) {
-				if !strings.Contains(stdout, "trained 0 run(s), 5 reused") {
+				if !strings.Contains(stdout, fmt.Sprintf("trained 0 run(s), %d reused", seedRuns(t))) {
 					t.Errorf("run:\n%s", stdout)
 				}
 			}},

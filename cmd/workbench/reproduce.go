@@ -49,7 +49,7 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	var o reproduceOptions
 	fs := flag.NewFlagSet("reproduce", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	fs.StringVar(&o.db, "db", "runs.db", "the runs database (created if missing)")
+	fs.StringVar(&o.db, "db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB) (created if missing)")
 	fs.StringVar(&o.profile, "profile", "", "smoke, quick or paper (default: each study's own, quick for the shipped ones)")
 	fs.StringVar(&o.dir, "experiments", "experiments", "directory of the study specs; every spec with a paper table (table = ...) is run")
 	o.trainFlags.register(fs)

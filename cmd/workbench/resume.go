@@ -24,7 +24,7 @@ func init() {
 func runResume(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("resume", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	db := fs.String("db", "runs.db", "the runs database")
+	db := fs.String("db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB)")
 	var tf trainFlags
 	tf.register(fs)
 	yes := fs.Bool("yes", false, fmt.Sprintf("resume more than %d runs without asking", confirmAbove))

@@ -39,7 +39,7 @@ func runRun(ctx context.Context, args []string, io IO) error {
 	var o runOptions
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	fs.StringVar(&o.db, "db", "runs.db", "the runs database (created if missing)")
+	fs.StringVar(&o.db, "db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB) (created if missing)")
 	fs.StringVar(&o.profile, "profile", "", "run length and sizes: smoke, quick or paper (default: the study's, else quick)")
 	fs.StringVar(&o.seeds, "seeds", "", "comma-separated seeds, e.g. 1,2,3 (default: the study's)")
 	o.trainFlags.register(fs)

@@ -40,7 +40,7 @@ func (p paramFlags) Set(s string) error {
 func runRuns(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("runs", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	db := fs.String("db", "runs.db", "the runs database")
+	db := fs.String("db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB)")
 	study := fs.String("study", "", "only the runs this study uses (labelled as in the study)")
 	status := fs.String("status", "", "only runs with these statuses, comma-separated: queued, running, finished, failed, interrupted, diverged")
 	variant := fs.String("variant", "", "only runs of this variant label")

@@ -30,7 +30,7 @@ func init() {
 func runShow(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("show", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	db := fs.String("db", "runs.db", "the runs database")
+	db := fs.String("db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB)")
 	asJSON := fs.Bool("json", false, "write the run as a JSON record")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench show RUN [--json] [--db runs.db]")

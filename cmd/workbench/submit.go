@@ -44,7 +44,7 @@ func runSubmit(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("submit", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	fs.StringVar(&o.db, "db", defaultDB(io), "the shared database: a postgres:// URL or an SQLite file ($"+envDB+")")
-	fs.StringVar(&o.artifacts, "artifacts", "", "the artifacts directory (checkpoints, worker logs), the same path on every node")
+	fs.StringVar(&o.artifacts, "artifacts", artifactsDefault(io), "the artifacts directory (checkpoints, worker logs), the same path on every node")
 	fs.StringVar(&o.profile, "profile", "", "smoke, quick or paper (default: the study's, else quick)")
 	fs.StringVar(&o.seeds, "seeds", "", "comma-separated seeds (default: the study's)")
 	fs.BoolVar(&o.force, "force", false, "queue again even when an identical finished run exists")

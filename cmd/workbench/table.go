@@ -33,7 +33,7 @@ func runTable(ctx context.Context, args []string, io IO) error {
 	var o tableOptions
 	fs := flag.NewFlagSet("table", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	fs.StringVar(&o.db, "db", "runs.db", "the runs database")
+	fs.StringVar(&o.db, "db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB)")
 	fs.StringVar(&o.format, "format", "term", "output format: term, md, csv, json or latex")
 	fs.StringVar(&o.profile, "profile", "", "tabulate the runs of this profile (default: each study's own)")
 	fs.Usage = func() {

@@ -33,7 +33,7 @@ func init() {
 func runTUI(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("tui", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
-	db := fs.String("db", "runs.db", "the runs database (created if missing)")
+	db := fs.String("db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB) (created if missing)")
 	var tf trainFlags
 	tf.register(fs)
 	fs.Usage = func() {

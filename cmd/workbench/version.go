@@ -23,7 +23,7 @@ func runVersion(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	asJSON := fs.Bool("json", false, "write JSON")
-	db := fs.String("db", "runs.db", "the runs database (accepted as by every verb; version does not open it)")
+	db := fs.String("db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB) (accepted as by every verb; version does not open it)")
 	if err := parseFlagsOnly(fs, args); err != nil {
 		return err // -h: main exits 0
 	}

@@ -38,7 +38,7 @@ func defaultDB(io IO) string {
 func openShared(io IO, verb, db, artifacts string) (*store.Store, error) {
 	if store.IsURL(db) {
 		if artifacts == "" {
-			return nil, fmt.Errorf("%s: --artifacts DIR is required with a PostgreSQL --db: checkpoints go there, on storage every worker sees at the same path", verb)
+			return nil, fmt.Errorf("%s: --artifacts DIR (or $%s) is required with a PostgreSQL --db: checkpoints go there, on storage every worker sees at the same path", verb, envArtifacts)
 		}
 		st, err := store.OpenURL(db, store.Options{Artifacts: artifacts})
 		if err != nil {
@@ -67,7 +67,7 @@ func runWorker(ctx context.Context, args []string, io IO) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	db := fs.String("db", defaultDB(io), "the shared database: a postgres:// URL or an SQLite file ($"+envDB+")")
-	artifacts := fs.String("artifacts", "", "the artifacts directory (checkpoints), the same path on every machine (required with PostgreSQL)")
+	artifacts := fs.String("artifacts", artifactsDefault(io), "the artifacts directory (checkpoints), the same path on every machine (required with PostgreSQL)")
 	var opt runner.WorkerOptions
 	fs.IntVar(&opt.MaxRuns, "max-runs", 0, "stop after this many runs (0: no limit)")
 	fs.DurationVar(&opt.IdleExit, "idle-exit", 30*time.Second, "stop when no run has been queued for this long (0: never)")

@@ -171,3 +171,40 @@ func (postgresDialect) writeMetrics(ctx context.Context, db *dbx, ms []Metric, m
 		return nil
 	})
 }
+
+// OpenURLReadOnly opens the store db names for a verb that only reads: an
+// SQLite file with OpenReadOnly, or a PostgreSQL database without
+// migrating it (an older schema is an error naming the write verbs that
+// upgrade it) and without sweeping stale runs. artifacts may be "" when
+// the verb reads no checkpoint.
+func OpenURLReadOnly(db, artifacts string) (*Store, error) {
+	if !IsURL(db) {
+		s, err := OpenReadOnly(db)
+		if err == nil && artifacts != "" {
+			s.artifactDir = artifacts
+		}
+		return s, err
+	}
+	s, err := connectPostgres(db)
+	if err != nil {
+		return nil, err
+	}
+	s.artifactDir, s.readOnly = artifacts, true
+	v, err := s.SchemaVersion(context.Background())
+	if err != nil || v < LatestSchemaVersion() {
+		s.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: %s has no workbench schema (%v): run a write verb (workbench submit, run) first", s.path, err)
+		}
+		return nil, fmt.Errorf("store: read-only: %s needs migration %d; run any write verb (workbench submit, run, worker) to upgrade it", s.path, v+1)
+	}
+	if v > LatestSchemaVersion() {
+		s.Close()
+		return nil, fmt.Errorf("store: %s has schema version %d, newer than this workbench knows (%d): update the workbench", s.path, v, LatestSchemaVersion())
+	}
+	if s.recovered, err = s.RecoverStale(context.Background(), StaleOptions{DryRun: true}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
