@@ -96,7 +96,10 @@ func runSubmit(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	if !store.IsURL(o.db) && o.artifacts == "" {
+	if o.artifacts == "" {
+		if store.IsURL(o.db) {
+			return fmt.Errorf("submit: --artifacts DIR (or $%s) is required with a PostgreSQL --db: checkpoints and worker logs go there, on storage every node sees at the same path", envArtifacts)
+		}
 		o.artifacts = o.db + ".d"
 	}
 	if o.artifacts, err = filepath.Abs(o.artifacts); err != nil {
@@ -229,6 +232,7 @@ func (o submitOptions) check() error {
 // waits for them; Ctrl-C reaches them too, and each gives its run back.
 func startLocal(ctx context.Context, io IO, bin string, n int, db string, w launch.Workers) error {
 	var wg sync.WaitGroup
+	var started []*exec.Cmd
 	errs := make([]error, n)
 	for i := range n {
 		args := []string{"worker", "--artifacts", w.Artifacts, "--idle-exit", w.IdleExit.String(),
@@ -240,8 +244,14 @@ func startLocal(ctx context.Context, io IO, bin string, n int, db string, w laun
 		cmd.Env = append(os.Environ(), envDB+"="+db)
 		cmd.Stdout, cmd.Stderr = io.Out, io.Err
 		if err := cmd.Start(); err != nil {
-			return err
+			// Stop the workers already started rather than orphan them.
+			for _, c := range started {
+				c.Process.Signal(os.Interrupt)
+			}
+			wg.Wait()
+			return fmt.Errorf("submit: start worker %d: %w", i+1, err)
 		}
+		started = append(started, cmd)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

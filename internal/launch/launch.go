@@ -18,13 +18,13 @@ import (
 
 // Workers is what every launched worker runs with.
 type Workers struct {
-	Count     int      // workers (array tasks, Job completions)
-	Parallel  int      // at most this many at once (0: all)
-	Binary    string   // the workbench executable, as the nodes see it
-	Workdir   string   // the directory the workers start in
-	Artifacts string   // the shared artifacts directory, as the nodes see it
-	Studies   []string // claim only these studies' runs
-	IdleExit  time.Duration
+	Count     int           // workers (array tasks, Job completions)
+	Parallel  int           // at most this many at once (0: all)
+	Binary    string        // the workbench executable, as the nodes see it
+	Workdir   string        // the directory the workers start in
+	Artifacts string        // the shared artifacts directory, as the nodes see it
+	Studies   []string      // claim only these studies' runs
+	IdleExit  time.Duration // 0: workers never exit for want of runs
 	// Grace: a run without a heartbeat for this long is re-queued (0: the
 	// worker's default).
 	Grace time.Duration
@@ -43,9 +43,7 @@ func (w Workers) args() []string {
 	for _, s := range w.Studies {
 		a = append(a, "--study", s)
 	}
-	if w.IdleExit > 0 {
-		a = append(a, "--idle-exit", w.IdleExit.String())
-	}
+	a = append(a, "--idle-exit", w.IdleExit.String()) // 0s: never
 	if w.Grace > 0 {
 		a = append(a, "--grace", w.Grace.String())
 	}

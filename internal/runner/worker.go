@@ -117,7 +117,15 @@ func (w *Worker) Run(ctx context.Context) (WorkerStats, error) {
 		for _, id := range failed {
 			w.logf("run %d: its worker died %d times; failed", id, max(w.opt.MaxAttempts, store.DefaultMaxAttempts))
 		}
-		run, lease, err := w.st.ClaimRun(ctx, w.prov, store.ClaimFilter{Studies: w.opt.Studies})
+		// The claim itself is not cancelled half-way: a run claimed as the
+		// worker is stopped is given straight back.
+		run, lease, err := w.st.ClaimRun(context.WithoutCancel(ctx), w.prov, store.ClaimFilter{Studies: w.opt.Studies})
+		if err == nil && ctx.Err() != nil {
+			if rerr := w.st.Release(context.WithoutCancel(ctx), lease, "released: the worker was stopped"); rerr != nil {
+				w.logf("run %d: %v", run.ID, rerr)
+			}
+			break
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			if w.opt.IdleExit > 0 && time.Since(idleSince) >= w.opt.IdleExit {
 				w.logf("no queued run for %s: done", w.opt.IdleExit)

@@ -17,8 +17,8 @@ import (
 // worker that lost its lease (it stalled, another worker re-queued and took
 // the run) cannot overwrite what the new owner does.
 
-// DefaultMaxAttempts is how many times a run is started before a lost
-// lease makes it failed instead of queued again.
+// DefaultMaxAttempts is how many times a run's worker may die under it
+// (its lease expires) before the run is failed instead of queued again.
 const DefaultMaxAttempts = 3
 
 // ErrLeaseLost is returned (wrapped) by a guarded write whose run is no
@@ -59,7 +59,9 @@ type ClaimFilter struct {
 func (s *Store) ClaimRun(ctx context.Context, p Provenance, f ClaimFilter) (Run, Lease, error) {
 	token := newClaimToken()
 	now := ms(time.Now())
-	pick := "SELECT id FROM runs WHERE status = 'queued'"
+	// Only runs nobody owns: a queued run with an owner waits for a slot
+	// in the local runner (workbench run) that queued it.
+	pick := "SELECT id FROM runs WHERE status = 'queued' AND owner = ''"
 	args := []any{now, now, p.Host, p.PID, token, p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion}
 	if len(f.Studies) > 0 {
 		pick += " AND id IN (SELECT run_id FROM study_runs WHERE study IN (" + placeholders(len(f.Studies)) + "))"
@@ -127,31 +129,33 @@ func (s *Store) EndLeased(ctx context.Context, l Lease, e End) error {
 	return s.endRun(ctx, l.RunID, e, l.Token)
 }
 
-// RequeueExpired puts back every running run whose heartbeat is older than
+// RequeueExpired puts back every leased run whose heartbeat is older than
 // grace (its worker died or lost its connection): queued again, or failed
-// with the reason once it has been started maxAttempts times (0: the
-// default). Any worker calls it before claiming; the TUI and `workbench
+// with the reason once its worker has died under it maxAttempts times (0:
+// the default). Graceful releases do not count. Any worker calls it before claiming; the TUI and `workbench
 // runs` may too.
 func (s *Store) RequeueExpired(ctx context.Context, grace time.Duration, maxAttempts int) (requeued, failed []int64, err error) {
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
 	}
 	cutoff := ms(time.Now().Add(-grace))
-	rows, err := s.db.QueryContext(ctx, `SELECT id, attempts, host, pid FROM runs
-		WHERE status = 'running' AND (heartbeat IS NULL OR heartbeat < ?)`, cutoff)
+	// Leased runs only (owner "process/claim"): a local runner's runs are
+	// found by the stale sweep (RecoverStale) instead.
+	rows, err := s.db.QueryContext(ctx, `SELECT id, lost_leases + 1, host, pid FROM runs
+		WHERE status = 'running' AND owner LIKE '%/%' AND (heartbeat IS NULL OR heartbeat < ?)`, cutoff)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: find expired leases: %w", err)
 	}
 	type expired struct {
-		id       int64
-		attempts int
-		host     string
-		pid      int
+		id   int64
+		lost int // lost leases, this one included
+		host string
+		pid  int
 	}
 	var found []expired
 	for rows.Next() {
 		var e expired
-		if err := rows.Scan(&e.id, &e.attempts, &e.host, &e.pid); err != nil {
+		if err := rows.Scan(&e.id, &e.lost, &e.host, &e.pid); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("store: find expired leases: %w", err)
 		}
@@ -164,14 +168,14 @@ func (s *Store) RequeueExpired(ctx context.Context, grace time.Duration, maxAtte
 	for _, e := range found {
 		why := fmt.Sprintf("lease expired: no heartbeat from pid %d on %s for %s", e.pid, e.host, grace)
 		status, list := "queued", &requeued
-		if e.attempts >= maxAttempts {
+		if e.lost >= maxAttempts {
 			status, list = "failed", &failed
-			why = fmt.Sprintf("%s (attempt %d of %d)", why, e.attempts, maxAttempts)
+			why = fmt.Sprintf("%s (its worker died %d times, the limit)", why, e.lost)
 		}
 		// Only if nothing changed since we looked.
 		res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = ?, owner = '', error = ?, heartbeat = ?,
-				ended = CASE WHEN ? = 'failed' THEN ? ELSE ended END
-			WHERE id = ? AND status = 'running' AND (heartbeat IS NULL OR heartbeat < ?)`,
+				lost_leases = lost_leases + 1, ended = CASE WHEN ? = 'failed' THEN ? ELSE ended END
+			WHERE id = ? AND status = 'running' AND owner LIKE '%/%' AND (heartbeat IS NULL OR heartbeat < ?)`,
 			status, why, now, status, now, e.id, cutoff)
 		if err != nil {
 			return requeued, failed, fmt.Errorf("store: requeue run %d: %w", e.id, err)
@@ -186,7 +190,7 @@ func (s *Store) RequeueExpired(ctx context.Context, grace time.Duration, maxAtte
 // Requeue puts an interrupted or failed run back in the queue for any
 // worker (owner none); it continues from its checkpoint when claimed.
 func (s *Store) Requeue(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'queued', owner = '', error = '', heartbeat = ?
+	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'queued', owner = '', error = '', heartbeat = ?, lost_leases = 0
 		WHERE id = ? AND status IN ('interrupted', 'failed')`, ms(time.Now()), id)
 	if err != nil {
 		return fmt.Errorf("store: requeue run %d: %w", id, err)

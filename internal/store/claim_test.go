@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,17 +106,47 @@ func TestClaimLifecycle(t *testing.T) {
 		t.Fatalf("stale sweep marked %v (%v), want none", marked, err)
 	}
 
-	// Expired at the last attempt: failed with the reason.
-	for attempt := 3; attempt <= DefaultMaxAttempts; attempt++ {
+	// Its worker dies under it again and again: queued again until the
+	// DefaultMaxAttempts-th lost lease (the first was above), then failed.
+	for lost := 2; ; lost++ {
 		if _, _, err := s.ClaimRun(ctx, worker, ClaimFilter{Studies: []string{"q"}}); err != nil {
 			t.Fatal(err)
 		}
+		requeued, failed, err := s.RequeueExpired(ctx, -time.Second, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lost < DefaultMaxAttempts {
+			if len(requeued) != 1 || len(failed) != 0 {
+				t.Fatalf("lost lease %d: requeued %v, failed %v", lost, requeued, failed)
+			}
+			continue
+		}
+		if len(failed) != 1 || failed[0] != r2.ID {
+			t.Fatalf("lost lease %d: failed %v, want [%d]", lost, failed, r2.ID)
+		}
+		break
 	}
-	if _, failed, err := s.RequeueExpired(ctx, -time.Second, 0); err != nil || len(failed) != 1 || failed[0] != r2.ID {
-		t.Fatalf("at attempt %d: failed %v, %v", DefaultMaxAttempts, failed, err)
+	if got, _ := s.Run(ctx, r2.ID); got.Status != Failed || got.Ended.IsZero() || !strings.Contains(got.Error, "died 3 times") {
+		t.Fatalf("after the last lost lease: %s %q", got.Status, got.Error)
 	}
-	if got, _ := s.Run(ctx, r2.ID); got.Status != Failed || got.Ended.IsZero() {
-		t.Fatalf("after the last attempt: %+v", got)
+	// Queued again by a resubmit, it gets a fresh count.
+	if err := s.Requeue(ctx, r2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ClaimRun(ctx, worker, ClaimFilter{Studies: []string{"q"}}); err != nil {
+		t.Fatal(err)
+	}
+	if requeued, _, err := s.RequeueExpired(ctx, -time.Second, 0); err != nil || len(requeued) != 1 {
+		t.Fatalf("after a resubmit: requeued %v, %v", requeued, err)
+	}
+	// A run queued by a local runner (it has an owner) is not for workers.
+	local := queueRuns(t, s, "local", 1)[0]
+	if _, err := s.db.Exec("UPDATE runs SET owner = ? WHERE id = ?", ProcessToken, local); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, err := s.ClaimRun(ctx, worker, ClaimFilter{Studies: []string{"local"}}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a worker claimed the local runner's run %d: %v", r.ID, err)
 	}
 	// The filter keeps other studies' runs.
 	if r, _, err := s.ClaimRun(ctx, worker, ClaimFilter{Studies: []string{"other"}}); err != nil || r.ID != other[0] {

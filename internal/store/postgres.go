@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -25,11 +24,17 @@ func IsURL(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
-// MaskURL is db with its password replaced, for messages.
+// MaskURL is db with its password replaced (in the user part and in a
+// password= parameter), for messages.
 func MaskURL(db string) string {
 	u, err := url.Parse(db)
 	if err != nil {
-		return "postgres://…"
+		return "postgres://… (not a valid URL)"
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }
@@ -97,7 +102,7 @@ func connectPostgres(dsn string) (*Store, error) {
 	masked := MaskURL(dsn)
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: %s: not a URL: %v", masked, errors.Unwrap(err))
+		return nil, fmt.Errorf("store: %s: cannot parse the database URL (a password with / # ? or @ must be percent-encoded)", masked)
 	}
 	q := u.Query()
 	if q.Get("connect_timeout") == "" {

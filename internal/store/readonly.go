@@ -39,7 +39,10 @@ func OpenReadOnly(path string) (*Store, error) {
 	// Where it cannot (a directory this process cannot write, a full
 	// disk), the file is read as immutable: nobody can be writing it
 	// then, or nothing is waiting in its write-ahead log.
-	immutable := !writable(filepath.Dir(path))
+	// Immutable only when the write-ahead log is empty: another user may
+	// be writing a file in a directory this one cannot write, and mode=ro
+	// reads its log through an existing -shm.
+	immutable := !writable(filepath.Dir(path)) && walEmpty(path)
 	s, v, err := openReadOnly(path, immutable)
 	if err != nil && !immutable && walEmpty(path) {
 		if s2, v2, err2 := openReadOnly(path, true); err2 == nil {

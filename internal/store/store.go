@@ -228,8 +228,7 @@ func LatestSchemaVersion() int { return len(sqliteMigrations) }
 // transaction together with its record in schema_migrations (and, on
 // SQLite, PRAGMA user_version). It returns the versions it applied.
 func (s *Store) migrate(ctx context.Context, target int) ([]int, error) {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL)`); err != nil {
+	if err := s.createMigrationsTable(ctx); err != nil {
 		return nil, fmt.Errorf("store: %s: create schema_migrations: %w", s.path, err)
 	}
 	cur, err := s.SchemaVersion(ctx)
@@ -257,6 +256,25 @@ func (s *Store) migrate(ctx context.Context, target int) ([]int, error) {
 		}
 	}
 	return applied, nil
+}
+
+// createMigrationsTable makes the bookkeeping table under the migration
+// lock, so that processes opening an empty database at once do not race
+// (PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against that).
+func (s *Store) createMigrationsTable(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := s.db.d.lockMigrations(ctx, tx); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL)`); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func (s *Store) applyMigration(ctx context.Context, m migration) (bool, error) {

@@ -20,8 +20,12 @@ func (t *trainer) memoryEstimate() int64 {
 			nodes += int64(max(1, n.Shape().TotalSize()))
 		}
 	}
+	seen := map[*updateGraph]bool{} // identical updates share one graph
 	for _, ug := range t.updates {
-		count(ug.net.G)
+		if !seen[ug] {
+			seen[ug] = true
+			count(ug.net.G)
+		}
 	}
 	count(t.eval.net.G)
 	var params int64
