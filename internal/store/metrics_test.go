@@ -308,3 +308,20 @@ func BenchmarkIngest16Workers(b *testing.B) {
 	b.ReportMetric(float64(total)/time.Since(start).Seconds(), "points/s")
 	b.ReportMetric(float64(logged.Load())/float64(total), "ns/Log")
 }
+
+// BenchmarkLog is what the trainer pays per point: one Log call, while the
+// writer commits earlier points in the background.
+func BenchmarkLog(b *testing.B) {
+	s := openTemp(b)
+	mustStudy(b, s, "log")
+	id := mustRun(b, s, "log", "v", 1, nil)
+	w := s.NewMetricWriter(WriterOptions{})
+	b.ResetTimer()
+	for i := range b.N {
+		w.Log(Metric{RunID: id, Key: "loss.ce4", Step: i, Epoch: 1, Value: float64(i)})
+	}
+	b.StopTimer()
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
