@@ -140,6 +140,17 @@ func (postgresDialect) writeMetrics(ctx context.Context, db *dbx, ms []Metric, m
 			return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
 		}
 		defer tx.Rollback(ctx)
+		if mark == nil {
+			// A plain batch does not wait for the server's disk: a server
+			// crash may lose the last fraction of a second of such points,
+			// never consistency. A batch that records a checkpoint commits
+			// synchronously, which also flushes every earlier batch, so the
+			// points a checkpoint covers are always on disk before its file
+			// is renamed.
+			if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+				return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
+			}
+		}
 		if mark != nil {
 			q, args := mark.sql()
 			tag, err := tx.Exec(ctx, numbered(q), args...)
