@@ -125,7 +125,7 @@ func gradCAMBatch(m *nets.Model, ds *data.Dataset, images, class []int) ([]GradC
 	var logits G.Value
 	G.Read(net.Z[4], &logits)
 	vm := G.NewTapeMachine(g, G.BindDualValues(probes...))
-	defer vm.Close()
+	defer closeVM(vm)
 	if err := vm.RunAll(); err != nil {
 		return nil, err
 	}

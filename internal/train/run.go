@@ -157,7 +157,7 @@ func (t *trainer) close() {
 		}
 	}
 	if t.eval != nil {
-		t.eval.vm.Close()
+		closeVM(t.eval.vm)
 	}
 }
 
