@@ -19,7 +19,8 @@ type WorkerOptions struct {
 	// MaxRuns: stop after this many runs (0: no limit).
 	MaxRuns int
 	// IdleExit: stop when no run has been queued for this long (0: 30 s;
-	// negative: never).
+	// negative: never). A worker does not stop while a leased run's
+	// heartbeat is late: it waits to continue it if its worker is dead.
 	IdleExit time.Duration
 	// Poll is how often an idle worker looks for queued runs (default 1 s).
 	Poll time.Duration
@@ -127,6 +128,12 @@ func (w *Worker) Run(ctx context.Context) (WorkerStats, error) {
 			break
 		}
 		if errors.Is(err, store.ErrNotFound) {
+			// A run whose worker went quiet may come back to the queue when
+			// its grace period ends: stay for it rather than leave it with
+			// nobody to continue it.
+			if n, err := w.st.SuspectLeases(ctx, 2*w.opt.Heartbeat); err == nil && n > 0 {
+				idleSince = time.Now()
+			}
 			if w.opt.IdleExit > 0 && time.Since(idleSince) >= w.opt.IdleExit {
 				w.logf("no queued run for %s: done", w.opt.IdleExit)
 				break

@@ -119,8 +119,11 @@ func TestDeadWorkersRunIsRequeued(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := newTestWorker(st, f, 7002, nil)
-	w.opt.Grace = 50 * time.Millisecond
-	time.Sleep(100 * time.Millisecond)
+	// The grace period is longer than the idle exit: the worker must wait
+	// for the dead worker's lease to expire instead of leaving.
+	w.opt.Grace = 600 * time.Millisecond
+	w.opt.IdleExit = 100 * time.Millisecond
+	time.Sleep(50 * time.Millisecond)
 	if s, err := w.Run(bg); err != nil || s.Finished != 1 {
 		t.Fatalf("live worker: %+v, %v", s, err)
 	}

@@ -200,3 +200,18 @@ func (s *Store) Requeue(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// SuspectLeases counts the running leased runs whose heartbeat is older than
+// quiet: their worker may be dead, and a worker that has nothing to do
+// should stay until the grace period decides (RequeueExpired), or nobody
+// would be left to continue them.
+func (s *Store) SuspectLeases(ctx context.Context, quiet time.Duration) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs
+		WHERE status = 'running' AND owner LIKE '%/%' AND (heartbeat IS NULL OR heartbeat < ?)`,
+		ms(time.Now().Add(-quiet))).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count suspect leases: %w", err)
+	}
+	return n, nil
+}

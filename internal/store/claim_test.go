@@ -73,6 +73,12 @@ func TestClaimLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n, err := s.SuspectLeases(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("suspect leases with a fresh heartbeat: %d, %v", n, err)
+	}
+	if n, err := s.SuspectLeases(ctx, -time.Second); err != nil || n != 1 {
+		t.Fatalf("suspect leases: %d, %v; want the one claimed run", n, err)
+	}
 	requeued, failed, err := s.RequeueExpired(ctx, -time.Second, 0)
 	if err != nil || len(requeued) != 1 || requeued[0] != old.RunID || len(failed) != 0 {
 		t.Fatalf("requeue: %v %v %v, want [%d] requeued", requeued, failed, err, old.RunID)
