@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,51 +16,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/testenv"
 )
-
-// needService fails in CI ($WORKBENCH_CI) and skips elsewhere when a
-// service the test needs is not there.
-func needService(t *testing.T, ok bool, msg string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	msg += " (eval \"$(scripts/cluster-up.sh)\" starts PostgreSQL and Slurm)"
-	if os.Getenv("WORKBENCH_CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-// pgDatabase returns the test server's URL with a fresh schema as its
-// search path (dropped at the end).
-func pgDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("WORKBENCH_TEST_PG")
-	needService(t, base != "", "no PostgreSQL server: set WORKBENCH_TEST_PG")
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "e2e_" + hex.EncodeToString(b)
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // clusterSpec: 16 runs long enough (a few seconds each) to be stopped in
 // the middle.
@@ -96,8 +50,8 @@ func TestSlurmStudy(t *testing.T) {
 		t.Skip("cluster test: skipped with -short")
 	}
 	_, err := exec.LookPath("sbatch")
-	needService(t, err == nil && os.Getenv("SLURM_CONF") != "", "no Slurm: sbatch on PATH and SLURM_CONF are needed")
-	dbURL := pgDatabase(t)
+	testenv.Need(t, err == nil && os.Getenv("SLURM_CONF") != "", "no Slurm: sbatch on PATH and SLURM_CONF are needed"+testenv.ClusterHint)
+	dbURL := testenv.PGSchema(t, "e2e_")
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "cluster.toml")
 	if err := os.WriteFile(spec, []byte(clusterSpec), 0o644); err != nil {
@@ -255,7 +209,7 @@ func TestPostgresSameTables(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a smoke study twice: skipped with -short")
 	}
-	pg := pgDatabase(t)
+	pg := testenv.PGSchema(t, "e2e_")
 	t.Setenv("WORKBENCH_ARTIFACTS", t.TempDir())
 	lite := filepath.Join(t.TempDir(), "runs.db")
 	for _, db := range []string{pg, lite} {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/testenv"
 )
 
 // mountTmpfs mounts a tmpfs of size bytes on a new directory (unmounted at
@@ -20,13 +21,7 @@ func mountTmpfs(t *testing.T, size int64) string {
 	t.Helper()
 	dir := t.TempDir()
 	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+strconv.FormatInt(size, 10), "tmpfs", dir).CombinedOutput()
-	if err != nil {
-		msg := "full-disk test needs root to mount a small tmpfs: " + strings.TrimSpace(string(out))
-		if os.Getenv("WORKBENCH_CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testenv.Need(t, err == nil, "full-disk test needs root to mount a small tmpfs: "+strings.TrimSpace(string(out)))
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 	return dir
 }

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -264,25 +262,15 @@ func (r *Runner) submitOne(ctx context.Context, j Job, force bool) (Plan, queued
 		if err != nil {
 			return plan, queued{}, err
 		}
-		pick := func(statuses ...store.Status) (store.Run, bool) {
-			for i := len(same) - 1; i >= 0; i-- { // newest first
-				for _, s := range statuses {
-					if same[i].Status == s {
-						return same[i], true
-					}
-				}
-			}
-			return store.Run{}, false
-		}
-		if run, ok := pick(store.Finished, store.Diverged); ok {
+		if run, ok := newest(same, store.Finished, store.Diverged); ok {
 			plan.Reused = append(plan.Reused, run.ID)
 			return plan, queued{id: run.ID}, r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant)
 		}
-		if run, ok := pick(store.Running, store.Queued); ok {
+		if run, ok := newest(same, store.Running, store.Queued); ok {
 			plan.Busy = append(plan.Busy, run.ID)
 			return plan, queued{id: run.ID}, r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant)
 		}
-		if run, ok := pick(store.Interrupted); ok {
+		if run, ok := newest(same, store.Interrupted); ok {
 			if r.isActive(run.ID) { // already queued here to resume
 				plan.Busy = append(plan.Busy, run.ID)
 				return plan, queued{id: run.ID}, r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant)
@@ -294,28 +282,11 @@ func (r *Runner) submitOne(ctx context.Context, j Job, force bool) (Plan, queued
 			return plan, queued{id: run.ID, job: &j, resume: true}, nil
 		}
 	}
-	params := map[string]string{}
-	for k, v := range j.Params {
-		params[k] = v
+	rec, err := newRun(j, r.prov)
+	if err != nil {
+		return plan, queued{}, err
 	}
-	if _, ok := params["profile"]; !ok && j.Profile != "" {
-		params["profile"] = j.Profile
-	}
-	cfgJSON := j.ConfigJSON
-	if cfgJSON == "" {
-		b, err := json.Marshal(j.Config)
-		if err != nil {
-			return plan, queued{}, fmt.Errorf("runner: config of %s/%s: %w", j.Study, j.Variant, err)
-		}
-		cfgJSON = string(b)
-	}
-	owner := r.prov
-	owner.Dataset, owner.DatasetFingerprint = j.Config.Dataset, j.DataFingerprint
-	if j.CodeVersion != "" {
-		owner.CodeVersion = j.CodeVersion
-	}
-	id, err := r.st.CreateRun(ctx, store.NewRun{Study: j.Study, Variant: j.Variant, Seed: j.Seed,
-		Config: cfgJSON, ConfigHash: j.Hash, Params: params, Owner: owner})
+	id, err := r.st.CreateRun(ctx, rec)
 	if err != nil {
 		return plan, queued{}, err
 	}
@@ -544,17 +515,12 @@ func (r *Runner) execute(t *task) {
 		r.disp.logf("run %d not started: %v", t.id, err)
 		return
 	}
-	ckpt := r.st.CheckpointPath(t.id)
-	if err := os.MkdirAll(filepath.Dir(ckpt), 0o755); err != nil {
-		r.end(t, store.End{Status: store.Failed, Error: fmt.Sprintf("checkpoint directory: %v", err)})
+	ckpt, exists, err := checkpointFile(r.st, t.id)
+	if err != nil {
+		r.end(t, store.End{Status: store.Failed, Error: err.Error()})
 		return
 	}
-	resume := false
-	if t.resume {
-		if _, err := os.Stat(ckpt); err == nil {
-			resume = true
-		}
-	}
+	resume := t.resume && exists
 	t.mu.Lock()
 	t.running, t.started = true, time.Now()
 	t.mu.Unlock()
@@ -587,10 +553,8 @@ func (r *Runner) execute(t *task) {
 		if rerr := os.Remove(ckpt); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 			r.disp.logf("run %d: %v", t.id, rerr)
 		}
-	} else if _, statErr := os.Stat(ckpt); statErr == nil {
-		if _, aerr := r.st.AddArtifact(bg, store.Artifact{RunID: t.id, Kind: store.ArtifactCheckpoint, Name: filepath.Base(ckpt), Path: ckpt}); aerr != nil {
-			r.disp.logf("run %d: %v", t.id, aerr)
-		}
+	} else if aerr := recordCheckpoint(bg, r.st, t.id, ckpt); aerr != nil {
+		r.disp.logf("run %d: %v", t.id, aerr)
 	}
 	r.end(t, e)
 }
@@ -626,14 +590,8 @@ func classify(err error, cancelled bool, res train.Result) store.End {
 }
 
 // train calls the TrainFunc, turning a panic into an error.
-func (r *Runner) train(t *task, opts train.Options) (res train.Result, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			stack := strings.SplitN(string(debug.Stack()), "\n", 12)
-			err = fmt.Errorf("panic: %v\n%s", p, strings.Join(stack[:min(len(stack), 11)], "\n"))
-		}
-	}()
-	return r.opt.Train(t.ctx, t.job.Config, opts)
+func (r *Runner) train(t *task, opts train.Options) (train.Result, error) {
+	return callTrain(t.ctx, r.opt.Train, t.job.Config, opts)
 }
 
 // end records how a started run ended.

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/mksmt/workbench/internal/store"
@@ -172,12 +170,10 @@ func (w *Worker) execute(ctx context.Context, mw *store.MetricWriter, run store.
 	if err := json.Unmarshal([]byte(run.Config), &cfg); err != nil {
 		return w.end(bg, lease, store.End{Status: store.Failed, Error: fmt.Sprintf("stored config: %v", err)})
 	}
-	ckpt := w.st.CheckpointPath(run.ID)
-	if err := os.MkdirAll(filepath.Dir(ckpt), 0o755); err != nil {
-		return w.end(bg, lease, store.End{Status: store.Failed, Error: fmt.Sprintf("checkpoint directory: %v", err)})
+	ckpt, resume, err := checkpointFile(w.st, run.ID)
+	if err != nil {
+		return w.end(bg, lease, store.End{Status: store.Failed, Error: err.Error()})
 	}
-	_, statErr := os.Stat(ckpt)
-	resume := statErr == nil
 	how := "started"
 	if resume {
 		how = "resumed from its checkpoint"
@@ -213,20 +209,13 @@ func (w *Worker) execute(ctx context.Context, mw *store.MetricWriter, run store.
 		}
 	}()
 	started := time.Now()
-	res, err := func() (res train.Result, err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				err = fmt.Errorf("panic: %v", p)
-			}
-		}()
-		return w.opt.Train(rctx, cfg, train.Options{
-			Logger:          &runLogger{w: mw, t: t},
-			CheckpointPath:  ckpt,
-			Resume:          resume,
-			CheckpointEvery: w.opt.CheckpointEvery,
-			Commit:          func(step int) error { return mw.CommitLeased(bg, lease, step) },
-		})
-	}()
+	res, err := callTrain(rctx, w.opt.Train, cfg, train.Options{
+		Logger:          &runLogger{w: mw, t: t},
+		CheckpointPath:  ckpt,
+		Resume:          resume,
+		CheckpointEvery: w.opt.CheckpointEvery,
+		Commit:          func(step int) error { return mw.CommitLeased(bg, lease, step) },
+	})
 	cancel()
 	if ferr := mw.Flush(bg); ferr != nil {
 		w.logf("run %d: metric points not yet written (retrying): %v", run.ID, ferr)
@@ -247,8 +236,8 @@ func (w *Worker) execute(ctx context.Context, mw *store.MetricWriter, run store.
 		w.logf("run %d released after %s: checkpointed, queued again", run.ID, fmtDuration(time.Since(started)))
 		return store.Queued
 	}
-	if _, statErr := os.Stat(ckpt); statErr == nil {
-		w.st.AddArtifact(bg, store.Artifact{RunID: run.ID, Kind: store.ArtifactCheckpoint, Name: filepath.Base(ckpt), Path: ckpt})
+	if aerr := recordCheckpoint(bg, w.st, run.ID, ckpt); aerr != nil {
+		w.logf("run %d: %v", run.ID, aerr)
 	}
 	st := w.end(bg, lease, e)
 	w.logf("run %d %s in %s", run.ID, st, fmtDuration(time.Since(started)))
@@ -319,24 +308,11 @@ func Enqueue(ctx context.Context, st *store.Store, study store.Study, jobs []Job
 				continue
 			}
 		}
-		params := map[string]string{}
-		for k, v := range j.Params {
-			params[k] = v
+		rec, err := newRun(j, store.Provenance{}) // no owner: any worker may claim it
+		if err != nil {
+			return plan, err
 		}
-		if _, ok := params["profile"]; !ok && j.Profile != "" {
-			params["profile"] = j.Profile
-		}
-		cfgJSON := j.ConfigJSON
-		if cfgJSON == "" {
-			b, err := json.Marshal(j.Config)
-			if err != nil {
-				return plan, fmt.Errorf("runner: config of %s/%s: %w", j.Study, j.Variant, err)
-			}
-			cfgJSON = string(b)
-		}
-		id, err := st.CreateRun(ctx, store.NewRun{Study: j.Study, Variant: j.Variant, Seed: j.Seed,
-			Config: cfgJSON, ConfigHash: j.Hash, Params: params,
-			Owner: store.Provenance{Dataset: j.Config.Dataset, DatasetFingerprint: j.DataFingerprint, CodeVersion: j.CodeVersion}})
+		id, err := st.CreateRun(ctx, rec)
 		if err != nil {
 			return plan, err
 		}
@@ -344,16 +320,4 @@ func Enqueue(ctx context.Context, st *store.Store, study store.Study, jobs []Job
 		plan.Queued = append(plan.Queued, id)
 	}
 	return plan, nil
-}
-
-// newest is the newest run among runs with one of the statuses.
-func newest(runs []store.Run, statuses ...store.Status) (store.Run, bool) {
-	for i := len(runs) - 1; i >= 0; i-- {
-		for _, s := range statuses {
-			if runs[i].Status == s {
-				return runs[i], true
-			}
-		}
-	}
-	return store.Run{}, false
 }

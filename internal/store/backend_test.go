@@ -1,16 +1,14 @@
 package store
 
 import (
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mksmt/workbench/internal/testenv"
 )
 
 // The store's tests are its contract: every one runs on SQLite, and
@@ -19,9 +17,6 @@ import (
 // a fresh schema of the server named by $WORKBENCH_TEST_PG (see
 // scripts/cluster-up.sh). Tests of SQLite's own machinery (WAL, PRAGMAs,
 // read-only files) call sqliteOnly.
-
-// EnvTestPG names the PostgreSQL server the tests use.
-const EnvTestPG = "WORKBENCH_TEST_PG"
 
 const envBackend = "WORKBENCH_STORE_BACKEND"
 
@@ -35,21 +30,6 @@ func sqliteOnly(t testing.TB) {
 	}
 }
 
-// TestPGURL returns the test server's URL; without one the test fails in
-// CI ($WORKBENCH_CI) and is skipped elsewhere.
-func testPGURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv(EnvTestPG)
-	if u == "" {
-		msg := "no PostgreSQL server: set " + EnvTestPG + " (eval \"$(scripts/cluster-up.sh)\" starts one)"
-		if os.Getenv("WORKBENCH_CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return u
-}
-
 // newLocation makes a place for a fresh store: a file in a temporary
 // directory, or a new schema on the test server (dropped at the end).
 func newLocation(t testing.TB) string {
@@ -57,32 +37,7 @@ func newLocation(t testing.TB) string {
 	if !onPostgres() {
 		return filepath.Join(t.TempDir(), "runs.db")
 	}
-	base := testPGURL(t)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return testenv.PGSchema(t, "t_")
 }
 
 // openAt opens the store at a location made by newLocation.
@@ -129,7 +84,7 @@ func TestContractPostgres(t *testing.T) {
 	if onPostgres() {
 		t.Skip("already the PostgreSQL run")
 	}
-	testPGURL(t)
+	testenv.Need(t, os.Getenv(testenv.EnvPG) != "", "no PostgreSQL server: set "+testenv.EnvPG+testenv.ClusterHint)
 	cmd := exec.Command(os.Args[0], "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), envBackend+"=postgres")
 	out, err := cmd.CombinedOutput()

@@ -206,19 +206,11 @@ func OpenURLReadOnly(db, artifacts string) (*Store, error) {
 		return nil, err
 	}
 	s.artifactDir, s.readOnly = artifacts, true
-	v, err := s.SchemaVersion(context.Background())
-	if err != nil || v < LatestSchemaVersion() {
-		s.Close()
-		if err != nil {
-			return nil, fmt.Errorf("store: %s has no workbench schema (%v): run a write verb (workbench submit, run) first", s.path, err)
-		}
-		return nil, fmt.Errorf("store: read-only: %s needs migration %d; run any write verb (workbench submit, run, worker) to upgrade it", s.path, v+1)
+	v, err := s.db.d.schemaVersion(context.Background(), s.db)
+	if err != nil {
+		v = 0 // no schema_migrations table: not a workbench database (yet)
 	}
-	if v > LatestSchemaVersion() {
-		s.Close()
-		return nil, fmt.Errorf("store: %s has schema version %d, newer than this workbench knows (%d): update the workbench", s.path, v, LatestSchemaVersion())
-	}
-	if s.recovered, err = s.RecoverStale(context.Background(), StaleOptions{DryRun: true}); err != nil {
+	if err := s.finishReadOnly(context.Background(), v); err != nil {
 		s.Close()
 		return nil, err
 	}

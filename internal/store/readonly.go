@@ -36,12 +36,11 @@ func OpenReadOnly(path string) (*Store, error) {
 	}
 	// With mode=ro SQLite still makes the -shm (and an empty -wal) it
 	// needs to read beside a live writer; it never writes runs.db itself.
-	// Where it cannot (a directory this process cannot write, a full
-	// disk), the file is read as immutable: nobody can be writing it
-	// then, or nothing is waiting in its write-ahead log.
-	// Immutable only when the write-ahead log is empty: another user may
-	// be writing a file in a directory this one cannot write, and mode=ro
-	// reads its log through an existing -shm.
+	// Where it cannot make them (a directory this process cannot write, a
+	// full disk), the file is read as immutable — but only when its
+	// write-ahead log is empty: another user may be writing a file in a
+	// directory this one cannot write, and mode=ro reads that log through
+	// the existing -shm.
 	immutable := !writable(filepath.Dir(path)) && walEmpty(path)
 	s, v, err := openReadOnly(path, immutable)
 	if err != nil && !immutable && walEmpty(path) {
@@ -52,28 +51,33 @@ func OpenReadOnly(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s read-only: %w", path, unwrapSQLite(err))
 	}
-	db := s.db
-	switch {
-	case v > len(sqliteMigrations):
-		db.Close()
-		return nil, fmt.Errorf("store: %s has schema version %d, newer than this workbench knows (%d): update the workbench", path, v, len(sqliteMigrations))
-	case v == 0:
-		db.Close()
-		return nil, fmt.Errorf("store: %s has no workbench schema: not a runs database (name another with --db)", path)
-	case v < len(sqliteMigrations):
-		db.Close()
-		m := sqliteMigrations[v]
-		return nil, fmt.Errorf("store: read-only: %s needs migration %d (%s); run any write verb (workbench run, resume) to upgrade it", path, m.Version, m.Name)
-	}
-	if err := s.checkPages(context.Background()); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if s.recovered, err = s.RecoverStale(context.Background(), StaleOptions{DryRun: true}); err != nil {
-		db.Close()
+	if err := s.finishReadOnly(context.Background(), v); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// finishReadOnly checks a store opened read-only at schema version v: it
+// must have this build's schema (a read verb never migrates) and sound
+// pages; Recovered then lists the runs a write open would mark interrupted.
+func (s *Store) finishReadOnly(ctx context.Context, v int) error {
+	migrations := s.db.d.migrations()
+	switch {
+	case v > len(migrations):
+		return fmt.Errorf("store: %s has schema version %d, newer than this workbench knows (%d): update the workbench", s.path, v, len(migrations))
+	case v == 0:
+		return fmt.Errorf("store: %s has no workbench schema: not a runs database (name another with --db)", s.path)
+	case v < len(migrations):
+		m := migrations[v]
+		return fmt.Errorf("store: read-only: %s needs migration %d (%s); run any write verb (workbench run, resume, submit, worker) to upgrade it", s.path, m.Version, m.Name)
+	}
+	if err := s.checkPages(ctx); err != nil {
+		return err
+	}
+	var err error
+	s.recovered, err = s.RecoverStale(ctx, StaleOptions{DryRun: true})
+	return err
 }
 
 // openReadOnly opens path with mode=ro (and immutable=1 when asked) and
