@@ -63,7 +63,7 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	q := &tui.Queue{Runner: r, Store: st, Fingerprint: datasetFingerprint, CodeVersion: version.Code}
+	q := &runner.Queue{Runner: r, Store: st, Fingerprint: datasetFingerprint, CodeVersion: version.Code}
 	m, err := tui.New(ctx, tui.Options{Store: st, Runner: q, SpecDir: "experiments", PlotDir: "plots"})
 	if err != nil {
 		r.Close()

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mksmt/workbench/internal/train"
+	"github.com/mksmt/workbench/internal/runspec"
 )
 
 // The issue-12 settings: written at their defaults, or where they have no
@@ -99,12 +99,12 @@ func TestAblationSettingsChecked(t *testing.T) {
 		}
 	}
 	// Every default the registry names is what the trainer does unset.
-	c := train.DefaultConfig()
+	c := runspec.DefaultConfig()
 	if AblationDefaults["updates"] != c.UpdatesPerBatch() || AblationDefaults["kd_scale_t2"] != c.ScaleKDByT2() ||
 		AblationDefaults["kd_detach"] != c.DetachTeacher() || AblationDefaults["three_step_pairs"] != c.ThreeStepPairsOrDefault() ||
 		AblationDefaults["async_order"] != c.AsyncOrderOrDefault() || AblationDefaults["optimizer"] != c.OptimizerOrDefault() ||
 		AblationDefaults["decay_norms"] != c.DecayNorms || AblationDefaults["lr_schedule"] != c.LRScheduleOrDefault() {
-		t.Errorf("AblationDefaults %v disagree with train.DefaultConfig", AblationDefaults)
+		t.Errorf("AblationDefaults %v disagree with runspec.DefaultConfig", AblationDefaults)
 	}
 	for name, def := range switchDefaults {
 		if AblationDefaults[name] != def {

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/mksmt/workbench/internal/data"
-	"github.com/mksmt/workbench/internal/train"
+	"github.com/mksmt/workbench/internal/runspec"
 )
 
 // ExpandOptions choose how a study is expanded into runs.
@@ -40,10 +40,10 @@ type RunSpec struct {
 	Study, Variant string
 	Seed           int64
 	Profile        string
-	// Config is the effective config: train.DefaultConfig() ← backbone
+	// Config is the effective config: runspec.DefaultConfig() ← backbone
 	// defaults ← profile ← study defaults ← [base] ← variant ← seed, then
 	// Canonical.
-	Config          train.Config
+	Config          runspec.Config
 	ConfigJSON      string            // canonical JSON of Config, as hashed
 	Params          map[string]string // Config flattened by toml name, for runs.params
 	DataFingerprint string
@@ -99,7 +99,7 @@ func (s *Study) Expand(o ExpandOptions) ([]RunSpec, error) {
 		dataset = s.Dataset
 	}
 	if dataset == "" {
-		dataset = train.DefaultConfig().Dataset
+		dataset = runspec.DefaultConfig().Dataset
 	}
 	if err := checkDatasetSpec(dataset); err != nil {
 		return nil, fmt.Errorf("study %s: %w", s.Name, err) // "data set spec ...: ..."
@@ -147,8 +147,8 @@ func (s *Study) Expand(o ExpandOptions) ([]RunSpec, error) {
 
 // buildConfig applies the layers below the seed: defaults, the backbone's
 // defaults, the profile, the study's backbone and data set, [base], variant.
-func buildConfig(prof Profile, backbone, dataset string, base, over map[string]any) train.Config {
-	cfg := train.DefaultConfig()
+func buildConfig(prof Profile, backbone, dataset string, base, over map[string]any) runspec.Config {
+	cfg := runspec.DefaultConfig()
 	bb := cfg.Backbone
 	if backbone != "" {
 		bb = backbone
@@ -178,7 +178,7 @@ func buildConfig(prof Profile, backbone, dataset string, base, over map[string]a
 
 // validateConfig range-checks every field of an effective config and the
 // rules that span fields.
-func validateConfig(cfg train.Config) error {
+func validateConfig(cfg runspec.Config) error {
 	rv := reflect.ValueOf(cfg)
 	var msgs []string
 	for _, f := range configFields {
@@ -205,7 +205,7 @@ func validateConfig(cfg train.Config) error {
 }
 
 // fieldValue reads config field f as its normalised spec value; an unset
-// train.Switch reads as its default.
+// runspec.Switch reads as its default.
 func fieldValue(v reflect.Value, f configField) any {
 	switch f.kind {
 	case kindString:
@@ -216,7 +216,7 @@ func fieldValue(v reflect.Value, f configField) any {
 		return v.Float()
 	case kindBool:
 		if f.isSwitch {
-			return train.Switch(v.Uint()).Or(switchDefaults[f.name])
+			return runspec.Switch(v.Uint()).Or(switchDefaults[f.name])
 		}
 		return v.Bool()
 	case kindIntList:
@@ -242,8 +242,8 @@ func fieldValue(v reflect.Value, f configField) any {
 //     mlp_ratio are zeroed) and a swin no resnet widths;
 //   - the ablation settings of issue 12 are unset at their defaults and
 //     where they have no effect (see canonicalAblations).
-func Canonical(cfg train.Config) train.Config {
-	def := train.DefaultConfig()
+func Canonical(cfg runspec.Config) runspec.Config {
+	def := runspec.DefaultConfig()
 	cfg = cloneConfig(cfg)
 	if cfg.Steps == 0 {
 		cfg.Distill = "none"
@@ -267,7 +267,7 @@ func Canonical(cfg train.Config) train.Config {
 	return cfg
 }
 
-func cloneConfig(c train.Config) train.Config {
+func cloneConfig(c runspec.Config) runspec.Config {
 	c.Widths = slices.Clone(c.Widths)
 	c.Depths = slices.Clone(c.Depths)
 	c.Heads = slices.Clone(c.Heads)
@@ -275,7 +275,7 @@ func cloneConfig(c train.Config) train.Config {
 }
 
 // hashRun returns the config's canonical JSON and the run hash.
-func hashRun(cfg train.Config, fingerprint, code string) (string, string, error) {
+func hashRun(cfg runspec.Config, fingerprint, code string) (string, string, error) {
 	cj, err := json.Marshal(cfg)
 	if err != nil {
 		return "", "", fmt.Errorf("config to JSON: %w", err)
@@ -295,7 +295,7 @@ func hashRun(cfg train.Config, fingerprint, code string) (string, string, error)
 // Params flattens a config by toml name for filtering: numbers as Go writes
 // them shortest, lists comma-separated ("16,32,64,128"). Fields left empty
 // by Canonical are omitted.
-func Params(cfg train.Config) map[string]string {
+func Params(cfg runspec.Config) map[string]string {
 	rv := reflect.ValueOf(cfg)
 	out := map[string]string{}
 	for _, f := range configFields {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mksmt/workbench/internal/train"
+	"github.com/mksmt/workbench/internal/runspec"
 )
 
 func mustParse(t *testing.T, src string) *Study {
@@ -42,7 +42,7 @@ temperature = 4.0
 label = "b"
 `)
 	smoke, _ := LookupProfile("smoke")
-	def := train.DefaultConfig()
+	def := runspec.DefaultConfig()
 	runs := expand(t, s, ExpandOptions{})
 	if len(runs) != 4 {
 		t.Fatalf("%d runs", len(runs))
@@ -95,7 +95,7 @@ label = "b"
 	}
 }
 
-func itoa64(n int64) string { return Params(train.Config{Seed: n})["seed"] }
+func itoa64(n int64) string { return Params(runspec.Config{Seed: n})["seed"] }
 
 func TestExpandDataSets(t *testing.T) {
 	s := mustParse(t, "name = \"d\"\nseeds = [1]\ndataset = \"cub:/data/CUB_200_2011\"\n[[variant]]\nlabel = \"a\"\n")
@@ -276,7 +276,7 @@ func equalInts(a, b []int) bool {
 }
 
 func TestParams(t *testing.T) {
-	c := Canonical(train.DefaultConfig())
+	c := Canonical(runspec.DefaultConfig())
 	p := Params(c)
 	want := map[string]string{
 		"dataset": "synthetic", "backbone": "resnet", "widths": "16,32,64,128", "depths": "1,1,3,1",

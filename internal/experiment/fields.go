@@ -9,10 +9,10 @@ import (
 	"strings"
 
 	"github.com/mksmt/workbench/internal/data"
-	"github.com/mksmt/workbench/internal/train"
+	"github.com/mksmt/workbench/internal/runspec"
 )
 
-// The settable fields of train.Config, found by reflection so that a field the
+// The settable fields of runspec.Config, found by reflection so that a field the
 // trainer adds is known here at once, under its toml name.
 
 type valueKind int
@@ -43,10 +43,10 @@ func (k valueKind) String() string {
 
 type configField struct {
 	name      string // toml name
-	index     int    // field index in train.Config
+	index     int    // field index in runspec.Config
 	kind      valueKind
 	omitEmpty bool // its json tag has omitempty: Params leaves it out when zero
-	isSwitch  bool // a train.Switch: true/false in specs, unset = switchDefaults
+	isSwitch  bool // a runspec.Switch: true/false in specs, unset = switchDefaults
 }
 
 var (
@@ -56,7 +56,7 @@ var (
 
 func init() {
 	configFieldMap = map[string]configField{}
-	t := reflect.TypeOf(train.Config{})
+	t := reflect.TypeOf(runspec.Config{})
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		name, _, _ := strings.Cut(sf.Tag.Get("toml"), ",")
@@ -74,7 +74,7 @@ func init() {
 		case reflect.Bool:
 			k = kindBool
 		case reflect.Uint8:
-			if sf.Type != reflect.TypeOf(train.Switch(0)) {
+			if sf.Type != reflect.TypeOf(runspec.Switch(0)) {
 				continue
 			}
 			k = kindBool
@@ -89,13 +89,13 @@ func init() {
 			continue
 		}
 		f := configField{name: name, index: i, kind: k, omitEmpty: strings.Contains(sf.Tag.Get("json"), "omitempty"),
-			isSwitch: sf.Type == reflect.TypeOf(train.Switch(0))}
+			isSwitch: sf.Type == reflect.TypeOf(runspec.Switch(0))}
 		configFields = append(configFields, f)
 		configFieldMap[name] = f
 	}
 }
 
-// Keys that name a train.Config field but are set elsewhere in a spec.
+// Keys that name a runspec.Config field but are set elsewhere in a spec.
 var reservedKeys = map[string]string{
 	"dataset": "the data set is a study default: set dataset at the top of the spec (or pass --dataset)",
 	"seed":    "set seeds = [...] at the top of the spec",
@@ -193,10 +193,10 @@ func stageList(lo int) rule {
 	}}
 }
 
-// rules range-check the fields a spec may set. A train.Config field without
+// rules range-check the fields a spec may set. A runspec.Config field without
 // a rule is type-checked only.
 var rules = map[string]rule{
-	"backbone":        oneOf(train.Backbones...),
+	"backbone":        oneOf(runspec.Backbones...),
 	"image_size":      intIn(8, 4096),
 	"widths":          stageList(1),
 	"depths":          stageList(1),
@@ -207,8 +207,8 @@ var rules = map[string]rule{
 	"mlp_ratio":       floatAbove(0, false),
 	"head_dim":        intAtLeast(1),
 	"steps":           intIn(0, 3),
-	"mode":            oneOf(train.Modes...),
-	"distill":         oneOf(train.Distills...),
+	"mode":            oneOf(runspec.Modes...),
+	"distill":         oneOf(runspec.Distills...),
 	"temperature":     floatAbove(0, false),
 	"lambda1":         floatAbove(0, true),
 	"lambda2":         floatAbove(0, true),
@@ -223,14 +223,14 @@ var rules = map[string]rule{
 	"log_every":       intAtLeast(1),
 	// Issue 12's controls and ablations; unset (0, "") is the default.
 	"updates":          unsetOr(intIn(1, 3)),
-	"three_step_pairs": unsetOr(oneOf(train.ThreeStepPairsOptions...)),
-	"async_order":      unsetOr(oneOf(train.AsyncOrders...)),
-	"optimizer":        unsetOr(oneOf(train.Optimizers...)),
-	"lr_schedule":      unsetOr(oneOf(train.LRSchedules...)),
-	"resize":           unsetOr(intIn(8, 4096)), // and [image_size, 4·image_size]: train.Validate
+	"three_step_pairs": unsetOr(oneOf(runspec.ThreeStepPairsOptions...)),
+	"async_order":      unsetOr(oneOf(runspec.AsyncOrders...)),
+	"optimizer":        unsetOr(oneOf(runspec.Optimizers...)),
+	"lr_schedule":      unsetOr(oneOf(runspec.LRSchedules...)),
+	"resize":           unsetOr(intIn(8, 4096)), // and [image_size, 4·image_size]: runspec.Validate
 }
 
-// unsetOr accepts a field's zero value, which train.Config reads as the
+// unsetOr accepts a field's zero value, which runspec.Config reads as the
 // field's default, besides what r accepts.
 func unsetOr(r rule) rule {
 	return rule{check: func(v any) string {
@@ -242,20 +242,20 @@ func unsetOr(r rule) rule {
 }
 
 // AblationDefaults are the defaults of the issue-12 settings, which a
-// train.Config holds as unset (zero) values and the canonical JSON leaves
+// runspec.Config holds as unset (zero) values and the canonical JSON leaves
 // out; resize's default depends on image_size (image_size + image_size/8).
 var AblationDefaults = map[string]any{
 	"updates":          1,
 	"kd_scale_t2":      true,
 	"kd_detach":        true,
-	"three_step_pairs": train.ThreeStepPairsOptions[0],
-	"async_order":      train.AsyncOrders[0],
-	"optimizer":        train.Optimizers[0],
+	"three_step_pairs": runspec.ThreeStepPairsOptions[0],
+	"async_order":      runspec.AsyncOrders[0],
+	"optimizer":        runspec.Optimizers[0],
 	"decay_norms":      false,
-	"lr_schedule":      train.LRSchedules[0],
+	"lr_schedule":      runspec.LRSchedules[0],
 }
 
-// switchDefaults are the defaults of the train.Switch fields.
+// switchDefaults are the defaults of the runspec.Switch fields.
 var switchDefaults = map[string]bool{"kd_scale_t2": true, "kd_detach": true}
 
 // canonicalAblations unsets the issue-12 settings where they are at their
@@ -275,33 +275,33 @@ var switchDefaults = map[string]bool{"kd_scale_t2": true, "kd_detach": true}
 //   - decay_norms has no effect without weight decay;
 //   - lr_schedule = onecycle has its own warm-up: warmup_epochs resets;
 //   - resize = image_size + image_size/8 is the default.
-func canonicalAblations(cfg *train.Config) {
-	def := train.DefaultConfig()
+func canonicalAblations(cfg *runspec.Config) {
+	def := runspec.DefaultConfig()
 	kd := cfg.Steps >= 1 && cfg.Distill != "none"
 	if cfg.Updates == 1 {
 		cfg.Updates = 0
 	}
 	if cfg.KDScaleT2.Or(true) || !kd || cfg.Distill != "decision" || cfg.Temperature == 1 {
-		cfg.KDScaleT2 = train.Unset
+		cfg.KDScaleT2 = runspec.Unset
 	}
 	if cfg.KDDetach.Or(true) || !kd {
-		cfg.KDDetach = train.Unset
+		cfg.KDDetach = runspec.Unset
 	}
-	if cfg.ThreeStepPairs == train.ThreeStepPairsOptions[0] || cfg.Steps != 3 || !kd {
+	if cfg.ThreeStepPairs == runspec.ThreeStepPairsOptions[0] || cfg.Steps != 3 || !kd {
 		cfg.ThreeStepPairs = ""
 	}
-	if cfg.AsyncOrder == train.AsyncOrders[0] || cfg.Mode != "async" || !kd {
+	if cfg.AsyncOrder == runspec.AsyncOrders[0] || cfg.Mode != "async" || !kd {
 		cfg.AsyncOrder = ""
 	}
 	partial := cfg.Steps >= 2 || cfg.Steps == 1 && cfg.Mode == "async" && kd
-	if cfg.Optimizer == train.Optimizers[0] || !partial {
+	if cfg.Optimizer == runspec.Optimizers[0] || !partial {
 		cfg.Optimizer = ""
 	}
 	if cfg.WeightDecay == 0 {
 		cfg.DecayNorms = false
 	}
 	switch cfg.LRSchedule {
-	case train.LRSchedules[0]:
+	case runspec.LRSchedules[0]:
 		cfg.LRSchedule = ""
 	case "onecycle":
 		cfg.WarmupEpochs = def.WarmupEpochs
@@ -459,7 +459,7 @@ func checkOverride(key string, v any) (any, string, []string) {
 }
 
 // setField writes a normalised value into cfg.
-func setField(cfg *train.Config, key string, v any) {
+func setField(cfg *runspec.Config, key string, v any) {
 	f := configFieldMap[key]
 	fv := reflect.ValueOf(cfg).Elem().Field(f.index)
 	switch f.kind {
@@ -467,7 +467,7 @@ func setField(cfg *train.Config, key string, v any) {
 		fv.SetString(v.(string))
 	case kindBool:
 		if f.isSwitch {
-			fv.SetUint(uint64(train.SwitchOf(v.(bool))))
+			fv.SetUint(uint64(runspec.SwitchOf(v.(bool))))
 		} else {
 			fv.SetBool(v.(bool))
 		}
@@ -493,7 +493,7 @@ type crossProblem struct {
 }
 
 // crossCheck finds combinations that DESIGN §1–2 rule out.
-func crossCheck(cfg train.Config) []crossProblem {
+func crossCheck(cfg runspec.Config) []crossProblem {
 	var out []crossProblem
 	if cfg.Mode == "async" && cfg.Steps < 2 {
 		out = append(out, crossProblem{"mode",

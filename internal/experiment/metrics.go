@@ -3,7 +3,7 @@ package experiment
 import (
 	"slices"
 
-	"github.com/mksmt/workbench/internal/train"
+	"github.com/mksmt/workbench/internal/runspec"
 )
 
 // Heads whose accuracy a run reports (DESIGN §1): the stage heads and the
@@ -16,16 +16,16 @@ var Flips = []string{"hflip", "vflip"}
 // SummaryMetrics are the keys a finished run stores as summaries, that a study
 // may tabulate directly.
 func SummaryMetrics() []string {
-	keys := []string{train.KeyAccS2, train.KeyAccS3, train.KeyAccS4, train.KeyAccEnsemble}
+	keys := []string{runspec.KeyAccS2, runspec.KeyAccS3, runspec.KeyAccS4, runspec.KeyAccEnsemble}
 	for _, f := range Flips {
 		for _, h := range Heads {
-			keys = append(keys, train.FlipKey(f, h))
+			keys = append(keys, runspec.FlipKey(f, h))
 		}
 	}
 	return append(keys,
-		train.KeyParamsInference, train.KeyParamsExtra,
-		train.KeyFLOPsInference, train.KeyFLOPsExtra,
-		train.KeyTrainSeconds, train.KeyImagesPerSec)
+		runspec.KeyParamsInference, runspec.KeyParamsExtra,
+		runspec.KeyFLOPsInference, runspec.KeyFLOPsExtra,
+		runspec.KeyTrainSeconds, runspec.KeyImagesPerSec)
 }
 
 // Derived metrics are computed per run from its summaries:
@@ -39,12 +39,12 @@ type derived struct {
 
 var derivedMetrics = func() map[string]derived {
 	m := map[string]derived{
-		"params.total": {plus: []string{train.KeyParamsInference, train.KeyParamsExtra}},
-		"flops.total":  {plus: []string{train.KeyFLOPsInference, train.KeyFLOPsExtra}},
+		"params.total": {plus: []string{runspec.KeyParamsInference, runspec.KeyParamsExtra}},
+		"flops.total":  {plus: []string{runspec.KeyFLOPsInference, runspec.KeyFLOPsExtra}},
 	}
 	for _, f := range Flips {
 		for _, h := range Heads {
-			m["drop."+f+"."+h] = derived{plus: []string{"acc." + h}, minus: []string{train.FlipKey(f, h)}}
+			m["drop."+f+"."+h] = derived{plus: []string{"acc." + h}, minus: []string{runspec.FlipKey(f, h)}}
 		}
 	}
 	return m

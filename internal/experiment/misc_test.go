@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mksmt/workbench/internal/train"
+	"github.com/mksmt/workbench/internal/runspec"
 )
 
 func TestValidName(t *testing.T) {
@@ -115,8 +115,8 @@ func TestProfiles(t *testing.T) {
 
 func TestMetricValue(t *testing.T) {
 	sum := map[string]float64{
-		train.KeyAccS4: 80, train.FlipKey("vflip", "S4"): 71.5,
-		train.KeyParamsInference: 1000, train.KeyParamsExtra: 11,
+		runspec.KeyAccS4: 80, runspec.FlipKey("vflip", "S4"): 71.5,
+		runspec.KeyParamsInference: 1000, runspec.KeyParamsExtra: 11,
 	}
 	cases := []struct {
 		key  string

@@ -11,7 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/mksmt/workbench/internal/train"
+	"github.com/mksmt/workbench/internal/runspec"
 )
 
 // topKeys are the keys a spec may have at its top level.
@@ -107,8 +107,8 @@ func (p *parser) study(s *Study, raw map[string]any, md toml.MetaData) {
 			p.fail([]string{"dataset"}, "dataset", err.Error(), nil)
 		}
 	}
-	if s.Backbone = p.str(raw, "backbone"); s.Backbone != "" && !slices.Contains(train.Backbones, s.Backbone) {
-		p.fail([]string{"backbone"}, "backbone", enumMsg(s.Backbone, train.Backbones), train.Backbones)
+	if s.Backbone = p.str(raw, "backbone"); s.Backbone != "" && !slices.Contains(runspec.Backbones, s.Backbone) {
+		p.fail([]string{"backbone"}, "backbone", enumMsg(s.Backbone, runspec.Backbones), runspec.Backbones)
 	}
 	if s.Profile = p.str(raw, "profile"); s.Profile != "" {
 		if _, err := LookupProfile(s.Profile); err != nil {
@@ -286,7 +286,7 @@ func fieldName(kp []string) string {
 	return b.String()
 }
 
-// overrides validates a table of train.Config settings at key path at.
+// overrides validates a table of runspec.Config settings at key path at.
 // label allows a "label" key (a [[variant]]), which is skipped here.
 func (p *parser) overrides(v any, at []string, what string, label bool) map[string]any {
 	out := map[string]any{}

@@ -67,8 +67,8 @@ type Layout struct {
 	Tokens bool
 }
 
-// StageLayout describes stage i's feature map.
-func (a Arch) StageLayout(i int) Layout {
+// StageLayout describes stage i's feature map in network a.
+func StageLayout(a Arch, i int) Layout {
 	s := a.StageSide(i)
 	return Layout{C: a.StageChannels(i), H: s, W: s, Tokens: a.Backbone == Swin}
 }

@@ -60,7 +60,7 @@ func TestBuildShapesAndParameterUse(t *testing.T) {
 				}
 			}
 			for i := 1; i <= 4; i++ {
-				l := m.Arch.StageLayout(i)
+				l := StageLayout(m.Arch, i)
 				want := tensor.Shape{2, l.C, l.H, l.W}
 				if l.Tokens {
 					want = tensor.Shape{2, l.H * l.W, l.C}

@@ -21,9 +21,9 @@ type Complexity struct {
 	FLOPsInference, FLOPsExtra   int64
 }
 
-// Complexity counts a's parameters and FLOPs when the heads of the given
+// ComplexityOf counts a's parameters and FLOPs when the heads of the given
 // stages are trained (S4's always is).
-func (a Arch) Complexity(heads []int) (Complexity, error) {
+func ComplexityOf(a Arch, heads []int) (Complexity, error) {
 	if err := a.Validate(); err != nil {
 		return Complexity{}, fmt.Errorf("complexity: %w", err)
 	}

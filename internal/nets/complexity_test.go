@@ -37,7 +37,7 @@ func TestComplexityResNetByHand(t *testing.T) {
 		{[]int{3, 4}, head3, 2 * macsHead(64)},
 		{[]int{2, 3, 4}, head2 + head3, 2 * (macsHead(32) + macsHead(64))},
 	} {
-		c, err := a.Complexity(tc.heads)
+		c, err := ComplexityOf(a, tc.heads)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func TestComplexitySwinByFormula(t *testing.T) {
 			macs += tokens / 4 * 2 * c * c
 			tokens /= 4
 		}
-		win, _ := a.stageWindow(s)
+		win, _ := a.StageWindow(s)
 		w2 := int64(win * win)
 		for range a.Depths[s-1] {
 			params += 2*2*c + 4*(c*c+c) + int64((2*win-1)*(2*win-1)*a.Heads[s-1]) + 2*(4*c*c) + 4*c + c
@@ -74,7 +74,7 @@ func TestComplexitySwinByFormula(t *testing.T) {
 		}
 	}
 	head := func(c int64) int64 { return 2*c + c*128 + 128 + 128*10 + 10 }
-	got, err := a.Complexity([]int{3, 4})
+	got, err := ComplexityOf(a, []int{3, 4})
 	if err != nil {
 		t.Fatal(err)
 	}

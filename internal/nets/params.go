@@ -258,7 +258,7 @@ func (d *declarer) swin() {
 			d.layerNorm(fmt.Sprintf("s%d.merge.norm", s), 2*c)
 			d.linear(fmt.Sprintf("s%d.merge", s), initTrunc, 2*c, c, false)
 		}
-		win, _ := a.stageWindow(s)
+		win, _ := a.StageWindow(s)
 		hidden := int(a.MLPRatio * float64(c))
 		for b := 0; b < a.Depths[s-1]; b++ {
 			pre := fmt.Sprintf("s%d.b%d", s, b)

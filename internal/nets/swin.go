@@ -20,7 +20,7 @@ func (b *builder) swinStage(x *G.Node, i int) *G.Node {
 		x = b.patchMerge(x, i)
 	}
 	side := a.StageSide(i)
-	win, shifts := a.stageWindow(i)
+	win, shifts := a.StageWindow(i)
 	for blk := 0; blk < a.Depths[i-1]; blk++ {
 		pre := fmt.Sprintf("s%d.b%d", i, blk)
 		shift := 0

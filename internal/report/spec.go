@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/mksmt/workbench/internal/experiment"
-	"github.com/mksmt/workbench/internal/train"
+	"github.com/mksmt/workbench/internal/runspec"
 )
 
 // Spec is what report needs to know about a study, as plain values. The
@@ -83,15 +83,15 @@ func DropKey(flip, head string) string { return "drop." + flip + "." + head }
 func DefaultMetrics(table string) []string {
 	switch table {
 	case "table7":
-		return []string{train.KeyParamsInference, train.KeyParamsExtra, "params.total",
-			train.KeyFLOPsInference, train.KeyFLOPsExtra, train.KeyAccS4}
+		return []string{runspec.KeyParamsInference, runspec.KeyParamsExtra, "params.total",
+			runspec.KeyFLOPsInference, runspec.KeyFLOPsExtra, runspec.KeyAccS4}
 	case "table8":
-		return []string{train.KeyAccS4, train.FlipKey("hflip", "S4"), train.FlipKey("vflip", "S4"),
+		return []string{runspec.KeyAccS4, runspec.FlipKey("hflip", "S4"), runspec.FlipKey("vflip", "S4"),
 			DropKey("hflip", "S4"), DropKey("vflip", "S4")}
 	case "table9":
-		return []string{train.KeyAccS2, train.KeyAccS3, train.KeyAccS4}
+		return []string{runspec.KeyAccS2, runspec.KeyAccS3, runspec.KeyAccS4}
 	default: // table10, table11, fig3, studies of one's own
-		return []string{train.KeyAccS3, train.KeyAccS4}
+		return []string{runspec.KeyAccS3, runspec.KeyAccS4}
 	}
 }
 

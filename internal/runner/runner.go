@@ -72,23 +72,8 @@ type Options struct {
 // kernels use two cores each, so one run per two cores (at least one).
 func DefaultJobs() int { return max(1, runtime.NumCPU()/2) }
 
-// Plan says what Submit or Resume did with each job.
-type Plan struct {
-	Queued  []int64 // new runs, queued to train
-	Resumed []int64 // interrupted runs queued to continue from their checkpoints
-	Reused  []int64 // identical finished (or diverged) runs: nothing to train
-	Busy    []int64 // identical runs already queued or running (here or in another live process)
-}
-
-// Train is the number of runs the plan trains.
-func (p Plan) Train() int { return len(p.Queued) + len(p.Resumed) }
-
-func (p *Plan) add(q Plan) {
-	p.Queued = append(p.Queued, q.Queued...)
-	p.Resumed = append(p.Resumed, q.Resumed...)
-	p.Reused = append(p.Reused, q.Reused...)
-	p.Busy = append(p.Busy, q.Busy...)
-}
+// Plan says what Submit or Resume did with each job (see store.Plan).
+type Plan = store.Plan
 
 // Outcome is how one run ended in this runner.
 type Outcome struct {
@@ -240,7 +225,7 @@ func (r *Runner) Submit(ctx context.Context, study store.Study, jobs []Job, forc
 		if q.job != nil {
 			queue = append(queue, q)
 		}
-		plan.add(p)
+		plan.Add(p)
 	}
 	r.disp.logf("%s: %d runs: %d to train (%d resumed), %d reused, %d already queued or running",
 		study.Name, len(jobs), plan.Train(), len(plan.Resumed), len(plan.Reused), len(plan.Busy))

@@ -237,7 +237,7 @@ func TestKDDetachOffTrainsTheTeacher(t *testing.T) {
 			}
 
 			c.Mode = "async"
-			m, err := nets.New(c.arch(4), tensor.Float32, 1)
+			m, err := nets.New(c.Arch(4), tensor.Float32, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,7 +271,7 @@ func TestAblationUpdateParametersAreTheDifferentiableOnes(t *testing.T) {
 	} {
 		c := tinyConfig()
 		set(&c)
-		m, err := nets.New(c.arch(4), tensor.Float32, 1)
+		m, err := nets.New(c.Arch(4), tensor.Float32, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +309,7 @@ func TestAblationUpdateParametersAreTheDifferentiableOnes(t *testing.T) {
 func TestThreeStepPairsTeacherS3(t *testing.T) {
 	c := tinyConfig()
 	c.Steps, c.ThreeStepPairs, c.Mode = 3, "3>2,4>3", "async"
-	m, err := nets.New(c.arch(4), tensor.Float32, 1)
+	m, err := nets.New(c.Arch(4), tensor.Float32, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestPyTorchSharedOptimizerMovesUnreachedParameters(t *testing.T) {
 			m := b1 * float64(tr.adam.m[tr.adam.off[j]+i])
 			v := b2 * float64(tr.adam.v[tr.adam.off[j]+i])
 			x := float64(w[i])
-			if c.decays(p) {
+			if decays(c, p) {
 				x *= 1 - lr*c.WeightDecay
 			}
 			r.w[i] = x - lr*(m/(1-math.Pow(b1, tt)))/(math.Sqrt(v/(1-math.Pow(b2, tt)))+1e-8)
@@ -494,7 +494,7 @@ func TestOneCycleMatchesPyTorch(t *testing.T) {
 		}
 	}
 	c := DefaultConfig()
-	if lr, b1 := c.rates(3, 10, 100); lr != learningRate(c.LR, 3, 10, 100) || b1 != 0.9 {
+	if lr, b1 := rates(c, 3, 10, 100); lr != learningRate(c.LR, 3, 10, 100) || b1 != 0.9 {
 		t.Errorf("cosine: %g, β1 %g", lr, b1)
 	}
 

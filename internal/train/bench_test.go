@@ -26,7 +26,7 @@ func benchmarkBatch(b *testing.B, c Config) {
 		b.Fatal(err)
 	}
 	defer tr.close()
-	it := tr.ds.Batches(b.Context(), c.trainBatches(0, 0))
+	it := tr.ds.Batches(b.Context(), trainBatches(c, 0, 0))
 	if !it.Next() {
 		b.Fatal("no training batch")
 	}

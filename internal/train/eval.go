@@ -27,7 +27,7 @@ func isPlainAccuracy(k string) bool {
 // of the S3+S4 ensemble (when both are trained) on the test split, once per
 // flip: keys "acc.S4" for NoFlip, FlipKey("hflip", "S4") and so on.
 func (t *trainer) evaluate(ctx context.Context, flips ...data.Flip) (map[string]float64, error) {
-	heads := t.cfg.trainedHeads()
+	heads := t.cfg.TrainedHeads()
 	ensemble := len(heads) >= 2 // S3 and S4 are trained whenever two heads are
 	k := t.ds.NumClasses()
 	names := []string{}

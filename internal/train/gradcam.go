@@ -58,7 +58,7 @@ func GradCAM(ckptPath string, cfg Config, ds *data.Dataset, images []int, class 
 			return nil, fmt.Errorf("grad-cam: class %d out of range [0, %d)", class[i], k)
 		}
 	}
-	m, err := nets.New(cfg.arch(k), tensor.Float32, cfg.Seed)
+	m, err := nets.New(cfg.Arch(k), tensor.Float32, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("grad-cam: %w", err)
 	}
@@ -138,7 +138,7 @@ func gradCAMBatch(m *nets.Model, ds *data.Dataset, images, class []int) ([]GradC
 		if err != nil {
 			return nil, fmt.Errorf("gradient at S%d: %w", st, err)
 		}
-		l := m.Arch.StageLayout(st)
+		l := nets.StageLayout(m.Arch, st)
 		a, d := acts[s].Data().([]float32), gv.Data().([]float32)
 		size := l.C * l.H * l.W
 		for i := range images {

@@ -102,9 +102,9 @@ func buildUpdate(m *nets.Model, cfg Config, u update, targets *tensor.Dense) (*u
 			l = c.do(crossEntropy(net.Z[t.stage], tn))
 			G.Read(l, ug.addComponent(fmt.Sprintf("loss.ce%d", t.stage)))
 		case cfg.Distill == "feature":
-			l = c.do(featureKD(net.F[t.stage], net.F[t.teacher], cfg.kdForm()))
+			l = c.do(featureKD(net.F[t.stage], net.F[t.teacher], kdFormOf(cfg)))
 		default:
-			l = c.do(decisionKD(net.Z[t.stage], net.Z[t.teacher], cfg.Temperature, cfg.kdForm()))
+			l = c.do(decisionKD(net.Z[t.stage], net.Z[t.teacher], cfg.Temperature, kdFormOf(cfg)))
 		}
 		if c.err != nil {
 			return nil, nil, fmt.Errorf("update %v: %w", u, c.err)
@@ -138,7 +138,7 @@ func buildUpdate(m *nets.Model, cfg Config, u update, targets *tensor.Dense) (*u
 			ug.wrt = append(ug.wrt, j)
 			ug.nodes = append(ug.nodes, net.Params[j])
 			ug.w = append(ug.w, p.Value.Data().([]float32))
-			ug.decay = append(ug.decay, cfg.decays(p))
+			ug.decay = append(ug.decay, decays(cfg, p))
 		} else {
 			ug.idle = append(ug.idle, j)
 		}
@@ -249,4 +249,4 @@ func (e *evalGraph) run() error {
 
 // decays reports whether weight decay applies to p: its own flag (weights
 // of convolutions and linear layers), or every parameter with decay_norms.
-func (c Config) decays(p *nets.Param) bool { return p.Decay || c.DecayNorms }
+func decays(c Config, p *nets.Param) bool { return p.Decay || c.DecayNorms }

@@ -50,7 +50,7 @@ type kdForm struct {
 	attached bool // kd_detach = false: the gradient also reaches the teacher
 }
 
-func (c Config) kdForm() kdForm {
+func kdFormOf(c Config) kdForm {
 	return kdForm{noT2: !c.ScaleKDByT2(), attached: !c.DetachTeacher()}
 }
 

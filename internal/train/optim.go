@@ -10,7 +10,7 @@ const adamBeta1 = 0.9
 // rates are the learning rate and AdamW's β1 for the batch with 0-based
 // index batch (over the whole run) of total, by c's lr_schedule. All the
 // updates of one batch share them.
-func (c Config) rates(batch, warmup, total int) (lr, beta1 float64) {
+func rates(c Config, batch, warmup, total int) (lr, beta1 float64) {
 	if c.LRScheduleOrDefault() == "onecycle" {
 		return oneCycle(c.LR, batch, total)
 	}

@@ -104,7 +104,7 @@ func newTrainer(cfg Config, ds *data.Dataset, opt Options) (*trainer, error) {
 	t.warmupBatches = int(math.Round(cfg.WarmupEpochs * float64(t.batchesPerEpoch)))
 
 	var err error
-	if t.model, err = nets.New(cfg.arch(ds.NumClasses()), tensor.Float32, cfg.Seed); err != nil {
+	if t.model, err = nets.New(cfg.Arch(ds.NumClasses()), tensor.Float32, cfg.Seed); err != nil {
 		return nil, err
 	}
 	t.targets = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(cfg.BatchSize, ds.NumClasses()))
@@ -126,12 +126,12 @@ func newTrainer(cfg Config, ds *data.Dataset, opt Options) (*trainer, error) {
 		t.allDecay = make([]bool, len(t.model.Params))
 		maxSize := 0
 		for j, p := range t.model.Params {
-			t.all[j], t.allDecay[j] = p.Value.Data().([]float32), cfg.decays(p)
+			t.all[j], t.allDecay[j] = p.Value.Data().([]float32), decays(cfg, p)
 			maxSize = max(maxSize, p.Size())
 		}
 		t.zeros = make([]float32, maxSize)
 	}
-	if t.eval, err = newEvalGraph(t.model, cfg.BatchSize, cfg.trainedHeads()); err != nil {
+	if t.eval, err = newEvalGraph(t.model, cfg.BatchSize, cfg.TrainedHeads()); err != nil {
 		t.close()
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (t *trainer) run(ctx context.Context) (Result, error) {
 // trainEpoch trains the rest of epoch st.Epoch.
 func (t *trainer) trainEpoch(ctx context.Context) error {
 	cfg := t.cfg
-	it := t.ds.Batches(ctx, cfg.trainBatches(t.st.Epoch, t.st.Batch))
+	it := t.ds.Batches(ctx, trainBatches(cfg, t.st.Epoch, t.st.Batch))
 	defer it.Close()
 	interval := time.Now()
 	intervalImages := 0
@@ -206,7 +206,7 @@ func (t *trainer) trainEpoch(ctx context.Context) error {
 		began := time.Now()
 		b := it.Batch()
 		t.setBatch(b)
-		lr, beta1 := cfg.rates(t.st.Batches, t.warmupBatches, t.totalBatches)
+		lr, beta1 := rates(cfg, t.st.Batches, t.warmupBatches, t.totalBatches)
 		t.adam.beta1 = beta1
 		for t.st.Update < len(t.updates) {
 			if ctx.Err() != nil {
@@ -254,7 +254,7 @@ func (t *trainer) trainEpoch(ctx context.Context) error {
 
 // trainBatches is the training pass over epoch (0-based), from batch start
 // on: shuffled and augmented by (Seed, epoch), full batches only.
-func (c Config) trainBatches(epoch, start int) data.IterOptions {
+func trainBatches(c Config, epoch, start int) data.IterOptions {
 	return data.IterOptions{
 		Split: data.Train, BatchSize: c.BatchSize, Seed: c.Seed, Epoch: epoch,
 		Shuffle: true, Augment: true, DropLast: true, StartBatch: start,
@@ -371,7 +371,7 @@ func (t *trainer) summaries() map[string]float64 {
 	for k, v := range t.st.Metrics {
 		s[k] = v
 	}
-	if c, err := t.cfg.arch(t.ds.NumClasses()).Complexity(t.cfg.trainedHeads()); err == nil {
+	if c, err := nets.ComplexityOf(t.cfg.Arch(t.ds.NumClasses()), t.cfg.TrainedHeads()); err == nil {
 		s[KeyParamsInference] = float64(c.ParamsInference)
 		s[KeyParamsExtra] = float64(c.ParamsExtra)
 		s[KeyFLOPsInference] = float64(c.FLOPsInference)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mksmt/workbench/internal/runspec"
 	"slices"
 	"strings"
 	"testing"
@@ -73,7 +74,7 @@ func TestUpdatesPerBatch(t *testing.T) {
 		{3, "sync"}: 3, {3, "async"}: 4,
 	}
 	for steps := 0; steps <= 3; steps++ {
-		for _, mode := range Modes {
+		for _, mode := range runspec.Modes {
 			c := tinyConfig()
 			c.Steps, c.Mode, c.Epochs = steps, mode, 1
 			ds := open(t, c)
@@ -124,7 +125,7 @@ func newTestTrainer(t *testing.T, c Config) *trainer {
 
 func loadFirstBatch(t *testing.T, tr *trainer) {
 	t.Helper()
-	it := tr.ds.Batches(context.Background(), tr.cfg.trainBatches(0, 0))
+	it := tr.ds.Batches(context.Background(), trainBatches(tr.cfg, 0, 0))
 	defer it.Close()
 	if !it.Next() {
 		t.Fatal("no batch")
@@ -186,8 +187,8 @@ func TestUpdateALeavesS4BitIdentical(t *testing.T) {
 func TestUpdateParametersAreExactlyTheDifferentiableOnes(t *testing.T) {
 	for _, backbone := range []string{"resnet", "swin"} {
 		for _, steps := range []int{1, 2, 3} {
-			for _, mode := range Modes {
-				for _, distill := range Distills {
+			for _, mode := range runspec.Modes {
+				for _, distill := range runspec.Distills {
 					c := tinyConfig()
 					if backbone == "swin" {
 						if steps != 2 {
@@ -196,7 +197,7 @@ func TestUpdateParametersAreExactlyTheDifferentiableOnes(t *testing.T) {
 						c = tinySwinConfig()
 					}
 					c.Steps, c.Mode, c.Distill = steps, mode, distill
-					m, err := nets.New(c.arch(4), tensor.Float32, 1)
+					m, err := nets.New(c.Arch(4), tensor.Float32, 1)
 					if err != nil {
 						t.Fatal(err)
 					}

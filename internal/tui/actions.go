@@ -7,7 +7,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/mksmt/workbench/internal/runner"
 	"github.com/mksmt/workbench/internal/store"
 )
 
@@ -134,7 +133,7 @@ func runIDs(runs []store.Run, statuses ...store.Status) []int64 {
 }
 
 // planText says what the runner made of a submission.
-func planText(p runner.Plan) string {
+func planText(p store.Plan) string {
 	parts := []string{fmt.Sprintf("%d queued", len(p.Queued))}
 	if n := len(p.Resumed); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d resumed", n))

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mksmt/workbench/internal/experiment"
-	"github.com/mksmt/workbench/internal/runner"
 	"github.com/mksmt/workbench/internal/store"
 )
 
@@ -37,13 +36,13 @@ type Runner interface {
 	// Enqueue adds the runs of the study spec at path, with a profile
 	// ("" = the study's own), to the queue; identical finished runs are
 	// reused.
-	Enqueue(ctx context.Context, specPath, profile string) (runner.Plan, error)
+	Enqueue(ctx context.Context, specPath, profile string) (store.Plan, error)
 	// Cancel stops a queued or running run; a running one checkpoints and
 	// ends interrupted.
 	Cancel(id int64) error
 	// Resume queues interrupted (or failed) runs again, continuing from
 	// their checkpoints.
-	Resume(ctx context.Context, ids ...int64) (runner.Plan, error)
+	Resume(ctx context.Context, ids ...int64) (store.Plan, error)
 	// Active is the number of runs queued or running in this process.
 	Active() int
 }

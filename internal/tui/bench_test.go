@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mksmt/workbench/internal/runspec"
 	"github.com/mksmt/workbench/internal/store"
-	"github.com/mksmt/workbench/internal/train"
 )
 
 // benchRuns is the size of the database the Runs screen benchmarks use.
@@ -74,8 +74,8 @@ func fillBenchDB(path string) (*store.Store, error) {
 			return nil, err
 		}
 		end := store.End{Status: store.Finished, Summaries: map[string]float64{
-			train.KeyAccS3: 50 + float64(i%37), train.KeyAccS4: 55 + float64(i%41),
-			train.KeyImagesPerSec: 390, train.KeyTrainSeconds: 25,
+			runspec.KeyAccS3: 50 + float64(i%37), runspec.KeyAccS4: 55 + float64(i%41),
+			runspec.KeyImagesPerSec: 390, runspec.KeyTrainSeconds: 25,
 		}}
 		switch {
 		case i%997 == 5:

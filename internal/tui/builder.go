@@ -18,8 +18,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/mksmt/workbench/internal/experiment"
+	"github.com/mksmt/workbench/internal/runspec"
 	"github.com/mksmt/workbench/internal/store"
-	"github.com/mksmt/workbench/internal/train"
 )
 
 type fieldKind int
@@ -42,7 +42,7 @@ type formField struct {
 	optCur     int
 }
 
-// Field keys of the builder form. The axes use train.Config's toml names.
+// Field keys of the builder form. The axes use runspec.Config's toml names.
 const (
 	fName     = "name"
 	fDataset  = "dataset"
@@ -167,7 +167,7 @@ func newBuilder(be *backend) *builderScreen {
 // clear puts the form back to its defaults: the paper's central ablation,
 // baseline against two-step MKSMT with decision distillation at T = 1.
 func (b *builderScreen) clear() {
-	def := train.DefaultConfig()
+	def := runspec.DefaultConfig()
 	profiles := experiment.ProfileNames()
 	b.fields = []formField{
 		newTextField(fName, "name", "", "letters, digits, - and _"),
@@ -241,7 +241,7 @@ func (b *builderScreen) fill(m *Model, path string) tea.Cmd {
 		seeds[i] = strconv.FormatInt(s, 10)
 	}
 	b.field(fSeeds).input.SetValue(strings.Join(seeds, ","))
-	def := train.DefaultConfig()
+	def := runspec.DefaultConfig()
 	defaults := map[string]any{fSteps: def.Steps, fMode: def.Mode, fDistill: def.Distill,
 		fTemp: def.Temperature, fLambda1: def.Lambda1, fLambda2: def.Lambda2}
 	for key, dv := range defaults {
@@ -315,11 +315,11 @@ func loadThroughput(ctx context.Context, st Store) ([]throughputSample, error) {
 	}
 	out := []throughputSample{}
 	for _, id := range ids {
-		ips, ok := sums[id][train.KeyImagesPerSec]
+		ips, ok := sums[id][runspec.KeyImagesPerSec]
 		if !ok || !(ips > 0) {
 			continue
 		}
-		out = append(out, throughputSample{params: params[id], imagesPerSec: ips, seconds: sums[id][train.KeyTrainSeconds]})
+		out = append(out, throughputSample{params: params[id], imagesPerSec: ips, seconds: sums[id][runspec.KeyTrainSeconds]})
 	}
 	return out, nil
 }
@@ -515,7 +515,7 @@ type combo struct {
 // canonical applies experiment.Canonical to the combo's settings, so that
 // combinations that train the same run collapse into one.
 func (c combo) canonical() combo {
-	cfg := train.DefaultConfig()
+	cfg := runspec.DefaultConfig()
 	cfg.Steps, cfg.Mode, cfg.Distill = c.steps, c.mode, c.distill
 	cfg.Temperature, cfg.Lambda1, cfg.Lambda2 = c.temp, c.lam1, c.lam2
 	cfg = experiment.Canonical(cfg)
@@ -528,7 +528,7 @@ var stepNames = []string{"baseline", "single-step", "two-step", "three-step"}
 // (baseline, two-step, two-step-nokd, ...), adding only what differs
 // from the defaults. It is a valid variant label (experiment.ValidName).
 func (c combo) label() string {
-	def := train.DefaultConfig()
+	def := runspec.DefaultConfig()
 	l := stepNames[c.steps]
 	if c.mode != def.Mode {
 		l += "-" + c.mode
@@ -886,7 +886,7 @@ func (b *builderScreen) view(m *Model, w, h int) string {
 	return clip(strings.Join(lines, "\n"), w, h)
 }
 
-// extraAxis is one axis of the "more axes" row: a train.Config setting (the
+// extraAxis is one axis of the "more axes" row: a runspec.Config setting (the
 // issue-12 ablations and any other) and its values.
 type extraAxis struct {
 	key   string

@@ -12,9 +12,8 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/mksmt/workbench/internal/experiment"
-	"github.com/mksmt/workbench/internal/runner"
+	"github.com/mksmt/workbench/internal/runspec"
 	"github.com/mksmt/workbench/internal/store"
-	"github.com/mksmt/workbench/internal/train"
 )
 
 // pkgDir is the package directory: tests change into temporary project
@@ -127,11 +126,11 @@ func newFixture(t testing.TB) *fixture {
 			base += 3
 		}
 		sums := map[string]float64{
-			train.KeyAccS4: base, train.KeyImagesPerSec: 400 + float64(i), train.KeyTrainSeconds: 10 + float64(i),
-			train.KeyParamsInference: 500000, train.KeyParamsExtra: 20000,
+			runspec.KeyAccS4: base, runspec.KeyImagesPerSec: 400 + float64(i), runspec.KeyTrainSeconds: 10 + float64(i),
+			runspec.KeyParamsInference: 500000, runspec.KeyParamsExtra: 20000,
 		}
 		if rs.Variant == "two-step" {
-			sums[train.KeyAccS3] = base - 2
+			sums[runspec.KeyAccS3] = base - 2
 		}
 		must(t, st.EndRun(ctx, id, store.End{Status: store.Finished, Summaries: sums,
 			Progress: &store.Progress{Step: 4, Batch: 2, TotalBatches: 2, Epoch: 1}}))
@@ -160,19 +159,19 @@ func newFixture(t testing.TB) *fixture {
 			var ms []store.Metric
 			for step := 1; step <= 40; step++ {
 				ms = append(ms,
-					store.Metric{RunID: id, Key: train.KeyLossCE4, Step: step, Epoch: 1 + step/20, Value: 2.5 - 0.05*float64(step)},
-					store.Metric{RunID: id, Key: train.KeyLossCE3, Step: step, Epoch: 1 + step/20, Value: 2.6 - 0.05*float64(step)},
-					store.Metric{RunID: id, Key: train.KeyLossKD, Step: step, Epoch: 1 + step/20, Value: 0.5 - 0.01*float64(step)})
+					store.Metric{RunID: id, Key: runspec.KeyLossCE4, Step: step, Epoch: 1 + step/20, Value: 2.5 - 0.05*float64(step)},
+					store.Metric{RunID: id, Key: runspec.KeyLossCE3, Step: step, Epoch: 1 + step/20, Value: 2.6 - 0.05*float64(step)},
+					store.Metric{RunID: id, Key: runspec.KeyLossKD, Step: step, Epoch: 1 + step/20, Value: 0.5 - 0.01*float64(step)})
 			}
 			for ep := 1; ep <= 2; ep++ {
 				ms = append(ms,
-					store.Metric{RunID: id, Key: train.KeyAccS3, Step: 20 * ep, Epoch: ep, Value: 30 + 10*float64(ep)},
-					store.Metric{RunID: id, Key: train.KeyAccS4, Step: 20 * ep, Epoch: ep, Value: 35 + 10*float64(ep)})
+					store.Metric{RunID: id, Key: runspec.KeyAccS3, Step: 20 * ep, Epoch: ep, Value: 30 + 10*float64(ep)},
+					store.Metric{RunID: id, Key: runspec.KeyAccS4, Step: 20 * ep, Epoch: ep, Value: 35 + 10*float64(ep)})
 			}
 			must(t, st.LogMetrics(ctx, ms))
 			_, err := st.Heartbeat(ctx, prov.Host, prov.PID, []store.Beat{{RunID: id, Progress: store.Progress{
 				Step: 40, Batch: 20, TotalBatches: 50, Epoch: 2, ImagesPerSec: 321,
-				Latest: map[string]float64{train.KeyLossCE4: 0.5, train.KeyAccS3: 50, train.KeyAccS4: 55, train.KeyLR: 0.002},
+				Latest: map[string]float64{runspec.KeyLossCE4: 0.5, runspec.KeyAccS3: 50, runspec.KeyAccS4: 55, runspec.KeyLR: 0.002},
 			}}})
 			must(t, err)
 		case store.Failed:
@@ -211,11 +210,11 @@ type fakeRunner struct {
 	resumed  []int64
 }
 
-func (r *fakeRunner) Enqueue(_ context.Context, path, profile string) (runner.Plan, error) {
+func (r *fakeRunner) Enqueue(_ context.Context, path, profile string) (store.Plan, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.enqueued = append(r.enqueued, path)
-	return runner.Plan{Queued: []int64{100}}, nil
+	return store.Plan{Queued: []int64{100}}, nil
 }
 
 func (r *fakeRunner) Cancel(id int64) error {
@@ -225,11 +224,11 @@ func (r *fakeRunner) Cancel(id int64) error {
 	return nil
 }
 
-func (r *fakeRunner) Resume(_ context.Context, ids ...int64) (runner.Plan, error) {
+func (r *fakeRunner) Resume(_ context.Context, ids ...int64) (store.Plan, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.resumed = append(r.resumed, ids...)
-	return runner.Plan{Resumed: ids}, nil
+	return store.Plan{Resumed: ids}, nil
 }
 
 func (r *fakeRunner) Active() int {

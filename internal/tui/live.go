@@ -12,17 +12,17 @@ import (
 	"github.com/NimbleMarkets/ntcharts/sparkline"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/mksmt/workbench/internal/runspec"
 	"github.com/mksmt/workbench/internal/store"
-	"github.com/mksmt/workbench/internal/train"
 )
 
 // The series the Live screen draws: the loss of the S4 head as a braille
 // chart, the other losses as numbers, and each head's accuracy as a
 // sparkline over the evaluated epochs.
 var (
-	liveLossKeys = []string{train.KeyLossCE4, train.KeyLossCE3, train.KeyLossCE2, train.KeyLossKD}
-	liveAccKeys  = []string{train.KeyAccS2, train.KeyAccS3, train.KeyAccS4}
-	chartKey     = train.KeyLossCE4
+	liveLossKeys = []string{runspec.KeyLossCE4, runspec.KeyLossCE3, runspec.KeyLossCE2, runspec.KeyLossKD}
+	liveAccKeys  = []string{runspec.KeyAccS2, runspec.KeyAccS3, runspec.KeyAccS4}
+	chartKey     = runspec.KeyLossCE4
 )
 
 type liveLoaded struct {
@@ -223,7 +223,7 @@ func (s *liveScreen) charts(w, h int) string {
 			legend = append(legend, fmt.Sprintf("%s %.3f", k, pts[len(pts)-1].Value))
 		}
 	}
-	if v, ok := run.Progress.Latest[train.KeyLR]; ok {
+	if v, ok := run.Progress.Latest[runspec.KeyLR]; ok {
 		legend = append(legend, fmt.Sprintf("lr %.2g", v))
 	}
 	accRows := 0

@@ -12,8 +12,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/mksmt/workbench/internal/runspec"
 	"github.com/mksmt/workbench/internal/store"
-	"github.com/mksmt/workbench/internal/train"
 )
 
 // runRow is one run as the Runs screen shows it.
@@ -56,10 +56,10 @@ func newRunRow(r store.Run, sums map[string]float64) *runRow {
 	if r.Status == store.Running || len(src) == 0 {
 		src = r.Progress.Latest
 	}
-	if v, ok := src[train.KeyAccS3]; ok {
+	if v, ok := src[runspec.KeyAccS3]; ok {
 		row.s3 = v
 	}
-	if v, ok := src[train.KeyAccS4]; ok {
+	if v, ok := src[runspec.KeyAccS4]; ok {
 		row.s4 = v
 	}
 	status := string(r.Status)

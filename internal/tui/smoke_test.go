@@ -29,7 +29,7 @@ func TestSmokeStudyEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	q := &Queue{Runner: r, Store: st, CodeVersion: "tui-test"}
+	q := &runner.Queue{Runner: r, Store: st, CodeVersion: "tui-test"}
 	m, err := New(ctx, Options{Store: st, Runner: q, Refresh: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"math"
 
 	"github.com/mksmt/workbench/internal/report"
-	"github.com/mksmt/workbench/internal/train"
+	"github.com/mksmt/workbench/internal/runspec"
 )
 
 // Study is one fixture study: the spec, the final numbers of its runs and
@@ -37,8 +37,8 @@ func Synthesize(spec report.Spec, configs map[string]map[int64]string) Study {
 		i := float64(i)
 		fns[v] = func(s int64) map[string]float64 {
 			m := accs(map[string]float64{
-				train.KeyAccS2: 48 + 0.3*i, train.KeyAccS3: 57 + 0.5*i, train.KeyAccS4: 62 + 0.6*i,
-				train.FlipKey("hflip", "S4"): 61.8 + 0.6*i, train.FlipKey("vflip", "S4"): 51 + 1.1*i,
+				runspec.KeyAccS2: 48 + 0.3*i, runspec.KeyAccS3: 57 + 0.5*i, runspec.KeyAccS4: 62 + 0.6*i,
+				runspec.FlipKey("hflip", "S4"): 61.8 + 0.6*i, runspec.FlipKey("vflip", "S4"): 51 + 1.1*i,
 			}, s, 0.8+0.1*i)
 			return merge(complexity(i > 0), m)
 		}
@@ -100,16 +100,16 @@ func merge(ms ...map[string]float64) map[string]float64 {
 // the S4 head only; MKSMT adds the S3 OPM and output layer for training.
 func complexity(extra bool) map[string]float64 {
 	m := map[string]float64{
-		train.KeyParamsInference: 512_330,
-		train.KeyFLOPsInference:  81_920_000,
-		train.KeyParamsExtra:     0,
-		train.KeyFLOPsExtra:      0,
-		train.KeyTrainSeconds:    120,
+		runspec.KeyParamsInference: 512_330,
+		runspec.KeyFLOPsInference:  81_920_000,
+		runspec.KeyParamsExtra:     0,
+		runspec.KeyFLOPsExtra:      0,
+		runspec.KeyTrainSeconds:    120,
 	}
 	if extra {
-		m[train.KeyParamsExtra] = 9_546
-		m[train.KeyFLOPsExtra] = 19_092
-		m[train.KeyTrainSeconds] = 150
+		m[runspec.KeyParamsExtra] = 9_546
+		m[runspec.KeyFLOPsExtra] = 19_092
+		m[runspec.KeyTrainSeconds] = 150
 	}
 	return m
 }
@@ -145,7 +145,7 @@ func series(rs []report.RunResult, epochs int) []report.Series {
 			}
 			out = append(out, s)
 		}
-		loss := report.Series{Variant: r.Variant, Seed: r.Seed, Metric: train.KeyLossCE4}
+		loss := report.Series{Variant: r.Variant, Seed: r.Seed, Metric: runspec.KeyLossCE4}
 		for step := 0; step <= 100; step += 10 {
 			loss.Points = append(loss.Points, report.Point{X: float64(step), Y: 2.3*math.Exp(-float64(step)/40) + 0.4 + 0.05*noise[r.Seed]})
 		}
@@ -158,25 +158,25 @@ func table7() Study {
 	order := []string{"baseline", "mksmt"}
 	rs := results(map[string]func(int64) map[string]float64{
 		"baseline": func(s int64) map[string]float64 {
-			return merge(complexity(false), accs(map[string]float64{train.KeyAccS4: 62.0}, s, 1))
+			return merge(complexity(false), accs(map[string]float64{runspec.KeyAccS4: 62.0}, s, 1))
 		},
 		"mksmt": func(s int64) map[string]float64 {
-			return merge(complexity(true), accs(map[string]float64{train.KeyAccS3: 58.1, train.KeyAccS4: 63.4}, s, 0.8))
+			return merge(complexity(true), accs(map[string]float64{runspec.KeyAccS3: 58.1, runspec.KeyAccS4: 63.4}, s, 0.8))
 		},
 	}, order)
 	return Study{Spec: report.Spec{
 		Name: "table7", Title: "Table 7: complexity of MKSMT", Table: "table7",
 		Variants: order, Seeds: Seeds, Baseline: "baseline",
 		Paper: []report.PaperFigure{
-			{Variant: "baseline", Metric: train.KeyAccS4, Value: 91.9},
-			{Variant: "mksmt", Metric: train.KeyAccS4, Value: 92.8},
+			{Variant: "baseline", Metric: runspec.KeyAccS4, Value: 91.9},
+			{Variant: "mksmt", Metric: runspec.KeyAccS4, Value: 92.8},
 			{Variant: "mksmt", Metric: "params.total", Versus: "baseline", Percent: true, Value: 1.1, Note: "params +1.1 %"},
-			{Variant: "mksmt", Metric: train.KeyAccS4, Versus: "baseline", Value: 1.0, Note: "accuracy +1.0"},
+			{Variant: "mksmt", Metric: runspec.KeyAccS4, Versus: "baseline", Value: 1.0, Note: "accuracy +1.0"},
 		},
 		Claims: []report.Claim{
-			{Text: "inference FLOPs about equal", Metric: train.KeyFLOPsInference, Variant: "mksmt", Expect: "equal"},
+			{Text: "inference FLOPs about equal", Metric: runspec.KeyFLOPsInference, Variant: "mksmt", Expect: "equal"},
 			{Text: "training parameters grow (+1.1 %)", Metric: "params.total", Variant: "mksmt", Expect: "higher"},
-			{Text: "accuracy +1.0", Metric: train.KeyAccS4, Variant: "mksmt", Expect: "higher"},
+			{Text: "accuracy +1.0", Metric: runspec.KeyAccS4, Variant: "mksmt", Expect: "higher"},
 		},
 	}, Results: rs, Series: series(rs, 5)}
 }
@@ -185,8 +185,8 @@ func table8() Study {
 	order := []string{"baseline", "mksmt"}
 	flips := func(base, h, v, spread float64) func(int64) map[string]float64 {
 		return func(s int64) map[string]float64 {
-			return accs(map[string]float64{train.KeyAccS4: base, train.FlipKey("hflip", "S4"): base + h,
-				train.FlipKey("vflip", "S4"): base + v}, s, spread)
+			return accs(map[string]float64{runspec.KeyAccS4: base, runspec.FlipKey("hflip", "S4"): base + h,
+				runspec.FlipKey("vflip", "S4"): base + v}, s, spread)
 		}
 	}
 	rs := results(map[string]func(int64) map[string]float64{
@@ -195,22 +195,22 @@ func table8() Study {
 	}, order)
 	// Give the vflip change a spread of its own so its CI is not degenerate.
 	for i := range rs {
-		rs[i].Summaries[train.FlipKey("vflip", "S4")] += 0.4 * noise[rs[i].Seed] * float64(i%2+1)
+		rs[i].Summaries[runspec.FlipKey("vflip", "S4")] += 0.4 * noise[rs[i].Seed] * float64(i%2+1)
 	}
 	return Study{Spec: report.Spec{
 		Name: "table8", Title: "Table 8: robustness to test-time flips", Table: "table8",
 		Variants: order, Seeds: Seeds, Baseline: "baseline",
-		Metrics: []string{train.KeyAccS4, train.FlipKey("hflip", "S4"), train.FlipKey("vflip", "S4"),
+		Metrics: []string{runspec.KeyAccS4, runspec.FlipKey("hflip", "S4"), runspec.FlipKey("vflip", "S4"),
 			report.DropKey("hflip", "S4"), report.DropKey("vflip", "S4")},
 		Paper: []report.PaperFigure{
 			{Variant: "baseline", Metric: report.DropKey("vflip", "S4"), Value: 11},
 			{Variant: "mksmt", Metric: report.DropKey("vflip", "S4"), Value: 7},
-			{Variant: "mksmt", Metric: train.FlipKey("vflip", "S4"), VersusMetric: train.KeyAccS4, Value: -7, Note: "MKSMT under vflip"},
+			{Variant: "mksmt", Metric: runspec.FlipKey("vflip", "S4"), VersusMetric: runspec.KeyAccS4, Value: -7, Note: "MKSMT under vflip"},
 		},
 		Claims: []report.Claim{
 			{Text: "vertical flip hurts MKSMT less", Metric: report.DropKey("vflip", "S4"), Variant: "mksmt", Expect: "lower"},
 			{Text: "horizontal flip: drop about equal", Metric: report.DropKey("hflip", "S4"), Variant: "mksmt", Expect: "equal"},
-			{Text: "horizontal flip: MKSMT about unchanged", Metric: train.FlipKey("hflip", "S4"), VersusMetric: train.KeyAccS4,
+			{Text: "horizontal flip: MKSMT about unchanged", Metric: runspec.FlipKey("hflip", "S4"), VersusMetric: runspec.KeyAccS4,
 				Variant: "mksmt", Baseline: "mksmt", Expect: "equal", Tolerance: 0.3, Delta: ptr(0)},
 		},
 	}, Results: rs, Series: series(rs, 5)}
@@ -220,12 +220,12 @@ func table9() Study {
 	order := []string{"baseline", "one-step", "two-step", "three-step", "two-step-nokd"}
 	head := func(s2, s3, s4, spread float64) func(int64) map[string]float64 {
 		return func(s int64) map[string]float64 {
-			m := map[string]float64{train.KeyAccS4: s4}
+			m := map[string]float64{runspec.KeyAccS4: s4}
 			if s3 > 0 {
-				m[train.KeyAccS3] = s3
+				m[runspec.KeyAccS3] = s3
 			}
 			if s2 > 0 {
-				m[train.KeyAccS2] = s2
+				m[runspec.KeyAccS2] = s2
 			}
 			return accs(m, s, spread)
 		}
@@ -241,19 +241,19 @@ func table9() Study {
 		Name: "table9", Title: "Table 9: number of steps", Table: "table9",
 		Variants: order, Seeds: Seeds, Baseline: "two-step",
 		Paper: []report.PaperFigure{
-			{Variant: "baseline", Metric: train.KeyAccS4, Value: 91.9},
-			{Variant: "one-step", Metric: train.KeyAccS4, Value: 92.4},
-			{Variant: "two-step", Metric: train.KeyAccS4, Value: 92.8},
-			{Variant: "two-step-nokd", Metric: train.KeyAccS3, Value: 90.9},
-			{Variant: "two-step-nokd", Metric: train.KeyAccS4, Value: 92.1},
-			{Variant: "one-step", Metric: train.KeyAccS4, Versus: "two-step", Value: -0.4, Note: "single-step: S4 0.4 lower"},
+			{Variant: "baseline", Metric: runspec.KeyAccS4, Value: 91.9},
+			{Variant: "one-step", Metric: runspec.KeyAccS4, Value: 92.4},
+			{Variant: "two-step", Metric: runspec.KeyAccS4, Value: 92.8},
+			{Variant: "two-step-nokd", Metric: runspec.KeyAccS3, Value: 90.9},
+			{Variant: "two-step-nokd", Metric: runspec.KeyAccS4, Value: 92.1},
+			{Variant: "one-step", Metric: runspec.KeyAccS4, Versus: "two-step", Value: -0.4, Note: "single-step: S4 0.4 lower"},
 		},
 		Claims: []report.Claim{
-			{Text: "two-step beats the baseline", Metric: train.KeyAccS4, Variant: "two-step", Baseline: "baseline", Expect: "higher", Delta: ptr(0.9)},
-			{Text: "single-step: S3 equal", Metric: train.KeyAccS3, Variant: "one-step", Expect: "equal"},
-			{Text: "single-step: S4 lower", Metric: train.KeyAccS4, Variant: "one-step", Expect: "lower", Delta: ptr(-0.4)},
-			{Text: "three-step: S4 lower", Metric: train.KeyAccS4, Variant: "three-step", Expect: "lower"},
-			{Text: "no KD: S4 lower", Metric: train.KeyAccS4, Variant: "two-step-nokd", Expect: "lower", Delta: ptr(-0.7)},
+			{Text: "two-step beats the baseline", Metric: runspec.KeyAccS4, Variant: "two-step", Baseline: "baseline", Expect: "higher", Delta: ptr(0.9)},
+			{Text: "single-step: S3 equal", Metric: runspec.KeyAccS3, Variant: "one-step", Expect: "equal"},
+			{Text: "single-step: S4 lower", Metric: runspec.KeyAccS4, Variant: "one-step", Expect: "lower", Delta: ptr(-0.4)},
+			{Text: "three-step: S4 lower", Metric: runspec.KeyAccS4, Variant: "three-step", Expect: "lower"},
+			{Text: "no KD: S4 lower", Metric: runspec.KeyAccS4, Variant: "two-step-nokd", Expect: "lower", Delta: ptr(-0.7)},
 		},
 	}, Results: rs, Series: series(rs, 5)}
 }
@@ -262,22 +262,22 @@ func table10() Study {
 	order := []string{"sync", "async"}
 	rs := results(map[string]func(int64) map[string]float64{
 		"sync": func(s int64) map[string]float64 {
-			return accs(map[string]float64{train.KeyAccS3: 58.1, train.KeyAccS4: 63.4}, s, 0.8)
+			return accs(map[string]float64{runspec.KeyAccS3: 58.1, runspec.KeyAccS4: 63.4}, s, 0.8)
 		},
 		"async": func(s int64) map[string]float64 {
-			return accs(map[string]float64{train.KeyAccS3: 58.3, train.KeyAccS4: 63.0}, s, 1.1)
+			return accs(map[string]float64{runspec.KeyAccS3: 58.3, runspec.KeyAccS4: 63.0}, s, 1.1)
 		},
 	}, order)
 	return Study{Spec: report.Spec{
 		Name: "table10", Title: "Table 10: sync vs async", Table: "table10",
 		Variants: order, Seeds: Seeds, Baseline: "sync",
 		Paper: []report.PaperFigure{
-			{Variant: "async", Metric: train.KeyAccS3, Versus: "sync", Value: 0.1},
-			{Variant: "async", Metric: train.KeyAccS4, Versus: "sync", Value: -0.3},
+			{Variant: "async", Metric: runspec.KeyAccS3, Versus: "sync", Value: 0.1},
+			{Variant: "async", Metric: runspec.KeyAccS4, Versus: "sync", Value: -0.3},
 		},
 		Claims: []report.Claim{
-			{Text: "async: S3 +0.1", Metric: train.KeyAccS3, Variant: "async", Expect: "higher"},
-			{Text: "async: S4 −0.3", Metric: train.KeyAccS4, Variant: "async", Expect: "lower"},
+			{Text: "async: S3 +0.1", Metric: runspec.KeyAccS3, Variant: "async", Expect: "higher"},
+			{Text: "async: S4 −0.3", Metric: runspec.KeyAccS4, Variant: "async", Expect: "lower"},
 		},
 	}, Results: rs, Series: series(rs, 5)}
 }
@@ -286,25 +286,25 @@ func table11() Study {
 	order := []string{"decision", "feature", "none"}
 	rs := results(map[string]func(int64) map[string]float64{
 		"decision": func(s int64) map[string]float64 {
-			return accs(map[string]float64{train.KeyAccS3: 58.1, train.KeyAccS4: 63.4}, s, 0.8)
+			return accs(map[string]float64{runspec.KeyAccS3: 58.1, runspec.KeyAccS4: 63.4}, s, 0.8)
 		},
 		"feature": func(s int64) map[string]float64 {
-			return accs(map[string]float64{train.KeyAccS3: 56.0, train.KeyAccS4: 61.6}, s, 0.9)
+			return accs(map[string]float64{runspec.KeyAccS3: 56.0, runspec.KeyAccS4: 61.6}, s, 0.9)
 		},
 		"none": func(s int64) map[string]float64 {
-			return accs(map[string]float64{train.KeyAccS3: 57.2, train.KeyAccS4: 62.5}, s, 3)
+			return accs(map[string]float64{runspec.KeyAccS3: 57.2, runspec.KeyAccS4: 62.5}, s, 3)
 		},
 	}, order)
 	return Study{Spec: report.Spec{
 		Name: "table11", Title: "Table 11: decision vs feature distillation", Table: "table11",
 		Variants: order, Seeds: Seeds, Baseline: "decision",
 		Paper: []report.PaperFigure{
-			{Variant: "feature", Metric: train.KeyAccS4, Value: 91.6},
-			{Variant: "feature", Metric: train.KeyAccS4, Versus: "decision", Value: -1.2, Note: "feature KD: S4 1.2 lower"},
+			{Variant: "feature", Metric: runspec.KeyAccS4, Value: 91.6},
+			{Variant: "feature", Metric: runspec.KeyAccS4, Versus: "decision", Value: -1.2, Note: "feature KD: S4 1.2 lower"},
 		},
 		Claims: []report.Claim{
-			{Text: "feature KD: S4 1.2 lower", Metric: train.KeyAccS4, Variant: "feature", Expect: "lower", Delta: ptr(-1.2)},
-			{Text: "no KD: S3 lower", Metric: train.KeyAccS3, Variant: "none", Expect: "lower", Source: "workbench"},
+			{Text: "feature KD: S4 1.2 lower", Metric: runspec.KeyAccS4, Variant: "feature", Expect: "lower", Delta: ptr(-1.2)},
+			{Text: "no KD: S3 lower", Metric: runspec.KeyAccS3, Variant: "none", Expect: "lower", Source: "workbench"},
 		},
 	}, Results: rs, Series: series(rs, 5)}
 }
@@ -320,7 +320,7 @@ func fig3() Study {
 		x[v] = T
 		s3, s4 := 58.1-0.25*float64(i), 63.4-0.3*float64(i)
 		fns[v] = func(s int64) map[string]float64 {
-			return accs(map[string]float64{train.KeyAccS3: s3, train.KeyAccS4: s4}, s, 0.8)
+			return accs(map[string]float64{runspec.KeyAccS3: s3, runspec.KeyAccS4: s4}, s, 0.8)
 		}
 	}
 	rs := results(fns, order)
@@ -328,9 +328,9 @@ func fig3() Study {
 		Name: "fig3-temperature", Title: "Figure 3: accuracy against temperature", Table: "fig3",
 		Variants: order, Seeds: Seeds, Baseline: "T=1",
 		Sweep: &report.Sweep{Label: "T", X: x},
-		Paper: []report.PaperFigure{{Variant: "T=1", Metric: train.KeyAccS4, Value: 92.8}},
+		Paper: []report.PaperFigure{{Variant: "T=1", Metric: runspec.KeyAccS4, Value: 92.8}},
 		Claims: []report.Claim{
-			{Text: "accuracy falls as T rises (T=10 vs T=1)", Metric: train.KeyAccS4, Variant: "T=10", Expect: "lower"},
+			{Text: "accuracy falls as T rises (T=10 vs T=1)", Metric: runspec.KeyAccS4, Variant: "T=10", Expect: "lower"},
 		},
 	}, Results: rs, Series: series(rs, 5)}
 }

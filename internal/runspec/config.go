@@ -1,4 +1,4 @@
-package train
+package runspec
 
 import (
 	"encoding/json"

@@ -1,16 +1,16 @@
-package train
+package runspec
 
 import (
 	"fmt"
 	"math"
 	"slices"
 
-	"github.com/mksmt/workbench/internal/nets"
+	"github.com/mksmt/workbench/internal/arch"
 )
 
 // The allowed values of Config's enumerations.
 var (
-	Backbones = []string{nets.ResNet, nets.Swin}
+	Backbones = []string{arch.ResNet, arch.Swin}
 	Modes     = []string{"sync", "async"}
 	Distills  = []string{"decision", "feature", "none"}
 )
@@ -24,7 +24,7 @@ func (c Config) Validate() error {
 	if !slices.Contains(Backbones, c.Backbone) {
 		return fmt.Errorf("backbone = %q: want one of %q", c.Backbone, Backbones)
 	}
-	if err := c.arch(2).Validate(); err != nil {
+	if err := c.Arch(2).Validate(); err != nil {
 		return err
 	}
 	if c.Steps < 0 || c.Steps > 3 {
@@ -113,13 +113,13 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// arch is the network c describes, for a data set with the given classes.
-func (c Config) arch(classes int) nets.Arch {
-	a := nets.Arch{
+// Arch is the network c describes, for a data set with the given classes.
+func (c Config) Arch(classes int) arch.Arch {
+	a := arch.Arch{
 		Backbone: c.Backbone, InChannels: 3, ImageSize: c.ImageSize, Classes: classes,
 		Depths: slices.Clone(c.Depths), HeadDim: c.HeadDim,
 	}
-	if c.Backbone == nets.Swin {
+	if c.Backbone == arch.Swin {
 		a.EmbedDim, a.Heads, a.Window, a.PatchSize, a.MLPRatio = c.EmbedDim, slices.Clone(c.Heads), c.Window, c.PatchSize, c.MLPRatio
 	} else {
 		a.Widths = slices.Clone(c.Widths)
@@ -127,8 +127,8 @@ func (c Config) arch(classes int) nets.Arch {
 	return a
 }
 
-// trainedHeads are the stages whose heads the schedule trains.
-func (c Config) trainedHeads() []int {
+// TrainedHeads are the stages whose heads the schedule trains.
+func (c Config) TrainedHeads() []int {
 	switch c.Steps {
 	case 0:
 		return []int{4}
@@ -136,13 +136,4 @@ func (c Config) trainedHeads() []int {
 		return []int{2, 3, 4}
 	}
 	return []int{3, 4}
-}
-
-// Complexity is the parameter and FLOP count of c's network for a data set
-// with numClasses classes (the paper's Table 7), without training.
-func Complexity(c Config, numClasses int) (nets.Complexity, error) {
-	if err := c.Validate(); err != nil {
-		return nets.Complexity{}, err
-	}
-	return c.arch(numClasses).Complexity(c.trainedHeads())
 }

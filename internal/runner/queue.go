@@ -1,4 +1,4 @@
-package tui
+package runner
 
 import (
 	"context"
@@ -7,34 +7,33 @@ import (
 	"syscall"
 
 	"github.com/mksmt/workbench/internal/experiment"
-	"github.com/mksmt/workbench/internal/runner"
 	"github.com/mksmt/workbench/internal/store"
 )
 
-// Queue adapts internal/runner to the TUI's Runner: it expands a study spec
+// Queue adapts a Runner to the TUI's (internal/tui.Runner): it expands a study spec
 // as `workbench run` does and submits the runs, so that a study started in
 // the TUI reuses, resumes and records runs exactly like one started on the
 // command line.
 type Queue struct {
-	Runner *runner.Runner
+	Runner *Runner
 	Store  *store.Store
 	// Fingerprint identifies a data set's content for the run hashes (the
 	// CLI's opens the data set); nil uses the spec text.
 	Fingerprint func(datasetSpec string) (string, error)
-	// CodeVersion is the training code's version (runner.DetectVersion).
+	// CodeVersion is the training code's version (DetectVersion).
 	CodeVersion string
 }
 
 // Enqueue expands the spec at path with profile ("" = the study's) and
 // submits its runs.
-func (q *Queue) Enqueue(ctx context.Context, specPath, profile string) (runner.Plan, error) {
+func (q *Queue) Enqueue(ctx context.Context, specPath, profile string) (Plan, error) {
 	study, err := experiment.Load(specPath)
 	if err != nil {
-		return runner.Plan{}, err
+		return Plan{}, err
 	}
 	specs, err := study.Expand(experiment.ExpandOptions{Profile: profile, Fingerprint: q.Fingerprint, CodeVersion: q.CodeVersion})
 	if err != nil {
-		return runner.Plan{}, err
+		return Plan{}, err
 	}
 	return q.Runner.SubmitStudy(ctx, study, specs, false)
 }
@@ -64,7 +63,7 @@ func (q *Queue) Cancel(id int64) error {
 
 // Resume queues interrupted or failed runs to continue from their
 // checkpoints.
-func (q *Queue) Resume(ctx context.Context, ids ...int64) (runner.Plan, error) {
+func (q *Queue) Resume(ctx context.Context, ids ...int64) (Plan, error) {
 	return q.Runner.Resume(ctx, ids...)
 }
 
