@@ -88,7 +88,7 @@ func TestMigrateFromEmpty(t *testing.T) {
 	if v != LatestSchemaVersion() || v < 2 {
 		t.Fatalf("schema version %d, want %d (>= 2)", v, LatestSchemaVersion())
 	}
-	want := []string{"artifacts", "metrics", "params", "runs", "schema_migrations", "studies", "study_runs", "summaries"}
+	want := []string{"artifacts", "metrics", "params", "run_tags", "runs", "schema_migrations", "studies", "study_runs", "summaries"}
 	if got := tableNames(t, s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("tables %v, want %v", got, want)
 	}
