@@ -272,6 +272,10 @@ func (r *Runner) submitOne(ctx context.Context, j Job, force bool) (Plan, queued
 		return plan, queued{}, err
 	}
 	id, err := r.st.CreateRun(ctx, rec)
+	if errors.Is(err, store.ErrRunLive) { // another process planned it a moment ago
+		plan.Busy = append(plan.Busy, id)
+		return plan, queued{id: id}, r.st.AddToStudy(ctx, id, j.Study, j.Variant)
+	}
 	if err != nil {
 		return plan, queued{}, err
 	}

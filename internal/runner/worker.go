@@ -301,7 +301,10 @@ func Enqueue(ctx context.Context, st *store.Store, study store.Study, jobs []Job
 				if err := st.AddToStudy(ctx, run.ID, j.Study, j.Variant); err != nil {
 					return plan, err
 				}
-				if err := st.Requeue(ctx, run.ID); err != nil {
+				if err := st.Requeue(ctx, run.ID); errors.Is(err, store.ErrConflict) {
+					plan.Busy = append(plan.Busy, run.ID) // another planner re-queued it first
+					continue
+				} else if err != nil {
 					return plan, err
 				}
 				plan.Resumed = append(plan.Resumed, run.ID)
@@ -313,6 +316,14 @@ func Enqueue(ctx context.Context, st *store.Store, study store.Study, jobs []Job
 			return plan, err
 		}
 		id, err := st.CreateRun(ctx, rec)
+		if errors.Is(err, store.ErrRunLive) { // another planner queued it a moment ago
+			seen[j.Hash] = id
+			plan.Busy = append(plan.Busy, id)
+			if err := st.AddToStudy(ctx, id, j.Study, j.Variant); err != nil {
+				return plan, err
+			}
+			continue
+		}
 		if err != nil {
 			return plan, err
 		}

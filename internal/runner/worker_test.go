@@ -134,3 +134,39 @@ func TestDeadWorkersRunIsRequeued(t *testing.T) {
 		t.Fatalf("run: %s after %d attempts", r.Status, r.Attempts)
 	}
 }
+
+// TestConcurrentPlannersCreateEachRunOnce: four `submit`s of the same study
+// at the same moment, each through its own connection, queue every run
+// once; the later ones find them queued (Busy) and add nothing.
+func TestConcurrentPlannersCreateEachRunOnce(t *testing.T) {
+	st := openStore(t)
+	js := jobs("q", []int64{1, 2, 3, 4, 5}, "", "diverge")
+	const planners = 4
+	plans := make([]Plan, planners)
+	var wg sync.WaitGroup
+	for i := range planners {
+		own, err := store.OpenWith(st.Path(), store.Options{NoRecover: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer own.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if plans[i], err = Enqueue(bg, own, store.Study{Name: "q", Spec: "x"}, js, false); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	queued, busy := 0, 0
+	for _, p := range plans {
+		queued += len(p.Queued)
+		busy += len(p.Busy)
+	}
+	runs, _ := st.Runs(bg, store.RunFilter{Study: "q"})
+	if len(runs) != len(js) || queued != len(js) || busy != (planners-1)*len(js) {
+		t.Fatalf("%d planners: %d runs stored, %d queued, %d busy; want %d runs, each queued once", planners, len(runs), queued, busy, len(js))
+	}
+}

@@ -191,12 +191,13 @@ func (s *Store) RequeueExpired(ctx context.Context, grace time.Duration, maxAtte
 // worker (owner none); it continues from its checkpoint when claimed.
 func (s *Store) Requeue(ctx context.Context, id int64) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'queued', owner = '', error = '', heartbeat = ?, lost_leases = 0
-		WHERE id = ? AND status IN ('interrupted', 'failed')`, ms(time.Now()), id)
+		WHERE id = ? AND status IN ('interrupted', 'failed') AND NOT EXISTS (SELECT 1 FROM runs AS live
+			WHERE live.config_hash = runs.config_hash AND live.status IN ('queued', 'running'))`, ms(time.Now()), id)
 	if err != nil {
 		return fmt.Errorf("store: requeue run %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: requeue run %d: not interrupted or failed: %w", id, ErrConflict)
+		return fmt.Errorf("store: requeue run %d: not interrupted or failed, or an identical run is queued or running: %w", id, ErrConflict)
 	}
 	return nil
 }

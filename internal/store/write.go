@@ -43,8 +43,14 @@ type NewRun struct {
 	Owner Provenance
 }
 
+// ErrRunLive is returned (wrapped) by CreateRun when an identical run (the
+// same config hash) is already queued or running.
+var ErrRunLive = errors.New("an identical run is already queued or running")
+
 // CreateRun records a queued run and its params in one transaction and
-// returns its id.
+// returns its id. When a run with the same config hash is already queued or
+// running (another planner was faster), it creates nothing and returns that
+// run's id with an error wrapping ErrRunLive.
 func (s *Store) CreateRun(ctx context.Context, r NewRun) (int64, error) {
 	if r.Study == "" || r.ConfigHash == "" {
 		return 0, fmt.Errorf("store: run of study %q variant %q: study and config hash are required", r.Study, r.Variant)
@@ -57,11 +63,23 @@ func (s *Store) CreateRun(ctx context.Context, r NewRun) (int64, error) {
 	defer tx.Rollback()
 	now := ms(time.Now())
 	var id int64
+	// At most one run per config hash is queued or running (migration
+	// 0008): a second planner that gets here first loses nothing, it is
+	// told which run to use instead.
 	err = tx.QueryRowContext(ctx, `INSERT INTO runs (study, variant, seed, config, config_hash, status, created,
 			heartbeat, host, pid, owner, dataset, dataset_fingerprint, code_version)
-		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (config_hash) WHERE status IN ('queued', 'running') DO NOTHING RETURNING id`,
 		r.Study, r.Variant, r.Seed, r.Config, r.ConfigHash, now, now,
 		r.Owner.Host, r.Owner.PID, ownerToken(r.Owner), r.Owner.Dataset, r.Owner.DatasetFingerprint, r.Owner.CodeVersion).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		var live int64
+		if err := tx.QueryRowContext(ctx, "SELECT id FROM runs WHERE config_hash = ? AND status IN ('queued', 'running')",
+			r.ConfigHash).Scan(&live); err != nil {
+			return 0, fmt.Errorf("store: create run of %s: %w", label, err)
+		}
+		return live, fmt.Errorf("store: create run of %s: run %d: %w", label, live, ErrRunLive)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: create run of %s: %w", label, err)
 	}
