@@ -46,6 +46,13 @@ func benchmarkBatch(b *testing.B, c Config) {
 		batch()
 	}
 	b.ReportMetric(float64(c.BatchSize*b.N)/b.Elapsed().Seconds(), "img/s")
+	// The parameter count, which bench/compare.sh checks its PyTorch peer
+	// against (the same architecture has the same count).
+	params := 0
+	for _, p := range tr.model.Params {
+		params += p.Size()
+	}
+	b.ReportMetric(float64(params), "params")
 }
 
 // BenchmarkTrainBatch is one training batch of the reference resnet and
@@ -66,6 +73,18 @@ func BenchmarkTrainBatchResNet(b *testing.B) { benchmarkBatch(b, benchConfig("re
 // update), compare.sh's "baseline" schedule.
 func BenchmarkTrainBatchResNetBaseline(b *testing.B) {
 	c := benchConfig("resnet")
+	c.Steps = 0
+	benchmarkBatch(b, c)
+}
+
+// BenchmarkTrainBatchSwin is BenchmarkTrainBatch/swin under the name
+// bench/compare.sh runs against its PyTorch peer (compare.sh two-step swin).
+func BenchmarkTrainBatchSwin(b *testing.B) { benchmarkBatch(b, benchConfig("swin")) }
+
+// BenchmarkTrainBatchSwinBaseline is one baseline swin batch (a single
+// CE(z4) update).
+func BenchmarkTrainBatchSwinBaseline(b *testing.B) {
+	c := benchConfig("swin")
 	c.Steps = 0
 	benchmarkBatch(b, c)
 }
