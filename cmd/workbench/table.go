@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -35,10 +36,11 @@ func runTable(ctx context.Context, args []string, io IO) error {
 	fs.SetOutput(io.Err)
 	fs.StringVar(&o.db, "db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB)")
 	fs.StringVar(&o.format, "format", "term", "output format: term, md, csv, json or latex")
-	fs.StringVar(&o.profile, "profile", "", "tabulate the runs of this profile (default: each study's own)")
+	fs.StringVar(&o.profile, "profile", "", "tabulate the runs of this profile (default: each study's own, or else the profile that has finished runs; the table says which)")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench table NAME|SPEC... [--format term|md|csv|json|latex] [--profile P] [--db runs.db]")
-		fmt.Fprintln(io.Err, "\nNAME is a study in experiments/ (or recorded in the db); SPEC a study file.")
+		fmt.Fprintln(io.Err, "\nNAME is a study in ./experiments/ (relative to the current directory, or recorded in the db); SPEC a study file.")
+		fmt.Fprintln(io.Err, "Terminal tables fit $COLUMNS (else the terminal's width): cells wrap, and the claims table leaves out columns its lines repeat.")
 		fs.PrintDefaults()
 	}
 	names, err := parseInterspersed(fs, args)
@@ -78,7 +80,34 @@ func runTable(ctx context.Context, args []string, io IO) error {
 	}
 	// The tables shown together are one family for Holm's adjustment.
 	report.AdjustClaims(tables...)
-	return report.Render(io.Out, format, termRenderer(io), tables...)
+	sayHeadlines(io, "table", format, tables...)
+	return report.RenderWidth(io.Out, format, termRenderer(io), tableWidth(io), tables...)
+}
+
+// sayHeadlines repeats on Err what a table says before its cells (the
+// profile picked, why it is empty) for the formats that have no place for
+// it: CSV, and JSON read by a program ("headline" holds it too).
+func sayHeadlines(io IO, verb string, f report.Format, tables ...*report.Table) {
+	if f != report.CSV && f != report.JSON {
+		return
+	}
+	for _, t := range tables {
+		for _, h := range t.Headline {
+			fmt.Fprintf(io.Err, "%s: %s: %s\n", verb, t.Study, h)
+		}
+	}
+}
+
+// tableWidth is the width terminal tables are fitted to: $COLUMNS when set
+// to a positive number, else the terminal's when Out is one, else 0 (no
+// limit: a table piped to a file keeps its rows on one line).
+func tableWidth(io IO) int {
+	if io.Getenv != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(io.Getenv("COLUMNS"))); err == nil && n > 0 {
+			return n
+		}
+	}
+	return termWidth(io)
 }
 
 // termRenderer styles terminal tables in colour when Out is a terminal

@@ -9,8 +9,11 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mksmt/workbench/internal/experiment"
 	"github.com/mksmt/workbench/internal/report"
@@ -195,10 +198,20 @@ func TestTableVerbFormats(t *testing.T) {
 					t.Errorf("want two plain tables:\n%s", out)
 				}
 			}},
-		{"default profile has no runs", []string{"table", "mini", "--db", db},
+		{"default profile has no runs: the one that has is picked and said first", []string{"table", "mini", "--db", db},
 			func(t *testing.T, out string) {
-				if !strings.Contains(out, "— (0)") || !strings.Contains(out, "finished run(s) of profile smoke: add --profile smoke") {
-					t.Errorf("want empty cells and a hint:\n%s", out)
+				lines := strings.Split(out, "\n")
+				if !strings.HasPrefix(lines[1], "profile smoke: the study's own profile quick has no finished runs; smoke has 6") ||
+					!strings.Contains(out, "(3) │") || strings.Contains(out, "— (0)") {
+					t.Errorf("want smoke's runs, said under the heading:\n%s", out)
+				}
+			}},
+		{"empty profile explained at the top", []string{"table", "mini", "--profile", "paper", "--db", db},
+			func(t *testing.T, out string) {
+				lines := strings.Split(out, "\n")
+				if !strings.HasPrefix(lines[1], "no finished runs of study mini at profile paper yet") ||
+					!strings.HasPrefix(lines[2], "6 finished run(s) of profile smoke: add --profile smoke") || !strings.Contains(out, "— (0)") {
+					t.Errorf("want empty cells explained first, with a hint:\n%s", out)
 				}
 			}},
 	} {
@@ -210,6 +223,47 @@ func TestTableVerbFormats(t *testing.T) {
 			c.check(t, out)
 		})
 	}
+}
+
+// Terminal tables fit $COLUMNS: no line is wider, and the claims table
+// (wider than 120 columns unfitted) wraps rather than runs off the screen.
+func TestTableVerbColumns(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := miniFixture(t)
+	outs := map[int]string{}
+	for _, cols := range []int{80, 120} {
+		var out, errb bytes.Buffer
+		env := func(k string) string {
+			if k == "COLUMNS" {
+				return strconv.Itoa(cols)
+			}
+			return ""
+		}
+		if code := runMain(context.Background(), []string{"table", "mini", "--profile", "smoke", "--db", db},
+			IO{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: env}); code != 0 {
+			t.Fatalf("COLUMNS=%d: exit %d: %s", cols, code, errb.String())
+		}
+		for _, l := range strings.Split(out.String(), "\n") {
+			if w := ansi.StringWidth(l); w > cols {
+				t.Errorf("COLUMNS=%d: a line of %d columns: %q", cols, w, l)
+			}
+		}
+		outs[cols] = out.String()
+	}
+	out, _, _ := runVerb(t, "table", "mini", "--profile", "smoke", "--db", db)
+	widest := 0
+	for _, l := range strings.Split(out, "\n") {
+		widest = max(widest, ansi.StringWidth(l))
+	}
+	if widest <= 120 {
+		t.Errorf("unfitted, the widest line is %d columns: the test no longer tests fitting", widest)
+	}
+	t.Chdir(wd)
+	goldenFile(t, "table-mini.80.txt", []byte(outs[80]))
+	goldenFile(t, "table-mini.120.txt", []byte(outs[120]))
 }
 
 // A study with no spec file is read from the spec text runs.db recorded.

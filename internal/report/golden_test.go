@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"github.com/mksmt/workbench/internal/experiment"
@@ -265,13 +267,69 @@ mode = "async"
 	if n := tb.Row("b").Cells[tb.Column("acc.S4")].N; n != 2 {
 		t.Errorf("smoke: b has %d seeds of acc.S4, want 2", n)
 	}
+	// No profile asked for: the study's own (quick) has no runs, so smoke's
+	// are shown, and the table says so first.
 	tb, _, err = report.StudyTable(ctx, st, study, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	notes := strings.Join(tb.Notes, "\n")
-	if tb.Row("b").Cells[0].N != 0 || !strings.Contains(notes, "profile quick") ||
-		!strings.Contains(notes, "4 finished run(s) of profile smoke: add --profile smoke") {
-		t.Errorf("quick: want empty cells and a hint, got notes:\n%s", notes)
+	if tb.Profile != "smoke" || tb.Row("b").Cells[tb.Column("acc.S4")].N != 2 || len(tb.Headline) != 1 ||
+		!strings.Contains(tb.Headline[0], "profile smoke: the study's own profile quick has no finished runs; smoke has 4 (--profile chooses)") {
+		t.Errorf("no profile: want smoke picked and said, got profile %q, headline %q", tb.Profile, tb.Headline)
+	}
+	var b bytes.Buffer
+	if err := report.Render(&b, report.Term, nil, tb); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.SplitN(b.String(), "\n", 3); !strings.HasPrefix(lines[1], "profile smoke:") {
+		t.Errorf("the pick is not said under the heading:\n%s", b.String())
+	}
+	// quick asked for: empty cells, explained at the top, with a hint.
+	tb, _, err = report.StudyTable(ctx, st, study, "quick", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := strings.Join(tb.Headline, "\n")
+	if tb.Row("b").Cells[0].N != 0 || tb.Profile != "quick" || !strings.Contains(strings.Join(tb.Notes, "\n"), "profile quick") ||
+		!strings.Contains(head, "no finished runs of study two at profile quick yet") ||
+		!strings.Contains(head, "4 finished run(s) of profile smoke: add --profile smoke") {
+		t.Errorf("quick: want empty cells and a hint, got headline:\n%s", head)
+	}
+	b.Reset()
+	if err := report.Render(&b, report.Markdown, nil, tb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(b.String(), "### two\n\n> no finished runs of study two at profile quick yet") {
+		t.Errorf("Markdown does not open with the explanation:\n%s", b.String())
+	}
+}
+
+// The terminal format fitted to 80 and 120 columns: no line is wider, the
+// claims grid wraps (and at 80 leaves out the columns its lines repeat),
+// and a verdict's words stay on one line.
+func TestGoldenWidth(t *testing.T) {
+	tables := fixtureTables(t)
+	for _, width := range []int{80, 120} {
+		for _, tb := range tables {
+			t.Run(fmt.Sprintf("%s/%d", tb.Study, width), func(t *testing.T) {
+				var b bytes.Buffer
+				if err := report.RenderWidth(&b, report.Term, nil, width, tb); err != nil {
+					t.Fatal(err)
+				}
+				out := b.String()
+				for i, l := range strings.Split(out, "\n") {
+					if w := ansi.StringWidth(l); w > width {
+						t.Errorf("line %d is %d columns wide, over %d: %q", i+1, w, width, l)
+					}
+				}
+				for _, c := range tb.Claims {
+					v, _, _ := strings.Cut(string(c.Verdict), " (")
+					if !strings.Contains(out, "│ "+v+" ") {
+						t.Errorf("verdict %q of %q is not whole in a cell", c.Verdict, c.Text)
+					}
+				}
+				golden(t, fmt.Sprintf("%s.%d.txt", tb.Study, width), b.Bytes())
+			})
+		}
 	}
 }

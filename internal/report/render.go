@@ -61,6 +61,12 @@ func (f Format) Ext() string {
 // blank line (term, md, latex), share one header (csv) or form one JSON
 // array (json). r styles the terminal format; nil renders plain text.
 func Render(w io.Writer, f Format, r *lipgloss.Renderer, tables ...*Table) error {
+	return RenderWidth(w, f, r, 0, tables...)
+}
+
+// RenderWidth is Render with the terminal format fitted to width columns
+// (see WriteTermWidth); width ≤ 0 and the other formats are not limited.
+func RenderWidth(w io.Writer, f Format, r *lipgloss.Renderer, width int, tables ...*Table) error {
 	switch f {
 	case CSV:
 		return WriteCSV(w, tables...)
@@ -76,7 +82,7 @@ func Render(w io.Writer, f Format, r *lipgloss.Renderer, tables ...*Table) error
 		var err error
 		switch f {
 		case Term:
-			err = WriteTerm(w, t, r)
+			err = WriteTermWidth(w, t, r, width)
 		case Markdown:
 			err = WriteMarkdown(w, t)
 		case LaTeX:
@@ -94,16 +100,38 @@ func Render(w io.Writer, f Format, r *lipgloss.Renderer, tables ...*Table) error
 // verdictCol is the index of the verdict in claimGrid's rows.
 const verdictCol = 8
 
+// claimFit says how the claims grid gives way to a narrow terminal: a
+// verdict's words stay on one line ("not reproduced"); the resolution, the metric, the raw p and the
+// paper's Δ go (in that order) when wrapping alone cannot fit it, since
+// the line under the table for each claim says them all.
+var claimFit = []colFit{
+	1:          {drop: 2}, // Metric
+	4:          {drop: 1}, // Res.
+	5:          {drop: 4}, // Paper Δ
+	6:          {drop: 3}, // p raw
+	verdictCol: {floor: len("not reproduced")},
+}
+
 // WriteTerm writes t for a terminal: lipgloss tables with rounded borders,
 // verdicts in colour. r decides the colour profile (nil: plain text, no
 // escape codes, as when output is not a terminal).
 func WriteTerm(w io.Writer, t *Table, r *lipgloss.Renderer) error {
+	return WriteTermWidth(w, t, r, 0)
+}
+
+// WriteTermWidth is WriteTerm fitted to width columns (≤ 0: no limit): a
+// grid too wide wraps its cells at word boundaries (rows then get rules
+// between them), then leaves out the claims grid's least useful columns
+// and says which; prose wraps with a hanging indent; a word or line that
+// still does not fit ends in "…".
+func WriteTermWidth(w io.Writer, t *Table, r *lipgloss.Renderer, width int) error {
 	if r == nil {
 		r = lipgloss.NewRenderer(io.Discard)
 		r.SetColorProfile(termenv.Ascii)
 	}
 	bold := r.NewStyle().Bold(true)
 	faint := r.NewStyle().Faint(true)
+	warn := r.NewStyle().Foreground(lipgloss.Color("3"))
 	border := r.NewStyle().Foreground(lipgloss.Color("8"))
 	cell := r.NewStyle().Padding(0, 1)
 	head := cell.Bold(true)
@@ -115,50 +143,72 @@ func WriteTerm(w io.Writer, t *Table, r *lipgloss.Renderer) error {
 		HoldsExactly:  r.NewStyle().Foreground(lipgloss.Color("6")),
 		Fails:         r.NewStyle().Foreground(lipgloss.Color("1")),
 	}
-	grid := func(header []string, rows [][]string, style func(row, col int) lipgloss.Style) string {
-		tb := table.New().Border(lipgloss.RoundedBorder()).BorderStyle(border).
-			Headers(header...).Rows(rows...).
-			StyleFunc(func(row, col int) lipgloss.Style {
-				if row == table.HeaderRow {
-					return head
-				}
-				if style != nil {
-					return style(row, col)
-				}
-				return cell
-			})
-		return tb.Render()
+	var dropped []string
+	grid := func(header []string, rows [][]string, fit []colFit, style func(row, col int) lipgloss.Style) string {
+		g := fitGrid(header, rows, width, fit)
+		dropped = append(dropped, g.dropped...)
+		// lipgloss draws a header on one line: a wrapped one is the first
+		// row instead, set off by the rules a wrapped grid has.
+		first := 0
+		tb := table.New().Border(lipgloss.RoundedBorder()).BorderStyle(border).BorderRow(g.wrapped)
+		if g.wrapped {
+			tb.Rows(append([][]string{g.header}, g.rows...)...)
+			first = 1
+		} else {
+			tb.Headers(g.header...).Rows(g.rows...)
+		}
+		tb.StyleFunc(func(row, col int) lipgloss.Style {
+			if row == table.HeaderRow || row < first {
+				return head
+			}
+			if style != nil {
+				return style(row-first, g.cols[col])
+			}
+			return cell
+		})
+		return clipLines(tb.Render(), width)
 	}
 	var b strings.Builder
-	b.WriteString(bold.Render(t.heading()) + "\n")
+	prose := func(style lipgloss.Style, s string) {
+		for _, l := range wrapProse(s, width) {
+			b.WriteString(style.Render(l) + "\n")
+		}
+	}
+	prose(bold, t.heading())
+	for _, l := range t.Headline {
+		prose(warn, l)
+	}
 	h, rows := t.mainGrid()
-	b.WriteString(grid(h, rows, nil) + "\n")
+	b.WriteString(grid(h, rows, nil, nil) + "\n")
 	if len(t.Deltas) > 0 {
 		h, rows := t.deltaGrid()
-		b.WriteString(grid(h, rows, nil) + "\n")
+		b.WriteString(grid(h, rows, nil, nil) + "\n")
 	}
 	if len(t.PaperDiffs) > 0 {
 		h, rows := t.paperDiffGrid()
-		b.WriteString(grid(h, rows, nil) + "\n")
+		b.WriteString(grid(h, rows, nil, nil) + "\n")
 	}
 	if len(t.Claims) > 0 {
 		h, rows := t.claimGrid()
-		b.WriteString(grid(h, rows, func(row, col int) lipgloss.Style {
+		b.WriteString(grid(h, rows, claimFit, func(row, col int) lipgloss.Style {
 			if col == verdictCol {
 				return cell.Inherit(verdictStyle[t.Claims[row].Verdict])
 			}
 			return cell
 		}) + "\n")
+		if len(dropped) > 0 {
+			prose(faint, fmt.Sprintf("  (%s left out at %d columns; the lines below give them)", strings.Join(dropped, ", "), width))
+		}
 		for _, c := range t.Claims {
-			b.WriteString(faint.Render("  "+c.Text+": "+c.Reason) + "\n")
+			prose(faint, "  "+c.Text+": "+c.Reason)
 		}
 	}
-	b.WriteString(faint.Render(t.legend()) + "\n")
+	prose(faint, t.legend())
 	if len(t.Claims) > 0 {
-		b.WriteString(faint.Render(t.tally().String()) + "\n")
+		prose(faint, t.tally().String())
 	}
 	for _, n := range t.Notes {
-		b.WriteString(faint.Render("note: "+n) + "\n")
+		prose(faint, "note: "+n)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -168,6 +218,9 @@ func WriteTerm(w io.Writer, t *Table, r *lipgloss.Renderer) error {
 func WriteMarkdown(w io.Writer, t *Table) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n\n", mdEscape(t.heading()))
+	for _, l := range t.Headline {
+		fmt.Fprintf(&b, "> %s\n\n", mdEscape(l))
+	}
 	h, rows := t.mainGrid()
 	mdTable(&b, h, rows, "l")
 	if len(t.Deltas) > 0 {
@@ -392,6 +445,8 @@ type (
 	jsonTable struct {
 		Study    string       `json:"study"`
 		Title    string       `json:"title,omitempty"`
+		Profile  string       `json:"profile,omitempty"`
+		Headline []string     `json:"headline,omitempty"`
 		Table    string       `json:"table,omitempty"`
 		Baseline string       `json:"baseline,omitempty"`
 		Seeds    []int64      `json:"seeds"`
@@ -520,7 +575,7 @@ func nonNil(s []int64) []int64 {
 }
 
 func (t *Table) toJSON() jsonTable {
-	j := jsonTable{Study: t.Study, Title: t.Title, Table: t.Kind, Baseline: t.Baseline, Seeds: nonNil(t.Seeds), Notes: t.Notes}
+	j := jsonTable{Study: t.Study, Title: t.Title, Profile: t.Profile, Headline: t.Headline, Table: t.Kind, Baseline: t.Baseline, Seeds: nonNil(t.Seeds), Notes: t.Notes}
 	if t.Sweep != nil {
 		j.Sweep = sweepLabel(t.Sweep)
 	}
@@ -623,6 +678,9 @@ func WriteLaTeX(w io.Writer, t *Table) error {
 		}
 	}
 	fmt.Fprintf(&b, "%% %s: generated by workbench from runs.db\n", texEscape(t.Study))
+	for _, l := range t.Headline {
+		fmt.Fprintf(&b, "%% %s\n", strings.ReplaceAll(l, "\n", " "))
+	}
 	b.WriteString("\\begin{table}[t]\n\\centering\n")
 	fmt.Fprintf(&b, "\\caption{%s. %s}\n", texEscape(t.heading()), texText(t.legend()))
 	fmt.Fprintf(&b, "\\label{tab:%s}\n", labelSafe(t.Study))

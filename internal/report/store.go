@@ -210,14 +210,86 @@ func StudyConfigs(st *experiment.Study, profile string) (map[string]map[int64]st
 	return out, nil
 }
 
-// StudyTable is the table of an experiment study from the runs of profile
-// ("": the study's own, else experiment.DefaultProfile), with the series for
-// learning curves when asked: StudySpec, StudyConfigs, Load and Build in
-// one. Its notes name the profile, and when no run matches it but runs of
-// another profile exist, say which flag would show them.
+// StudyProfile is the profile whose runs a study's table shows when none
+// is asked for: the study's own, else experiment.DefaultProfile.
+func StudyProfile(study *experiment.Study) string {
+	if study.Profile != "" {
+		return study.Profile
+	}
+	return experiment.DefaultProfile
+}
+
+// StudyTable is the table of an experiment study from the runs of profile,
+// with the series for learning curves when asked: StudySpec, StudyConfigs,
+// Load and Build in one.
+//
+// With profile "" it shows the study's own profile (StudyProfile) when that
+// has finished runs, else the profile with the most finished runs (the
+// profiles' order breaks ties), and its Headline says which and why. A table
+// with no finished run says so in its Headline, with the command that fills
+// it or the flag that shows the runs of another profile. Table.Profile is
+// the profile shown; the notes name it too.
 func StudyTable(ctx context.Context, src Source, study *experiment.Study, profile string, series bool) (*Table, *Loaded, error) {
 	spec := StudySpec(study)
-	cfgs, err := StudyConfigs(study, profile)
+	own := StudyProfile(study)
+	used := profile
+	if used == "" {
+		used = own
+	}
+	// Finished runs of every other profile, for the pick and the hints.
+	counts := map[string]int{}
+	var others []string
+	countOf := func(p string) (int, error) {
+		if n, ok := counts[p]; ok {
+			return n, nil
+		}
+		cfgs, err := StudyConfigs(study, p)
+		if err != nil {
+			return 0, err
+		}
+		l, err := Load(ctx, src, spec, Query{Configs: cfgs})
+		if err != nil {
+			return 0, err
+		}
+		counts[p] = len(l.Results)
+		return counts[p], nil
+	}
+	n, err := countOf(used)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n == 0 {
+		for _, p := range experiment.ProfileNames() {
+			if p == used {
+				continue
+			}
+			k, err := countOf(p)
+			if err != nil {
+				continue // a profile the study cannot expand to
+			}
+			if k > 0 {
+				others = append(others, p)
+			}
+		}
+		// The most finished runs first; ProfileNames' order breaks ties.
+		sort.SliceStable(others, func(i, j int) bool { return counts[others[i]] > counts[others[j]] })
+	}
+	var headline []string
+	switch {
+	case n > 0:
+	case profile == "" && len(others) > 0:
+		pick := others[0]
+		headline = append(headline, fmt.Sprintf("profile %s: the study's own profile %s has no finished runs; %s has %d (--profile chooses)",
+			pick, own, pick, counts[pick]))
+		used, others = pick, others[1:]
+	default:
+		headline = append(headline, fmt.Sprintf("no finished runs of study %s at profile %s yet: the cells are empty and the verdicts inconclusive until some finish (workbench run %s --profile %s)",
+			spec.Name, used, spec.Name, used))
+	}
+	for _, p := range others {
+		headline = append(headline, fmt.Sprintf("%d finished run(s) of profile %s: add --profile %s", counts[p], p, p))
+	}
+	cfgs, err := StudyConfigs(study, used)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -229,29 +301,9 @@ func StudyTable(ctx context.Context, src Source, study *experiment.Study, profil
 	if err != nil {
 		return nil, nil, err
 	}
-	used := profile
-	if used == "" {
-		used = study.Profile
-	}
-	if used == "" {
-		used = experiment.DefaultProfile
-	}
+	t.Profile = used
+	t.Headline = headline
 	t.Notes = append(t.Notes, "profile "+used)
 	t.Notes = append(t.Notes, l.Notes...)
-	if len(l.Results) == 0 {
-		for _, p := range experiment.ProfileNames() {
-			if p == used {
-				continue
-			}
-			other, err := StudyConfigs(study, p)
-			if err != nil {
-				continue
-			}
-			lo, err := Load(ctx, src, spec, Query{Configs: other})
-			if err == nil && len(lo.Results) > 0 {
-				t.Notes = append(t.Notes, fmt.Sprintf("%d finished run(s) of profile %s: add --profile %s", len(lo.Results), p, p))
-			}
-		}
-	}
 	return t, l, nil
 }

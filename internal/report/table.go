@@ -29,6 +29,12 @@ type Table struct {
 	Notes []string
 	// Sweep is copied from the spec (Figure 3).
 	Sweep *Sweep
+	// Profile is the profile whose runs the table shows ("" when the table
+	// was built from results directly; see StudyTable).
+	Profile string
+	// Headline says, before the table, what a reader must know to read it:
+	// which profile was picked and why, or why every cell is empty.
+	Headline []string
 }
 
 // Column is one metric of the table.
