@@ -52,11 +52,19 @@ type runRecord struct {
 	Dataset            string              `json:"dataset"`
 	DatasetFingerprint string              `json:"dataset_fingerprint"`
 	Progress           *progressRecord     `json:"progress,omitempty"`
-	Studies            []store.Membership  `json:"studies,omitempty"`
+	Studies            []membershipRecord  `json:"studies,omitempty"`
 	Params             map[string]string   `json:"params"`
 	Summaries          map[string]*float64 `json:"summaries"`
 	Artifacts          []artifactRecord    `json:"artifacts,omitempty"`
 	Metrics            []seriesRecord      `json:"metrics,omitempty"`
+}
+
+// membershipRecord is one study that uses a run, named as study_runs'
+// columns are (store.Membership has no JSON names: it came out as
+// "Study" and "Variant").
+type membershipRecord struct {
+	Study   string `json:"study"`
+	Variant string `json:"variant"`
 }
 
 type progressRecord struct {
@@ -159,8 +167,12 @@ func loadRecords(ctx context.Context, st *store.Store, runs []store.Run, o recor
 			}
 		}
 		if o.studies {
-			if rec.Studies, err = st.RunStudies(ctx, r.ID); err != nil {
+			ms, err := st.RunStudies(ctx, r.ID)
+			if err != nil {
 				return nil, err
+			}
+			for _, m := range ms {
+				rec.Studies = append(rec.Studies, membershipRecord{Study: m.Study, Variant: m.Variant})
 			}
 		}
 		out[i] = rec

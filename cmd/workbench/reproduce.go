@@ -188,7 +188,9 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	var tables []*report.Table
 	var loaded []*report.Loaded
 	for _, s := range studies {
-		t, l, err := report.StudyTable(ctx, st, s, o.profile, true)
+		// The profile just trained, never another one picked for an empty
+		// table (StudyTable's default): reproduce shows what it ran.
+		t, l, err := report.StudyTable(ctx, st, s, trainedProfile(o.profile, s), true)
 		if err != nil {
 			return errors.Join(runErr, err)
 		}
@@ -241,6 +243,15 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 		len(studies), total, time.Since(start).Round(time.Second), trained.Round(time.Second),
 		len(written), filepath.Clean(o.out))
 	return runErr
+}
+
+// trainedProfile is the profile reproduce trains a study with: --profile,
+// else the study's own (else the default).
+func trainedProfile(flag string, s *experiment.Study) string {
+	if flag != "" {
+		return flag
+	}
+	return report.StudyProfile(s)
 }
 
 // outcomeTally counts how the runs of one reproduce ended.
@@ -346,7 +357,7 @@ func seedsPlan(ctx context.Context, io IO, o reproduceOptions, studies []*experi
 	loaded := make([]*report.Loaded, len(studies))
 	byName := map[string]int{}
 	for i, s := range studies {
-		if tables[i], loaded[i], err = report.StudyTable(ctx, st, s, o.profile, false); err != nil {
+		if tables[i], loaded[i], err = report.StudyTable(ctx, st, s, trainedProfile(o.profile, s), false); err != nil {
 			return err
 		}
 		byName[s.Name] = i
