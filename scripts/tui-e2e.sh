@@ -70,19 +70,22 @@ wait_for "No studies yet"
 #    (steps 0 and 2) make two variants: baseline and two-step.
 keys n
 wait_for "Define a study"
+keys Enter   # a field takes keys only after enter; down leaves it
 typed "e2e"
-keys Down Down Down Left Down
+keys Down Down Down Left Down Enter
 keys BSpace BSpace BSpace BSpace
 typed "1"
+keys Escape
 wait_for "2 variant(s) × 1 seed(s) = 2 runs · profile smoke"
 wait_for "variants: baseline, two-step"
 save_capture builder
 keys C-r
 wait_for "2 queued"
+wait_for "[4 Live]"
 [[ -f "$proj/experiments/e2e.toml" ]] || fail "experiments/e2e.toml was not written"
 
 # 3. Watch it run on Runs until both runs have finished.
-keys Tab
+keys 3
 wait_for "[3 Runs]"
 for ((i = 0; i < 1200; i++)); do
 	n=$(screen | grep -c " finished " || true)

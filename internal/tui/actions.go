@@ -53,20 +53,25 @@ func (m *Model) runStudy(name, specPath string, specErr error, profile string, r
 		shown = "the default"
 	}
 	m.ask(fmt.Sprintf("Run study %s: %d run(s), profile %s?\nFinished identical runs are reused.", name, runs, shown), func() tea.Cmd {
-		return m.enqueue(specPath, "")
+		return m.enqueue(specPath, "", true)
 	})
 	return nil
 }
 
-// enqueue hands a spec to the runner in the background.
-func (m *Model) enqueue(specPath, profile string) tea.Cmd {
+// enqueue hands a spec to the runner in the background; hint adds where
+// to watch it (not needed when the caller shows Live).
+func (m *Model) enqueue(specPath, profile string, hint bool) tea.Cmd {
 	r, ctx := m.be.runner, m.ctx
 	return tea.Sequence(func() tea.Msg {
 		plan, err := r.Enqueue(ctx, specPath, profile)
 		if err != nil {
 			return statusMsg{err: fmt.Errorf("run %s: %w", specPath, err)}
 		}
-		return statusMsg{text: fmt.Sprintf("%s: %s — watch on 4 Live", specPath, planText(plan))}
+		text := fmt.Sprintf("%s: %s", specPath, planText(plan))
+		if hint {
+			text += " — watch on 4 Live"
+		}
+		return statusMsg{text: text}
 	}, m.loadActive())
 }
 

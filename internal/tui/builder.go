@@ -151,6 +151,7 @@ type savedMsg struct {
 type builderScreen struct {
 	fields  []formField
 	focus   int
+	editing bool // the focused text field takes the keys (after enter or i)
 	plan    builderPlan
 	samples []throughputSample
 	loads   int
@@ -189,7 +190,7 @@ func (b *builderScreen) clear() {
 		}
 	}
 	b.focus = 0
-	b.fields[0].input.Focus()
+	b.editing = false
 	b.saved = ""
 }
 
@@ -204,15 +205,42 @@ func (b *builderScreen) field(key string) *formField {
 
 func (b *builderScreen) title() string { return "Builder" }
 
-func (b *builderScreen) scopes() []Scope { return []Scope{ScopeBuilder} }
+// scopes: while a field is edited its keys come first and every other
+// key is typed into it; otherwise the form's keys, then the global ones
+// (numbers, q, ?) whatever field has the focus.
+func (b *builderScreen) scopes() []Scope {
+	if b.editing {
+		return []Scope{ScopeEdit, ScopeBuilder}
+	}
+	return []Scope{ScopeBuilder}
+}
 
-func (b *builderScreen) typing() bool { return b.fields[b.focus].kind == textField }
+func (b *builderScreen) typing() bool { return b.editing }
 
-// reset empties the form and focuses the name.
+// leave stops editing when the user switches to another screen.
+func (b *builderScreen) leave() { b.stopEditing() }
+
+// edit starts editing the focused text field, the cursor at its end.
+func (b *builderScreen) edit() tea.Cmd {
+	f := &b.fields[b.focus]
+	if f.kind != textField {
+		return nil
+	}
+	b.editing = true
+	f.input.CursorEnd()
+	return f.input.Focus()
+}
+
+func (b *builderScreen) stopEditing() {
+	b.editing = false
+	b.fields[b.focus].input.Blur()
+}
+
+// reset empties the form and focuses the name (not editing it: enter does).
 func (b *builderScreen) reset(m *Model) tea.Cmd {
 	b.clear()
 	b.replan()
-	return b.fields[0].input.Focus()
+	return nil
 }
 
 // fill sets the form from a spec file: its defaults and, per axis, every
@@ -276,7 +304,7 @@ func (b *builderScreen) fill(m *Model, path string) tea.Cmd {
 	b.focus = 0
 	b.replan()
 	m.setStatus("filled from "+path+"; its paper figures and claims are not copied", nil)
-	return b.fields[0].input.Focus()
+	return nil
 }
 
 func (b *builderScreen) load(m *Model) tea.Cmd {
@@ -338,12 +366,13 @@ func (b *builderScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		}
 		b.saved = msg.path
 		if msg.run {
-			return m.enqueue(msg.path, "")
+			// Saved and queued: watch it train.
+			return tea.Batch(m.enqueue(msg.path, "", false), m.switchTo(screenLive))
 		}
 		m.setStatus("saved "+msg.path+" — ctrl+r runs it", nil)
 	case tea.KeyMsg:
 		f := &b.fields[b.focus]
-		if f.kind != textField {
+		if !b.editing || f.kind != textField {
 			return nil
 		}
 		return typeInto(&f.input, msg, b.replan)
@@ -351,15 +380,11 @@ func (b *builderScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// setFocus moves the focus to field i (wrapping), editing nothing.
 func (b *builderScreen) setFocus(i int) tea.Cmd {
 	n := len(b.fields)
-	i = (i + n) % n
-	b.fields[b.focus].input.Blur()
-	b.focus = i
-	if b.fields[i].kind == textField {
-		b.fields[i].input.CursorEnd()
-		return b.fields[i].input.Focus()
-	}
+	b.stopEditing()
+	b.focus = (i + n) % n
 	return nil
 }
 
@@ -370,6 +395,17 @@ func (b *builderScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 		return b.setFocus(b.focus + 1), true
 	case actFieldPrev:
 		return b.setFocus(b.focus - 1), true
+	case actEditField:
+		if f.kind == textField {
+			return b.edit(), true
+		}
+		return b.handle(m, actToggle)
+	case actEditDone, actBack:
+		if !b.editing {
+			return nil, false
+		}
+		b.stopEditing()
+		return nil, true
 	case actOptionLeft, actOptionRight:
 		if f.kind == textField {
 			return nil, true
@@ -396,6 +432,7 @@ func (b *builderScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 		}
 		return nil, true
 	case actSave, actSaveRun:
+		b.stopEditing()
 		return b.save(m, a == actSaveRun), true
 	}
 	return nil, false
@@ -812,12 +849,19 @@ func trainImages(spec string) int {
 
 func (b *builderScreen) view(m *Model, w, h int) string {
 	var lines []string
-	lines = append(lines, stLabel.Render("Define a study")+stDim.Render(" · the axes are crossed; ctrl+s saves, ctrl+r saves and runs"))
+	hint := " · enter edits a field · the axes are crossed"
+	if b.editing {
+		hint = " · editing " + b.fields[b.focus].label + ": enter or esc when done"
+	}
+	lines = append(lines, stLabel.Render("Define a study")+stDim.Render(hint))
 	labelW := 13
 	for i := range b.fields {
 		f := &b.fields[i]
 		mark := "  "
-		if i == b.focus {
+		switch {
+		case i == b.focus && b.editing:
+			mark = "✎ "
+		case i == b.focus:
 			mark = "> "
 		}
 		var val string

@@ -2,7 +2,8 @@
 // ablation, start it, watch it train, and read the paper-style comparison
 // without leaving one screen.
 //
-// Five screens, chosen with the number keys or tab: 1 Studies (spec files
+// Five screens, chosen with the number keys or tab (which work on every
+// screen unless a text input is being typed into): 1 Studies (spec files
 // and recorded studies with their progress), 2 Builder (a form that defines
 // a study, validates it with the spec parser, saves experiments/NAME.toml
 // and enqueues it), 3 Runs (filter, sort, select, details, cancel, resume),

@@ -49,16 +49,19 @@ func (f *filterBox) handle(a Action) bool {
 	return false
 }
 
-// handleList gives a list's filter the actions it owns: every action while
-// editing, "/" to start editing, and esc to clear a standing query. refilter
-// runs when the query changed. It reports whether it took a.
+// handleList gives a list's filter the actions it owns: keep and clear
+// while editing, "/" to start editing, and esc to clear a standing query.
+// refilter runs when the query changed. It reports whether it took a; the
+// global keys that work while typing (tab, ctrl+c) pass through.
 func (f *filterBox) handleList(a Action, refilter func()) (tea.Cmd, bool) {
 	switch {
-	case f.editing:
+	case f.editing && (a == actFilterApply || a == actFilterClear):
 		if f.handle(a) {
 			refilter()
 		}
 		return nil, true
+	case f.editing:
+		return nil, false
 	case a == actFilter:
 		return f.start(), true
 	case a == actBack && f.query() != "":

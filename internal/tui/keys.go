@@ -16,6 +16,7 @@ const (
 	ScopeList                 // the lists of Studies, Runs, Live and Compare
 	ScopeStudies              // 1 Studies
 	ScopeBuilder              // 2 Ablation builder
+	ScopeEdit                 // while editing a builder field
 	ScopeRuns                 // 3 Runs
 	ScopeDetail               // the detail view of one run (enter on Runs)
 	ScopeLive                 // 4 Live
@@ -32,6 +33,7 @@ var scopeNames = [numScopes]string{
 	ScopeList:    "Lists",
 	ScopeStudies: "Studies",
 	ScopeBuilder: "Ablation builder",
+	ScopeEdit:    "Editing a builder field",
 	ScopeRuns:    "Runs",
 	ScopeDetail:  "Run detail",
 	ScopeLive:    "Live",
@@ -82,6 +84,8 @@ const (
 	// Builder.
 	actFieldNext
 	actFieldPrev
+	actEditField
+	actEditDone
 	actOptionLeft
 	actOptionRight
 	actToggle
@@ -161,7 +165,7 @@ var keymap = []binding{
 	typing(bind(ScopeGlobal, actForceQuit, "quit at once (asks first if runs are active)", "ctrl+c")),
 	bind(ScopeGlobal, actQuit, "quit (asks first if runs are active)", "q").brief("quit"),
 	bind(ScopeGlobal, actHelp, "show / hide this help", "?").brief("help"),
-	typing(bind(ScopeGlobal, actBack, "go back / close", "esc")),
+	typing(bind(ScopeGlobal, actBack, "close / stop editing / clear (never leaves the screen)", "esc")),
 	typing(bind(ScopeGlobal, actNextScreen, "next screen", "tab")),
 	typing(bind(ScopeGlobal, actPrevScreen, "previous screen", "shift+tab")),
 	bind(ScopeGlobal, actScreenStudies, "Studies", "1"),
@@ -183,13 +187,18 @@ var keymap = []binding{
 	bind(ScopeStudies, actEditStudy, "open the study in the builder", "e").brief("edit"),
 	bind(ScopeStudies, actNewStudy, "new study in the builder", "n").brief("new"),
 
-	typing(bind(ScopeBuilder, actFieldPrev, "previous field", "up").brief("field")),
-	typing(bind(ScopeBuilder, actFieldNext, "next field", "down", "enter").brief("field")),
+	bind(ScopeBuilder, actFieldPrev, "previous field", "up", "k").brief("field"),
+	bind(ScopeBuilder, actFieldNext, "next field", "down", "j").brief("field"),
+	bind(ScopeBuilder, actEditField, "edit the text field (toggle an option)", "enter", "i").brief("edit"),
 	bind(ScopeBuilder, actOptionLeft, "previous option", "left", "h").brief("option"),
 	bind(ScopeBuilder, actOptionRight, "next option", "right", "l").brief("option"),
-	bind(ScopeBuilder, actToggle, "toggle the option", " ", "x").brief("toggle"),
+	bind(ScopeBuilder, actToggle, "toggle the option", " ", "x").brief("option"),
 	typing(bind(ScopeBuilder, actSave, "save experiments/NAME.toml", "ctrl+s").brief("save")),
-	typing(bind(ScopeBuilder, actSaveRun, "save and run the study", "ctrl+r").brief("save & run")),
+	typing(bind(ScopeBuilder, actSaveRun, "save, run the study and watch it on Live", "ctrl+r").brief("run")),
+
+	typing(bind(ScopeEdit, actEditDone, "stop editing (keys act on screens again)", "enter", "esc").brief("done")),
+	typing(bind(ScopeEdit, actFieldPrev, "stop editing, previous field", "up").brief("field")),
+	typing(bind(ScopeEdit, actFieldNext, "stop editing, next field", "down").brief("field")),
 
 	bind(ScopeRuns, actFilter, "filter (words must all match; field=value, e.g. status=running)", "/").brief("filter"),
 	bind(ScopeRuns, actOpenRun, "details of the run", "enter").brief("details"),

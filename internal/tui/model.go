@@ -23,7 +23,7 @@ type screen interface {
 	// typing reports whether a text input has the focus.
 	typing() bool
 	// handle performs a bound action. handled=false lets the Model apply
-	// its own meaning (e.g. esc goes back to the previous screen).
+	// its own meaning (the global scope's).
 	handle(m *Model, a Action) (cmd tea.Cmd, handled bool)
 	// update receives every other message: data loads, and keys that no
 	// binding took while typing.
@@ -88,7 +88,6 @@ type Model struct {
 
 	width, height int
 	active        int
-	history       []int
 	screens       [numScreens]screen
 
 	help    *helpView
@@ -247,11 +246,8 @@ func (m *Model) global(a Action) tea.Cmd {
 	case actHelp:
 		m.help = &helpView{}
 	case actBack:
-		if n := len(m.history); n > 0 {
-			to := m.history[n-1]
-			m.history = m.history[:n-1]
-			return m.show(to, false)
-		}
+		// Nothing left to close: esc never walks back through screens, so
+		// pressing it one time too many is harmless.
 	case actNextScreen:
 		return m.switchTo((m.active + 1) % numScreens)
 	case actPrevScreen:
@@ -275,18 +271,17 @@ func (m *Model) askQuit() tea.Cmd {
 	return tea.Quit
 }
 
-// switchTo shows screen i and remembers the current one for esc.
-func (m *Model) switchTo(i int) tea.Cmd { return m.show(i, true) }
+// leaver is a screen with a text input that stops editing when the user
+// leaves the screen: coming back, the global keys work again.
+type leaver interface{ leave() }
 
-func (m *Model) show(i int, remember bool) tea.Cmd {
+// switchTo shows screen i.
+func (m *Model) switchTo(i int) tea.Cmd {
 	if i == m.active {
 		return nil
 	}
-	if remember {
-		m.history = append(m.history, m.active)
-		if len(m.history) > 32 {
-			m.history = m.history[1:]
-		}
+	if l, ok := m.screens[m.active].(leaver); ok {
+		l.leave()
 	}
 	m.active = i
 	return m.screens[i].load(m)

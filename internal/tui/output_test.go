@@ -107,7 +107,7 @@ func TestBuilderSaveNeverReplacesTheStore(t *testing.T) {
 	s := start2(t, m)
 	s.f = f
 	s.waitFor("Define a study")
-	s.keys("abl-1", "ctrl+s")
+	s.keys("enter", "abl-1", "ctrl+s")
 	s.waitFor("Replace")
 	s.keys("y")
 	s.waitFor("refusing to write over")

@@ -223,6 +223,9 @@ func (s *runsScreen) scopes() []Scope {
 
 func (s *runsScreen) typing() bool { return s.detail == nil && s.filter.editing }
 
+// leave keeps the filter being typed when the user switches screens.
+func (s *runsScreen) leave() { s.filter.handle(actFilterApply) }
+
 func (s *runsScreen) load(m *Model) tea.Cmd {
 	var cmds []tea.Cmd
 	if s.detail != nil {

@@ -40,17 +40,18 @@ func TestSmokeStudyEndToEnd(t *testing.T) {
 	s.waitFor("Define a study")
 	// name; profile: smoke (one left of quick); seeds: 1. Steps 0 and 2
 	// (baseline, two-step) are the default axes.
-	s.keys("smoke-e2e", "down", "down", "down", "left", "down", "backspace", "backspace", "backspace", "backspace", "1")
+	s.keys("enter", "smoke-e2e", "down", "down", "down", "left", "down", "enter", "backspace", "backspace", "backspace", "backspace", "1")
 	s.until("a valid 2-run plan", func(m *Model) bool {
 		p := m.screens[screenBuilder].(*builderScreen).plan
 		return p.study != nil && len(p.runs) == 2 && p.study.Profile == "smoke"
 	})
-	s.keys("ctrl+r")
+	s.keys("ctrl+r") // saves, runs, and shows Live
 	s.waitFor("2 queued")
 	if _, err := os.Stat("experiments/smoke-e2e.toml"); err != nil {
 		t.Fatalf("the study was not saved: %v", err)
 	}
-	s.keys("tab") // Runs
+	s.until("Live shown", func(m *Model) bool { return m.Active() == screenLive })
+	s.keys("3") // Runs
 	s.until("both runs finished on Runs", func(m *Model) bool {
 		rs := m.screens[screenRuns].(*runsScreen)
 		if len(rs.rows) != 2 {

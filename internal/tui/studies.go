@@ -94,6 +94,9 @@ func (s *studiesScreen) scopes() []Scope {
 
 func (s *studiesScreen) typing() bool { return s.filter.editing }
 
+// leave keeps the filter being typed when the user switches screens.
+func (s *studiesScreen) leave() { s.filter.handle(actFilterApply) }
+
 func (s *studiesScreen) load(m *Model) tea.Cmd {
 	be, ctx := m.be, m.ctx
 	return func() tea.Msg {

@@ -249,8 +249,9 @@ func TestBuilderScreen(t *testing.T) {
 	s.keys("2")
 	s.waitFor("Define a study")
 	// name; data set and backbone stay; profile smoke; seeds 1,2.
-	s.keys("abl-1", "down", "down", "down", "left", "down")
-	s.keys("backspace", "backspace", "down")
+	// enter edits a text field; down leaves it for the next one.
+	s.keys("enter", "abl-1", "down", "down", "down", "left", "down")
+	s.keys("enter", "backspace", "backspace", "down")
 	// steps: 0 and 2 are on by default; mode: add async.
 	s.keys("down", "right", "space")
 	s.until("plan", func(m *Model) bool {
@@ -286,7 +287,7 @@ func TestBuilderValidation(t *testing.T) {
 	f := newFixture(t)
 	s := start(t, f, &fakeRunner{}, screenBuilder)
 	s.waitFor("Define a study")
-	s.keys("../etc", "ctrl+s")
+	s.keys("i", "../etc", "ctrl+s")
 	s.waitFor("not allowed")
 	shot := s.snapshot()
 	m := s.finish()
@@ -533,10 +534,9 @@ func TestNavigation(t *testing.T) {
 	s.until("shift+tab back to Studies", active(screenStudies))
 	s.keys("5", "3")
 	s.until("number keys", active(screenRuns))
-	s.keys("esc")
-	s.until("esc back to Compare", active(screenCompare))
-	s.keys("esc")
-	s.until("esc back to Studies", active(screenStudies))
+	// esc never walks back through the screens visited.
+	s.keys("esc", "esc", "1")
+	s.until("1 to Studies", active(screenStudies))
 	// enter on a study compares it; e opens it in the builder as a copy.
 	s.keys("j", "enter")
 	s.until("Compare on fixture", func(m *Model) bool {
@@ -569,7 +569,7 @@ var screenDocs = []struct{ golden, title, text string }{
 	{"TestStudiesScreen", "1 Studies",
 		"The spec files in `experiments/` and the studies recorded in runs.db, with their progress (finished/total runs) and state; `/` filters them. `enter` compares the study, `r` runs it, `e` copies it into the builder, `n` starts a new one."},
 	{"TestBuilderScreen", "2 Ablation builder",
-		"A form that defines a study: name, data set, backbone, profile, seeds, and the ablation axes (steps, mode, distill as multi-selects; temperatures, λ1, λ2 as lists). The axes are crossed; combinations the spec parser rejects are skipped and said so, and combinations that train the same run are merged. It shows how many runs the study expands to and the time they should take from the measured speed of finished runs. `ctrl+s` saves `experiments/NAME.toml`, `ctrl+r` saves and enqueues it."},
+		"A form that defines a study: name, data set, backbone, profile, seeds, and the ablation axes (steps, mode, distill as multi-selects; temperatures, λ1, λ2 as lists). The axes are crossed; combinations the spec parser rejects are skipped and said so, and combinations that train the same run are merged. It shows how many runs the study expands to and the time they should take from the measured speed of finished runs. `↑`/`↓` move between fields, `enter` or `i` edits a text field (`enter` or `esc` when done), `space` toggles an option. `ctrl+s` saves `experiments/NAME.toml`, `ctrl+r` saves, enqueues it and shows Live."},
 	{"TestBuilderValidation", "2 Ablation builder: a name that is a path",
 		"The form validates as the spec parser does: a study name is a plain name, never a path."},
 	{"TestRunsOverview", "3 Runs",
@@ -594,7 +594,8 @@ func TestScreensDoc(t *testing.T) {
 	b.WriteString("<!-- Generated from internal/tui/testdata by `go test ./internal/tui -run TestScreensDoc -update`; do not edit. -->\n\n")
 	b.WriteString("`workbench` with no arguments opens the terminal UI on a terminal (`workbench tui --db FILE` for another database). ")
 	b.WriteString("Screens are chosen with the number keys or `tab`; `?` shows every key, `q` or `ctrl+c` quits ")
-	b.WriteString("(asking first, when runs are active, whether to stop them — they checkpoint — or leave them running), `esc` goes back.\n\n")
+	b.WriteString("(asking first, when runs are active, whether to stop them — they checkpoint — or leave them running), `esc` closes what is open and never leaves a screen. ")
+	b.WriteString("A builder field takes keys only after `enter` (or `i`), until `enter` or `esc`; elsewhere the number keys, `q` and `?` always do the same thing.\n\n")
 	b.WriteString("These captures are the tests' golden files: 80×24, a fixture database built through the store's API, no colour.\n")
 	for _, d := range screenDocs {
 		g, err := os.ReadFile(filepath.Join(pkgDir, "testdata", d.golden+".golden"))
