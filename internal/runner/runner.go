@@ -522,7 +522,7 @@ func (r *Runner) execute(t *task) {
 	r.disp.logf("run %d %s: %s", t.id, how, t.label())
 
 	res, err := r.train(t, train.Options{
-		Logger:          &runLogger{w: r.w, t: t},
+		Logger:          &runLogger{w: r.w, t: t, owner: prov.OwnerToken()},
 		CheckpointPath:  ckpt,
 		Resume:          resume,
 		CheckpointEvery: r.opt.CheckpointEvery,
@@ -700,9 +700,12 @@ func (t *task) label() string {
 
 // runLogger turns the trainer's events into metric points and progress.
 // Its methods only append to memory: the trainer never waits on the disk.
+// runLogger turns the trainer's events into metric points and the run's
+// progress, both written by the metric writer in one transaction.
 type runLogger struct {
-	w *store.MetricWriter
-	t *task
+	w     *store.MetricWriter
+	t     *task
+	owner string // the run's owner token (lease or process), guarding its progress
 }
 
 func (l *runLogger) Step(e train.StepEvent) {
@@ -732,6 +735,7 @@ func (l *runLogger) Step(e train.StepEvent) {
 		t.prog.Latest[k] = v
 	}
 	t.prog.Latest[train.KeyLR] = e.LR
+	l.w.SetProgress(t.id, l.owner, t.progressLocked())
 }
 
 func (l *runLogger) Epoch(e train.EpochEvent) {
@@ -749,6 +753,14 @@ func (l *runLogger) Epoch(e train.EpochEvent) {
 	for k, v := range e.Metrics {
 		t.prog.Latest[k] = v
 	}
+	l.w.SetProgress(t.id, l.owner, t.progressLocked())
+}
+
+// progressLocked is a copy of the task's progress; t.mu is held.
+func (t *task) progressLocked() store.Progress {
+	p := t.prog
+	p.Latest = copyLatest(t.prog.Latest)
+	return p
 }
 
 func copyLatest(m map[string]float64) map[string]float64 {

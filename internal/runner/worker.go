@@ -210,7 +210,7 @@ func (w *Worker) execute(ctx context.Context, mw *store.MetricWriter, run store.
 	}()
 	started := time.Now()
 	res, err := callTrain(rctx, w.opt.Train, cfg, train.Options{
-		Logger:          &runLogger{w: mw, t: t},
+		Logger:          &runLogger{w: mw, t: t, owner: lease.Token},
 		CheckpointPath:  ckpt,
 		Resume:          resume,
 		CheckpointEvery: w.opt.CheckpointEvery,

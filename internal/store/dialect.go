@@ -27,9 +27,9 @@ type dialect interface {
 	// skipLocked ends the subquery that picks a run to claim, so that
 	// concurrent claimers skip rows another one is taking.
 	skipLocked() string
-	// writeMetrics adds points in one transaction, skipping those whose
-	// (run, key, step) is stored, and records mark when not nil.
-	writeMetrics(ctx context.Context, db *dbx, ms []Metric, mark *checkpointMark) error
+	// writeMetrics adds a batch's points in one transaction, skipping
+	// those whose (run, key, step) is stored, with its mark and progress.
+	writeMetrics(ctx context.Context, db *dbx, b metricBatch) error
 	// check reports problems with the database's pages ("" when none).
 	check(ctx context.Context, db *dbx, quick bool) (string, error)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -28,12 +29,13 @@ type MetricWriter struct {
 	s   *Store
 	opt WriterOptions
 
-	mu      sync.Mutex
-	pending []Metric
-	written int64
-	batches int64
-	lastErr error
-	closed  bool
+	mu       sync.Mutex
+	pending  []Metric
+	progress map[int64]progressRow // newest progress per run, written with the next batch
+	written  int64
+	batches  int64
+	lastErr  error
+	closed   bool
 
 	wake    chan struct{}     // a full batch is waiting
 	flushes chan flushRequest // Flush and Commit requests
@@ -90,6 +92,25 @@ func (w *MetricWriter) Log(m Metric) {
 	}
 }
 
+// SetProgress records where a run is (step, batch, epoch, speed, newest
+// values), written in the next batch's transaction: readers (the TUI, `runs`,
+// another host's Live view) see progress as fresh as the metric points,
+// and on PostgreSQL are told at once (NOTIFY). Only a running run owned by
+// owner (its lease token, or the local process's token) is updated, so a
+// worker that lost its run cannot move the new owner's progress.
+func (w *MetricWriter) SetProgress(runID int64, owner string, p Progress) {
+	p.Latest = maps.Clone(p.Latest)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	if w.progress == nil {
+		w.progress = map[int64]progressRow{}
+	}
+	w.progress[runID] = progressRow{runID: runID, owner: owner, p: p}
+}
+
 // Flush writes every point logged before it and waits for the commit.
 func (w *MetricWriter) Flush(ctx context.Context) error { return w.flush(ctx, nil) }
 
@@ -133,6 +154,32 @@ func (m *checkpointMark) missing() error {
 		return fmt.Errorf("store: record checkpoint step %d of run %d: %w", m.step, m.runID, ErrLeaseLost)
 	}
 	return fmt.Errorf("store: record checkpoint step %d of run %d: %w", m.step, m.runID, ErrNotFound)
+}
+
+// progressRow is one run's progress, written with a batch of points.
+type progressRow struct {
+	runID int64
+	owner string
+	p     Progress
+}
+
+// sql is the statement that writes the row and its arguments.
+func (r progressRow) sql() (string, []any, error) {
+	latest, err := encodeLatest(r.p.Latest)
+	if err != nil {
+		return "", nil, fmt.Errorf("store: progress of run %d: %w", r.runID, err)
+	}
+	return `UPDATE runs SET step = ?, batch = ?, total_batches = ?, epoch = ?, images_per_sec = ?, latest = ?
+		WHERE id = ? AND status = 'running' AND owner = ?`,
+		[]any{r.p.Step, r.p.Batch, r.p.TotalBatches, r.p.Epoch, finiteOr0(r.p.ImagesPerSec), latest, r.runID, r.owner}, nil
+}
+
+// metricBatch is what one transaction writes: points, and optionally a
+// checkpoint mark and the progress of runs.
+type metricBatch struct {
+	points   []Metric
+	mark     *checkpointMark
+	progress []progressRow
 }
 
 type flushRequest struct {
@@ -209,19 +256,32 @@ func (w *MetricWriter) writePending(mark *checkpointMark) error {
 	w.mu.Lock()
 	batch := w.pending
 	w.pending = nil
+	progress := w.progress
+	w.progress = nil
 	w.mu.Unlock()
 	for first := true; first || len(batch) > 0; first = false {
 		n := min(len(batch), w.opt.BatchSize)
-		var m *checkpointMark
-		if n == len(batch) {
-			m = mark
+		b := metricBatch{points: batch[:n]}
+		if n == len(batch) { // the last transaction also carries the mark and the progress
+			b.mark = mark
+			for _, r := range progress {
+				b.progress = append(b.progress, r)
+			}
 		}
-		if n == 0 && m == nil {
+		if n == 0 && b.mark == nil && len(b.progress) == 0 {
 			return nil
 		}
-		if err := w.s.writeMetrics(context.Background(), batch[:n], m); err != nil {
+		if err := w.s.db.d.writeMetrics(context.Background(), w.s.db, b); err != nil {
 			w.mu.Lock()
 			w.pending = append(batch, w.pending...)
+			for id, r := range progress { // newer progress set meanwhile wins
+				if _, ok := w.progress[id]; !ok {
+					if w.progress == nil {
+						w.progress = map[int64]progressRow{}
+					}
+					w.progress[id] = r
+				}
+			}
 			w.lastErr = err
 			w.mu.Unlock()
 			return err
@@ -245,12 +305,13 @@ const rowsPerInsert = 100
 // writeMetrics adds points in one transaction (a point whose run, key and
 // step are already stored is skipped), and records mark when not nil.
 func (s *Store) writeMetrics(ctx context.Context, ms []Metric, mark *checkpointMark) error {
-	return s.db.d.writeMetrics(ctx, s.db, ms, mark)
+	return s.db.d.writeMetrics(ctx, s.db, metricBatch{points: ms, mark: mark})
 }
 
 // writeMetricsSQL is writeMetrics in plain SQL: multi-row INSERTs of
 // rowsPerInsert points, one prepared statement per transaction.
-func writeMetricsSQL(ctx context.Context, db *dbx, ms []Metric, mark *checkpointMark) error {
+func writeMetricsSQL(ctx context.Context, db *dbx, b metricBatch) error {
+	ms, mark := b.points, b.mark
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
@@ -260,6 +321,18 @@ func writeMetricsSQL(ctx context.Context, db *dbx, ms []Metric, mark *checkpoint
 		if err := recordCheckpointStep(ctx, tx, mark); err != nil {
 			return err
 		}
+	}
+	for _, r := range b.progress {
+		q, args, err := r.sql()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: progress of run %d: %w", r.runID, err)
+		}
+	}
+	if len(ms) == 0 {
+		return commitMetrics(tx)
 	}
 	full, err := tx.PrepareContext(ctx, insertMetrics(rowsPerInsert))
 	if err != nil {
@@ -283,6 +356,10 @@ func writeMetricsSQL(ctx context.Context, db *dbx, ms []Metric, mark *checkpoint
 		}
 		ms = ms[n:]
 	}
+	return commitMetrics(tx)
+}
+
+func commitMetrics(tx *txx) error {
 	fault.Point(fault.MetricsBeforeCommit)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit metric points: %w", err)

@@ -127,7 +127,8 @@ func connectPostgres(dsn string) (*Store, error) {
 // writeMetrics copies the points into a temporary table with COPY (one
 // round trip for the whole batch) and moves them into metrics with one
 // INSERT … ON CONFLICT DO NOTHING, in one transaction with the mark.
-func (postgresDialect) writeMetrics(ctx context.Context, db *dbx, ms []Metric, mark *checkpointMark) error {
+func (postgresDialect) writeMetrics(ctx context.Context, db *dbx, b metricBatch) error {
+	ms, mark := b.points, b.mark
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: write %d metric points: %w", len(ms), err)
@@ -159,6 +160,15 @@ func (postgresDialect) writeMetrics(ctx context.Context, db *dbx, ms []Metric, m
 			}
 			if tag.RowsAffected() == 0 {
 				return mark.missing()
+			}
+		}
+		for _, r := range b.progress {
+			q, args, err := r.sql()
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, numbered(q), args...); err != nil {
+				return fmt.Errorf("store: progress of run %d: %w", r.runID, err)
 			}
 		}
 		if len(ms) > 0 {

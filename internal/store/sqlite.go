@@ -17,8 +17,8 @@ func (sqliteDialect) migrations() []migration { return sqliteMigrations }
 // skipLocked: SQLite has one writer at a time; the claim's UPDATE holds it.
 func (sqliteDialect) skipLocked() string { return "" }
 
-func (sqliteDialect) writeMetrics(ctx context.Context, db *dbx, ms []Metric, mark *checkpointMark) error {
-	return writeMetricsSQL(ctx, db, ms, mark)
+func (sqliteDialect) writeMetrics(ctx context.Context, db *dbx, b metricBatch) error {
+	return writeMetricsSQL(ctx, db, b)
 }
 
 func (sqliteDialect) schemaVersion(ctx context.Context, q querier) (int, error) {

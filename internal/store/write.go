@@ -302,7 +302,11 @@ func (s *Store) AddArtifact(ctx context.Context, a Artifact) (int64, error) {
 // ownerToken is the owner recorded for a run queued or started with p:
 // this process's token when p names this process, else none (a test or a
 // tool recording a run for another process).
-func ownerToken(p Provenance) string {
+func ownerToken(p Provenance) string { return p.OwnerToken() }
+
+// OwnerToken is the owner a run started with p records (StartRun): this
+// process's token when p names this process, else none.
+func (p Provenance) OwnerToken() string {
 	if p.PID == os.Getpid() {
 		return ProcessToken
 	}
