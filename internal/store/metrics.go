@@ -18,7 +18,31 @@ type WriterOptions struct {
 	BatchSize int
 	// Interval: waiting points are written at least this often (default 1s).
 	Interval time.Duration
+	// MaxPending bounds the points held while the database cannot be
+	// reached (default 1,000,000, about 80 MB). Points beyond it are
+	// dropped, and the next checkpoint of their run fails (the run stops;
+	// resumed from its previous checkpoint, it logs those steps again).
+	MaxPending int
+	// GiveUp is how long a checkpoint waits for an unreachable database
+	// (default 5 min), retrying with backoff; then it fails with
+	// ErrStoreUnreachable and the run stops, its previous checkpoint and
+	// every committed point intact.
+	GiveUp time.Duration
 }
+
+// The writer's behaviour when the database goes away (documented in the
+// README, "Scaling out"): training goes on and points wait in memory
+// (MaxPending); writes are retried with a backoff doubling from Interval
+// to maxBackoff; a checkpoint waits up to GiveUp for its points to commit.
+const maxBackoff = 30 * time.Second
+
+// ErrStoreUnreachable is returned (wrapped) by Commit when the database did
+// not take the points a checkpoint covers within WriterOptions.GiveUp.
+var ErrStoreUnreachable = errors.New("the database did not answer")
+
+// ErrPointsDropped is returned (wrapped) by Commit when points of the run
+// were dropped because too many waited for an unreachable database.
+var ErrPointsDropped = errors.New("metric points were dropped")
 
 // MetricWriter appends metric points to the store in batches, one
 // transaction per BatchSize points or per Interval, from its own goroutine.
@@ -36,6 +60,12 @@ type MetricWriter struct {
 	batches  int64
 	lastErr  error
 	closed   bool
+	// While writes fail: since when, when to try next, the current backoff,
+	// and the points dropped per run because MaxPending were waiting.
+	failingSince time.Time
+	nextTry      time.Time
+	backoff      time.Duration
+	dropped      map[int64]int
 
 	wake    chan struct{}     // a full batch is waiting
 	flushes chan flushRequest // Flush and Commit requests
@@ -48,6 +78,7 @@ type WriterStats struct {
 	Written int64 // points committed
 	Batches int64 // transactions committed
 	Pending int   // points waiting
+	Dropped int   // points dropped (MaxPending were waiting), not yet reported by a Commit
 }
 
 // NewMetricWriter starts a writer; Close it to write the rest and stop it.
@@ -57,6 +88,12 @@ func (s *Store) NewMetricWriter(opt WriterOptions) *MetricWriter {
 	}
 	if opt.Interval <= 0 {
 		opt.Interval = time.Second
+	}
+	if opt.MaxPending <= 0 {
+		opt.MaxPending = 1_000_000
+	}
+	if opt.GiveUp <= 0 {
+		opt.GiveUp = 5 * time.Minute
 	}
 	w := &MetricWriter{
 		s:       s,
@@ -78,6 +115,14 @@ func (w *MetricWriter) Log(m Metric) {
 	}
 	w.mu.Lock()
 	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	if len(w.pending) >= w.opt.MaxPending {
+		if w.dropped == nil {
+			w.dropped = map[int64]int{}
+		}
+		w.dropped[m.RunID]++
 		w.mu.Unlock()
 		return
 	}
@@ -121,7 +166,41 @@ func (w *MetricWriter) Flush(ctx context.Context) error { return w.flush(ctx, ni
 // of the steps it covers: a process killed at any moment loses no point
 // that a resume from the newest checkpoint would not log again.
 func (w *MetricWriter) Commit(ctx context.Context, runID int64, step int) error {
-	return w.flush(ctx, &checkpointMark{runID: runID, step: step})
+	return w.commit(ctx, &checkpointMark{runID: runID, step: step})
+}
+
+// commit flushes with mark, retrying while the database is unreachable
+// for at most GiveUp since the first failed write.
+func (w *MetricWriter) commit(ctx context.Context, mark *checkpointMark) error {
+	for {
+		err := w.flush(ctx, mark)
+		if err == nil {
+			w.mu.Lock()
+			n := w.dropped[mark.runID]
+			delete(w.dropped, mark.runID)
+			w.mu.Unlock()
+			if n > 0 {
+				return fmt.Errorf("store: checkpoint of run %d at step %d: %d %w while the database was unreachable (more than %d waiting)",
+					mark.runID, mark.step, n, ErrPointsDropped, w.opt.MaxPending)
+			}
+			return nil
+		}
+		if errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrNotFound) || ctx.Err() != nil {
+			return err
+		}
+		w.mu.Lock()
+		since, wait := w.failingSince, w.backoff
+		w.mu.Unlock()
+		if since.IsZero() || time.Since(since) >= w.opt.GiveUp {
+			return fmt.Errorf("store: checkpoint of run %d at step %d: %w for %s: %v", mark.runID, mark.step,
+				ErrStoreUnreachable, time.Since(since).Round(time.Second), err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(wait, w.opt.GiveUp-time.Since(since))):
+		}
+	}
 }
 
 // CommitLeased is Commit for a leased run: the checkpoint step is recorded
@@ -129,7 +208,7 @@ func (w *MetricWriter) Commit(ctx context.Context, runID int64, step int) error 
 // its previous checkpoint), so a worker that lost its run cannot move the
 // new owner's checkpoint.
 func (w *MetricWriter) CommitLeased(ctx context.Context, l Lease, step int) error {
-	return w.flush(ctx, &checkpointMark{runID: l.RunID, step: step, owner: l.Token})
+	return w.commit(ctx, &checkpointMark{runID: l.RunID, step: step, owner: l.Token})
 }
 
 // checkpointMark is a run's checkpoint step, written with the last points;
@@ -226,7 +305,11 @@ func (w *MetricWriter) Close() error {
 func (w *MetricWriter) Stats() WriterStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return WriterStats{Written: w.written, Batches: w.batches, Pending: len(w.pending)}
+	dropped := 0
+	for _, n := range w.dropped {
+		dropped += n
+	}
+	return WriterStats{Written: w.written, Batches: w.batches, Pending: len(w.pending), Dropped: dropped}
 }
 
 func (w *MetricWriter) loop() {
@@ -236,9 +319,9 @@ func (w *MetricWriter) loop() {
 	for {
 		select {
 		case <-w.wake:
-			w.writePending(nil)
+			w.writeUnlessBackingOff()
 		case <-tick.C:
-			w.writePending(nil)
+			w.writeUnlessBackingOff()
 		case req := <-w.flushes:
 			req.reply <- w.writePending(req.mark)
 		case reply := <-w.stop:
@@ -246,6 +329,29 @@ func (w *MetricWriter) loop() {
 			return
 		}
 	}
+}
+
+// writeUnlessBackingOff writes what waits, unless the last write failed
+// and its backoff has not passed (flushes and Close always try).
+func (w *MetricWriter) writeUnlessBackingOff() {
+	w.mu.Lock()
+	next := w.nextTry
+	w.mu.Unlock()
+	if !next.IsZero() && time.Now().Before(next) {
+		return
+	}
+	w.writePending(nil)
+}
+
+// failed records a failed write and schedules the next try.
+func (w *MetricWriter) failed(err error) {
+	now := time.Now()
+	w.lastErr = err
+	if w.failingSince.IsZero() {
+		w.failingSince = now
+	}
+	w.backoff = min(max(2*w.backoff, w.opt.Interval), maxBackoff)
+	w.nextTry = now.Add(w.backoff)
 }
 
 // writePending writes everything waiting, in transactions of at most
@@ -282,7 +388,7 @@ func (w *MetricWriter) writePending(mark *checkpointMark) error {
 					w.progress[id] = r
 				}
 			}
-			w.lastErr = err
+			w.failed(err)
 			w.mu.Unlock()
 			return err
 		}
@@ -293,6 +399,7 @@ func (w *MetricWriter) writePending(mark *checkpointMark) error {
 			w.batches++
 		}
 		w.lastErr = nil
+		w.failingSince, w.nextTry, w.backoff = time.Time{}, time.Time{}, 0
 		w.mu.Unlock()
 	}
 	return nil
