@@ -13,61 +13,114 @@ import (
 	"github.com/mksmt/workbench/internal/report"
 )
 
-// Bars draws a table as a grouped bar chart: one group per accuracy column
-// (acc.* and drop.*, in points), one bar per variant, each bar the seed mean
-// with a ± std error bar and its value printed above. Bars start at zero;
-// the printed values carry the differences that a zero-based axis makes
-// small. Parameter, FLOP and time columns are left to the table.
+// barFamily is one panel of a bar chart: the columns of one kind, on an
+// axis of their own (an accuracy and a drop, or a count and a percentage,
+// never share one).
+type barFamily struct {
+	prefix, title, axis string
+}
+
+// barFamilies are the panels, in the order drawn: Table 7's cost (params
+// and FLOPs, inference vs what training adds) before its accuracy; Table
+// 8's accuracies apart from their drops.
+var barFamilies = []barFamily{
+	{"params.", "Parameters", "parameters"},
+	{"flops.", "FLOPs", "FLOPs per image"},
+	{"acc.", "Accuracy", "top-1 (%)"},
+	{"drop.", "Accuracy drop", "drop (points)"},
+}
+
+// Bars draws a table as grouped bar charts, one panel per kind of column
+// (barFamilies): one group per column, one bar per variant, each bar the
+// seed mean with a ± std error bar and its value printed above. Counts are
+// scaled to one unit per panel (K, M or G). Bars start at zero; the printed
+// values carry the differences that a zero-based axis makes small. Time
+// columns are left to the table.
 func Bars(t *report.Table) (*Figure, error) {
-	var cols []int
-	for i, c := range t.Columns {
-		if strings.HasPrefix(c.Metric, "acc.") || strings.HasPrefix(c.Metric, "drop.") {
-			cols = append(cols, i)
-		}
-	}
-	if len(cols) == 0 {
-		return nil, fmt.Errorf("bar chart %s: no accuracy column to draw", t.Study)
-	}
-	g := &groupedBars{}
-	var groups []string
-	for _, ci := range cols {
-		groups = append(groups, t.Columns[ci].Header)
-	}
 	var entries []legendEntry
-	found := false
 	for vi, r := range t.Rows {
-		colr := colorOf(vi)
-		g.colors = append(g.colors, colr)
-		entries = append(entries, legendEntry{Label: r.Variant, Color: colr})
-		var means, stds []float64
-		var ns []int
-		for _, ci := range cols {
-			cell := r.Cells[ci]
-			means = append(means, cell.Mean)
-			stds = append(stds, cell.Std)
-			ns = append(ns, cell.N)
-			found = found || cell.N > 0
+		entries = append(entries, legendEntry{Label: r.Variant, Color: colorOf(vi)})
+	}
+	var panels []*panel
+	perPanel := 0.0
+	found := false
+	for _, fam := range barFamilies {
+		var cols []int
+		var values []float64
+		for i, c := range t.Columns {
+			if strings.HasPrefix(c.Metric, fam.prefix) {
+				cols = append(cols, i)
+				for _, r := range t.Rows {
+					if r.Cells[i].N > 0 {
+						values = append(values, r.Cells[i].Mean)
+					}
+				}
+			}
 		}
-		g.mean = append(g.mean, means)
-		g.std = append(g.std, stds)
-		g.n = append(g.n, ns)
+		if len(cols) == 0 {
+			continue
+		}
+		unit := report.UnitFor(t.Columns[cols[0]].Metric, values)
+		g := &groupedBars{decimals: unit.Decimals}
+		var groups []string
+		for _, ci := range cols {
+			groups = append(groups, barGroup(t.Columns[ci]))
+		}
+		for vi, r := range t.Rows {
+			g.colors = append(g.colors, colorOf(vi))
+			var means, stds []float64
+			var ns []int
+			for _, ci := range cols {
+				cell := r.Cells[ci]
+				means = append(means, cell.Mean/unit.Scale)
+				stds = append(stds, cell.Std/unit.Scale)
+				ns = append(ns, cell.N)
+				found = found || cell.N > 0
+			}
+			g.mean = append(g.mean, means)
+			g.std = append(g.std, stds)
+			g.n = append(g.n, ns)
+		}
+		axis := fam.axis
+		if unit.Suffix != "" {
+			axis += " (" + unit.Suffix + ")"
+		}
+		p := &panel{Plot: newPanel(fam.title, "", axis)}
+		p.add(g)
+		p.NominalX(groups...)
+		p.X.Tick.Label.Font.Size = vg.Points(10)
+		panels = append(panels, p)
+		perPanel = math.Max(perPanel, math.Max(3.2, 0.9+float64(len(groups)*len(t.Rows))*0.5))
+	}
+	if len(panels) == 0 {
+		return nil, fmt.Errorf("bar chart %s: no accuracy, drop, parameter or FLOP column to draw", t.Study)
 	}
 	if !found {
 		return nil, fmt.Errorf("bar chart %s: no finished run to plot", t.Study)
 	}
-	p := newPanel("", "", "points (top-1 %)")
-	p.Add(g)
-	p.NominalX(groups...)
-	p.X.Tick.Label.Font.Size = vg.Points(10)
 	title := tableTitle(t)
 	title += " — mean ± std over seeds"
-	w := vg.Length(math.Max(6.5, 1.2+float64(len(groups)*len(t.Rows))*0.55)) * vg.Inch
-	f := &Figure{Name: safeName(t.Study) + "-bars", Width: w, Height: 4.2*vg.Inch + headerHeight(title, entries, w)}
+	w := vg.Length(math.Max(6.5, perPanel*float64(len(panels)))) * vg.Inch
+	f := &Figure{Name: safeName(t.Study) + "-bars", Width: w, Height: 4.2*vg.Inch + headerHeight(title, entries, w), panels: panels}
 	f.draw = func(c draw.Canvas) {
 		rest := header(c, title, entries)
-		tiles(rest, []*plot.Plot{p}, 1)
+		tiles(rest, plots(panels), len(panels))
 	}
 	return f, nil
+}
+
+// barGroup names a column under its group of bars: what part of the count
+// (inference, training extra) for params and FLOPs, the header otherwise.
+func barGroup(c report.Column) string {
+	for _, pre := range []string{"params.", "flops."} {
+		if rest, ok := strings.CutPrefix(c.Metric, pre); ok {
+			if rest == "extra" {
+				return "training extra"
+			}
+			return rest
+		}
+	}
+	return c.Header
 }
 
 // groupedBars is a plot.Plotter: groups at x = 0, 1, …, within a group one
@@ -77,6 +130,7 @@ type groupedBars struct {
 	mean, std [][]float64 // [series][group]
 	n         [][]int
 	colors    []color.Color
+	decimals  int // of the printed values
 }
 
 func (g *groupedBars) groups() int {
@@ -124,11 +178,11 @@ func (g *groupedBars) Plot(c draw.Canvas, plt *plot.Plot) {
 			// The value sits beyond the bar's end: above a positive bar,
 			// below a negative one.
 			if m >= 0 {
-				c.FillText(label, vg.Point{X: xc, Y: top + vg.Points(2)}, fmt.Sprintf("%.1f", m))
+				c.FillText(label, vg.Point{X: xc, Y: top + vg.Points(2)}, fmt.Sprintf("%.*f", g.decimals, m))
 			} else {
 				below := label
 				below.YAlign = draw.YTop
-				c.FillText(below, vg.Point{X: xc, Y: bottom - vg.Points(2)}, fmt.Sprintf("%.1f", m))
+				c.FillText(below, vg.Point{X: xc, Y: bottom - vg.Points(2)}, fmt.Sprintf("%.*f", g.decimals, m))
 			}
 		}
 	}

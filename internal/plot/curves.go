@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -16,19 +15,23 @@ import (
 
 // LearningCurves draws one panel per metric (accuracy of each head against
 // epoch, each loss against step): for every variant the seed mean as a line
-// and mean ± std as a translucent band (no band where only one seed has the
-// point). variants fixes the colours and legend order. name is the file
-// stem.
+// with a marker on its points, and mean ± std as a light band (no band where
+// only one seed has the point). Bands are drawn first and every line over
+// all of them; variants differ in colour, dash pattern and marker shape, so
+// that overlapping bands and lines stay apart. A curve of one point (a
+// one-epoch run's accuracy) is its marker. variants fixes the styles and
+// legend order. name is the file stem.
 func LearningCurves(name, title string, curves []report.Curve, variants []string) (*Figure, error) {
 	if len(curves) == 0 {
 		return nil, fmt.Errorf("learning curves %s: no metric series recorded", name)
 	}
-	colour := map[string]int{}
+	index := map[string]int{}
 	var entries []legendEntry
 	addVariant := func(v string) {
-		if _, ok := colour[v]; !ok {
-			colour[v] = len(colour)
-			entries = append(entries, legendEntry{Label: v, Color: colorOf(colour[v])})
+		if _, ok := index[v]; !ok {
+			i := len(index)
+			index[v] = i
+			entries = append(entries, legendEntry{Label: v, Color: colorOf(i), Dashes: dashesOf(i), Shape: shapeOf(i)})
 		}
 	}
 	for _, v := range variants {
@@ -45,7 +48,7 @@ func LearningCurves(name, title string, curves []report.Curve, variants []string
 	}
 	sort.Slice(metrics, func(i, j int) bool { return metricOrder(metrics[i]) < metricOrder(metrics[j]) })
 
-	var panels []*plot.Plot
+	var panels []*panel
 	for _, m := range metrics {
 		xl, yl := "step", m
 		if strings.HasPrefix(m, "acc.") {
@@ -53,29 +56,38 @@ func LearningCurves(name, title string, curves []report.Curve, variants []string
 		} else if strings.HasPrefix(m, "loss.") {
 			yl = "loss"
 		}
-		p := newPanel(report.Header(m), xl, yl)
+		p := &panel{Plot: newPanel(report.Header(m), xl, yl)}
 		for _, c := range byMetric[m] {
-			col := colorOf(colour[c.Variant])
 			if band := bandPolygon(c); band != nil {
 				poly, err := plotter.NewPolygon(band)
 				if err != nil {
 					return nil, fmt.Errorf("learning curves %s: %s %s band: %w", name, c.Variant, m, err)
 				}
-				poly.Color = faded(col, 60)
+				poly.Color = faded(colorOf(index[c.Variant]), bandAlpha)
 				poly.LineStyle.Width = 0
-				p.Add(poly)
+				p.add(poly)
 			}
+		}
+		for _, c := range byMetric[m] {
+			i := index[c.Variant]
 			xy := make(plotter.XYs, len(c.X))
-			for i := range c.X {
-				xy[i] = plotter.XY{X: c.X[i], Y: c.Mean[i]}
+			for k := range c.X {
+				xy[k] = plotter.XY{X: c.X[k], Y: c.Mean[k]}
 			}
-			line, err := plotter.NewLine(xy)
+			if len(xy) > 1 {
+				line, err := plotter.NewLine(xy)
+				if err != nil {
+					return nil, fmt.Errorf("learning curves %s: %s %s: %w", name, c.Variant, m, err)
+				}
+				line.Color, line.Width, line.Dashes = colorOf(i), vg.Points(1.5), dashesOf(i)
+				p.add(line)
+			}
+			marks, err := plotter.NewScatter(markerPoints(xy))
 			if err != nil {
-				return nil, fmt.Errorf("learning curves %s: %s %s: %w", name, c.Variant, m, err)
+				return nil, fmt.Errorf("learning curves %s: %s %s markers: %w", name, c.Variant, m, err)
 			}
-			line.Color = col
-			line.Width = vg.Points(1.5)
-			p.Add(line)
+			marks.GlyphStyle = draw.GlyphStyle{Color: colorOf(i), Radius: vg.Points(2.2), Shape: shapeOf(i)}
+			p.add(marks)
 		}
 		panels = append(panels, p)
 	}
@@ -83,12 +95,37 @@ func LearningCurves(name, title string, curves []report.Curve, variants []string
 	rows := (len(panels) + cols - 1) / cols
 	w := vg.Length(cols) * 3.4 * vg.Inch
 	hh := headerHeight(title, entries, w)
-	f := &Figure{Name: name, Width: w, Height: vg.Length(rows)*2.6*vg.Inch + hh}
+	f := &Figure{Name: name, Width: w, Height: vg.Length(rows)*2.6*vg.Inch + hh, panels: panels}
 	f.draw = func(c draw.Canvas) {
 		rest := header(c, title, entries)
-		tiles(rest, panels, cols)
+		tiles(rest, plots(panels), cols)
 	}
 	return f, nil
+}
+
+// bandAlpha is the opacity of a ± std band: light enough that two bands
+// over each other leave both lines readable.
+const bandAlpha = 36
+
+// maxMarkers is the most markers a curve gets: every point up to it (each
+// epoch's accuracy), else every k-th point and the last (losses logged per
+// step), so that markers name the variant without hiding the line.
+const maxMarkers = 40
+
+// markerPoints are the points of a curve that get a marker.
+func markerPoints(xy plotter.XYs) plotter.XYs {
+	if len(xy) <= maxMarkers {
+		return xy
+	}
+	k := (len(xy) + maxMarkers - 1) / maxMarkers
+	var out plotter.XYs
+	for i := 0; i < len(xy); i += k {
+		out = append(out, xy[i])
+	}
+	if last := xy[len(xy)-1]; out[len(out)-1] != last {
+		out = append(out, last)
+	}
+	return out
 }
 
 // bandPolygon is the outline of mean ± std over the points that have a

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -57,6 +58,30 @@ type Figure struct {
 	Name          string
 	Width, Height vg.Length
 	draw          func(c draw.Canvas)
+	// panels are the figure's plots with what each draws, for tests (nil
+	// for figures not made of plots, such as Figure 4).
+	panels []*panel
+}
+
+// panel is a plot and the plotters added to it, in drawing order.
+type panel struct {
+	*plot.Plot
+	items []plot.Plotter
+}
+
+// add adds plotters to the plot and records them.
+func (p *panel) add(ps ...plot.Plotter) {
+	p.Plot.Add(ps...)
+	p.items = append(p.items, ps...)
+}
+
+// plots are the panels' plots, for tiles.
+func plots(panels []*panel) []*plot.Plot {
+	out := make([]*plot.Plot, len(panels))
+	for i, p := range panels {
+		out[i] = p.Plot
+	}
+	return out
 }
 
 // Pixels is the size of the figure as PNG.

@@ -2,6 +2,9 @@ package plot
 
 import (
 	"image/color"
+	"math"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -40,6 +43,10 @@ type legendEntry struct {
 	Label string
 	Color color.Color
 	Glyph bool // a marker instead of a line
+	// Dashes and Shape, when set, draw the swatch as the series is drawn:
+	// a line in its dash pattern with its marker in the middle.
+	Dashes []vg.Length
+	Shape  draw.GlyphDrawer
 }
 
 // header draws a title line and, below it, a horizontal legend that wraps,
@@ -70,7 +77,10 @@ func header(c draw.Canvas, title string, entries []legendEntry) draw.Canvas {
 				c.DrawGlyph(draw.GlyphStyle{Color: e.Color, Radius: vg.Points(3), Shape: draw.CircleGlyph{}},
 					vg.Point{X: x + swatch/2, Y: rowY})
 			} else {
-				c.StrokeLine2(draw.LineStyle{Color: e.Color, Width: vg.Points(2.5)}, x, rowY, x+swatch, rowY)
+				c.StrokeLine2(draw.LineStyle{Color: e.Color, Width: vg.Points(2), Dashes: e.Dashes}, x, rowY, x+swatch, rowY)
+				if e.Shape != nil {
+					c.DrawGlyph(draw.GlyphStyle{Color: e.Color, Radius: vg.Points(2.5), Shape: e.Shape}, vg.Point{X: x + swatch/2, Y: rowY})
+				}
 			}
 			c.FillText(ts, vg.Point{X: x + swatch + vg.Points(4), Y: rowY}, e.Label)
 			x += w
@@ -144,5 +154,78 @@ func newPanel(title, xLabel, yLabel string) *plot.Plot {
 	p.Y.Label.TextStyle.Font.Size = vg.Points(10)
 	p.X.Tick.Label.Font.Size = vg.Points(8)
 	p.Y.Tick.Label.Font.Size = vg.Points(8)
+	p.X.Tick.Marker = precisionTicks{}
+	p.Y.Tick.Marker = precisionTicks{}
 	return p
+}
+
+// precisionTicks labels gonum's default tick positions with as many
+// decimals as their spacing needs (0.25 apart: two), and more while two
+// labels would read the same, so that an axis never says "1.4 1.4 1.4".
+type precisionTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (precisionTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	var major []int
+	for i, t := range ticks {
+		if t.Label != "" {
+			major = append(major, i)
+		}
+	}
+	step := math.Inf(1)
+	for k := 1; k < len(major); k++ {
+		step = math.Min(step, math.Abs(ticks[major[k]].Value-ticks[major[k-1]].Value))
+	}
+	dec := 0
+	if !math.IsInf(step, 0) && step > 0 {
+		// A step of 0.25 needs two decimals, 0.2 one, 5 none.
+		for dec < 12 && math.Abs(step*math.Pow10(dec)-math.Round(step*math.Pow10(dec))) > 1e-6*step*math.Pow10(dec) {
+			dec++
+		}
+	}
+	for ; dec <= 12; dec++ {
+		seen := map[string]bool{}
+		distinct := true
+		for _, i := range major {
+			l := formatTick(ticks[i].Value, dec)
+			distinct = distinct && !seen[l]
+			seen[l] = true
+		}
+		if distinct {
+			break
+		}
+	}
+	for _, i := range major {
+		ticks[i].Label = formatTick(ticks[i].Value, dec)
+	}
+	return ticks
+}
+
+// formatTick prints v with dec decimals, large and tiny magnitudes in
+// exponent form, and never "-0".
+func formatTick(v float64, dec int) string {
+	if a := math.Abs(v); a != 0 && (a >= 1e7 || a < 1e-4) {
+		return strconv.FormatFloat(v, 'g', max(dec, 2), 64)
+	}
+	s := strconv.FormatFloat(v, 'f', dec, 64)
+	if strings.HasPrefix(s, "-") && strings.Trim(s, "-0.") == "" {
+		s = s[1:]
+	}
+	return s
+}
+
+// dashesOf is the dash pattern of the i-th series: solid, dashed, dotted,
+// dash-dot, …, so that lines differ in more than colour.
+func dashesOf(i int) []vg.Length {
+	patterns := [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(1.5), vg.Points(2)},
+		{vg.Points(7), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)}, {vg.Points(3), vg.Points(3)}}
+	return patterns[i%len(patterns)]
+}
+
+// shapeOf is the marker of the i-th series.
+func shapeOf(i int) draw.GlyphDrawer {
+	shapes := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{},
+		draw.RingGlyph{}, draw.SquareGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}}
+	return shapes[i%len(shapes)]
 }

@@ -183,8 +183,8 @@ func TestFigureErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	params, err := report.Build(report.Spec{Name: "p", Variants: []string{"a"}, Metrics: []string{"params.inference"}},
-		[]report.RunResult{{Variant: "a", Seed: 1, Summaries: map[string]float64{"params.inference": 5}}})
+	times, err := report.Build(report.Spec{Name: "p", Variants: []string{"a"}, Metrics: []string{"train_seconds"}},
+		[]report.RunResult{{Variant: "a", Seed: 1, Summaries: map[string]float64{"train_seconds": 5}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestFigureErrors(t *testing.T) {
 		want string
 	}{
 		{"bars without runs", func() error { _, err := Bars(empty); return err }, "no finished run"},
-		{"bars without accuracy", func() error { _, err := Bars(params); return err }, "no accuracy column"},
+		{"bars without a column to draw", func() error { _, err := Bars(times); return err }, "no accuracy, drop, parameter or FLOP column"},
 		{"sweep without axis", func() error { _, err := Sweep(empty); return err }, "no numeric axis"},
 		{"curves without series", func() error { _, err := LearningCurves("x", "", nil, nil); return err }, "no metric series"},
 		{"grad-cam without rows", func() error { _, err := GradCAMGrid("g", "", []string{"S4"}, nil); return err }, "no images"},

@@ -27,7 +27,7 @@ func Sweep(t *report.Table) (*Figure, error) {
 	if xl == "" {
 		xl = "x"
 	}
-	p := newPanel("", xl, yLabel(t.Columns))
+	p := &panel{Plot: newPanel("", xl, yLabel(t.Columns))}
 	var entries []legendEntry
 	drawn := 0
 	for ci, col := range t.Columns {
@@ -70,7 +70,7 @@ func Sweep(t *report.Table) (*Figure, error) {
 			return nil, fmt.Errorf("sweep plot %s: %s error bars: %w", t.Study, col.Metric, err)
 		}
 		bars.Color, bars.Width = colr, vg.Points(1.2)
-		p.Add(line, points, bars)
+		p.add(line, points, bars)
 		entries = append(entries, legendEntry{Label: col.Header + ": mean ± std over seeds", Color: colr})
 		drawn++
 	}
@@ -79,10 +79,10 @@ func Sweep(t *report.Table) (*Figure, error) {
 	}
 	title := tableTitle(t)
 	w := 6.5 * vg.Inch
-	f := &Figure{Name: name, Width: w, Height: 4.2*vg.Inch + headerHeight(title, entries, w)}
+	f := &Figure{Name: name, Width: w, Height: 4.2*vg.Inch + headerHeight(title, entries, w), panels: []*panel{p}}
 	f.draw = func(c draw.Canvas) {
 		rest := header(c, title, entries)
-		tiles(rest, []*plot.Plot{p}, 1)
+		tiles(rest, []*plot.Plot{p.Plot}, 1)
 	}
 	return f, nil
 }
