@@ -331,6 +331,7 @@ func (s *Store) Artifacts(ctx context.Context, runID int64) ([]Artifact, error) 
 			return nil, fmt.Errorf("store: artifacts of run %d: %w", runID, err)
 		}
 		a.Created = fromMS(created)
+		a.Path = s.resolvedPath(a.Path)
 		out = append(out, a)
 	}
 	return out, rows.Err()

@@ -137,7 +137,7 @@ type Artifact struct {
 	RunID   int64
 	Kind    string // ArtifactCheckpoint, "gradcam", ...
 	Name    string
-	Path    string // a file (usually under Store.ArtifactDir), or
+	Path    string // a file (recorded relative to Store.ArtifactDir when under it; Artifacts returns it resolved), or
 	Blob    []byte // the bytes, when stored inline (nil from Artifacts; see ArtifactBlob)
 	Size    int64  // bytes in Blob, when inline
 	Created time.Time

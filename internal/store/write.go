@@ -268,6 +268,7 @@ func (s *Store) AddArtifact(ctx context.Context, a Artifact) (int64, error) {
 	if a.Kind == "" {
 		return 0, fmt.Errorf("store: artifact of run %d has no kind", a.RunID)
 	}
+	a.Path = s.storedPath(a.Path)
 	var path, blob any
 	if a.Path != "" {
 		path = a.Path
@@ -365,7 +366,7 @@ func finiteOr0(v float64) float64 {
 // RemoveFileArtifacts deletes the records of run's file artifacts of kind
 // whose path is path (the file itself is the caller's to remove, first).
 func (s *Store) RemoveFileArtifacts(ctx context.Context, runID int64, kind, path string) error {
-	if _, err := s.db.ExecContext(ctx, "DELETE FROM artifacts WHERE run_id = ? AND kind = ? AND path = ?", runID, kind, path); err != nil {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM artifacts WHERE run_id = ? AND kind = ? AND path IN (?, ?)", runID, kind, path, s.storedPath(path)); err != nil {
 		return fmt.Errorf("store: remove %s artifact of run %d: %w", kind, runID, err)
 	}
 	return nil
