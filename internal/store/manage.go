@@ -318,7 +318,7 @@ func (s *Store) DeleteRuns(ctx context.Context, ids []int64) (Removed, error) {
 			if st == Queued || st == Running {
 				return manageBusyErr("remove", id, st, where)
 			}
-			paths, err := manageArtifactPaths(ctx, tx, id)
+			paths, err := s.manageArtifactPaths(ctx, tx, id)
 			if err != nil {
 				return fmt.Errorf("store: remove run %d: %w", id, err)
 			}
@@ -344,7 +344,7 @@ func (s *Store) DeleteRuns(ctx context.Context, ids []int64) (Removed, error) {
 		var shared []string
 		for _, p := range manageUnique(files) {
 			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM artifacts WHERE path = ?", p).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM artifacts WHERE path IN (?, ?)", p, s.storedPath(p)).Scan(&n); err != nil {
 				return fmt.Errorf("store: remove runs: %w", err)
 			}
 			if n > 0 {
@@ -387,7 +387,7 @@ func (s *Store) DeleteRuns(ctx context.Context, ids []int64) (Removed, error) {
 }
 
 // manageArtifactPaths lists the files of a run's file artifacts.
-func manageArtifactPaths(ctx context.Context, tx *txx, id int64) ([]string, error) {
+func (s *Store) manageArtifactPaths(ctx context.Context, tx *txx, id int64) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, "SELECT path FROM artifacts WHERE run_id = ? AND path IS NOT NULL AND path <> '' ORDER BY id", id)
 	if err != nil {
 		return nil, err
@@ -399,7 +399,7 @@ func manageArtifactPaths(ctx context.Context, tx *txx, id int64) ([]string, erro
 		if err := rows.Scan(&p); err != nil {
 			return nil, err
 		}
-		out = append(out, p)
+		out = append(out, s.resolvedPath(p))
 	}
 	return out, rows.Err()
 }
