@@ -49,8 +49,17 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 	limit := fs.Int("limit", 0, "only the newest N runs")
 	asJSON := fs.Bool("json", false, "write JSON records")
 	asCSV := fs.Bool("csv", false, "write CSV, one row per run")
+	var where multiFlag
+	fs.Var(&where, "where", "only runs matching this filter (repeatable, ANDed), e.g. --where 'temperature=4 acc.S4>60 tag:keep'")
+	archived := fs.Bool("archived", false, "only archived runs (hidden by default)")
+	all := fs.Bool("all", false, "archived runs too")
 	fs.Usage = func() {
-		fmt.Fprintln(io.Err, "usage: workbench runs [--study S] [--status S] [--variant V] [--param k=v] [--limit N] [--json|--csv] [--db runs.db]")
+		fmt.Fprintln(io.Err, "usage: workbench runs [--where FILTER] [--study S] [--status S] [--variant V] [--param k=v] [--limit N] [--archived|--all] [--json|--csv] [--db runs.db]")
+		fmt.Fprintln(io.Err, "\nA filter is terms ANDed, separated by spaces or commas: field=value, field:value,")
+		fmt.Fprintln(io.Err, "field!=value, field>N (>=, <, <=), field~text (contains), -term (not); a|b for either value.")
+		fmt.Fprintln(io.Err, "Fields: run fields (id, status, study, variant, seed, tag, note, archived, error, host, ...),")
+		fmt.Fprintln(io.Err, "params by name (temperature=4) and summary keys (acc.S4>60). Archived runs are hidden")
+		fmt.Fprintln(io.Err, "unless --archived, --all or the filter names archived.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlagsOnly(fs, args); err != nil {
@@ -72,14 +81,21 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 	if *limit > 0 {
 		filter.Limit, filter.Newest = *limit, true
 	}
+	if *archived && *all {
+		return errors.New("runs: choose one of --archived and --all")
+	}
 	st, err := openForRead(io, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	runs, err := st.Runs(ctx, filter)
+	sel, f, err := selectRuns(ctx, st, "runs", filter, params, where, archivedMode(*archived, *all))
 	if err != nil {
 		return err
+	}
+	runs := make([]store.Run, len(sel.Records))
+	for i, r := range sel.Records {
+		runs[i] = r.Run
 	}
 	if *asJSON || *asCSV {
 		recs, err := loadRecords(ctx, st, runs, recordOptions{})
@@ -89,37 +105,27 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 		if *asCSV {
 			return writeRecordsCSV(io.Out, recs)
 		}
-		if recs == nil {
-			recs = []runRecord{}
+		out := make([]markedRecord, len(recs))
+		for i, rec := range recs {
+			out[i] = withMarks(rec, sel.Records[i].Marks)
 		}
 		enc := json.NewEncoder(io.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(recs)
+		return enc.Encode(out)
 	}
 	if len(runs) == 0 {
-		fmt.Fprintln(io.Out, "no runs")
+		fmt.Fprintln(io.Out, noRunsLine(sel, f))
 		return nil
 	}
-	ids := make([]int64, len(runs))
-	for i, r := range runs {
-		ids[i] = r.ID
-	}
-	sums, err := st.Summaries(ctx, ids...)
-	if err != nil {
-		return err
-	}
-	ps, err := st.Params(ctx, ids...)
-	if err != nil {
-		return err
-	}
 	tw := tabwriter.NewWriter(io.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tSTUDY\tVARIANT\tSEED\tPROFILE\tPROGRESS\tacc.S3\tacc.S4\tTIME\tNOTE")
+	fmt.Fprintln(tw, "ID\tSTATUS\tSTUDY\tVARIANT\tSEED\tPROFILE\tPROGRESS\tacc.S3\tacc.S4\tTIME\tTAGS\tNOTE")
 	count := map[store.Status]int{}
-	for _, r := range runs {
+	for _, rec := range sel.Records {
+		r, sums := rec.Run, rec.Summaries
 		count[r.Status]++
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Study, r.Variant, r.Seed,
-			orDash(ps[r.ID]["profile"]), progressCell(r), accCell(sums[r.ID], r, train.KeyAccS3), accCell(sums[r.ID], r, train.KeyAccS4),
-			clock(r.Duration()), noteCell(r))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Study, r.Variant, r.Seed,
+			orDash(rec.Params["profile"]), progressCell(r), accCell(sums, r, train.KeyAccS3), accCell(sums, r, train.KeyAccS4),
+			clock(r.Duration()), tagsCell(rec.Marks), markedNoteCell(r, rec.Marks))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -131,6 +137,9 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 		}
 	}
 	fmt.Fprintf(io.Out, "%d run(s): %s\n", len(runs), strings.Join(tally, ", "))
+	if line := filterLine(sel, f); line != "" {
+		fmt.Fprintln(io.Out, line)
+	}
 	return nil
 }
 

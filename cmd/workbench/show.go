@@ -68,10 +68,14 @@ func runShow(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	rec := recs[0]
+	marks, err := st.Marks(ctx, id)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		enc := json.NewEncoder(io.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rec)
+		return enc.Encode(withMarks(rec, marks[id]))
 	}
 	keys, err := st.MetricKeys(ctx, id)
 	if err != nil {
@@ -81,10 +85,10 @@ func runShow(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	return writeShow(io, run, rec, series)
+	return writeShow(io, run, rec, marks[id], series)
 }
 
-func writeShow(io IO, run store.Run, rec runRecord, series []store.Series) error {
+func writeShow(io IO, run store.Run, rec runRecord, marks store.Marks, series []store.Series) error {
 	w := tabwriter.NewWriter(io.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "Run %d\t%s / %s, seed %d\n", run.ID, run.Study, run.Variant, run.Seed)
 	var also []string
@@ -116,6 +120,22 @@ func writeShow(io IO, run store.Run, rec runRecord, series []store.Series) error
 			}
 			fmt.Fprintf(w, "%s\t%s\n", label, line)
 		}
+	}
+	if marks.IsArchived() {
+		fmt.Fprintf(w, "Archived\t%s (workbench unarchive %d)\n", stamp(marks.Archived), run.ID)
+	}
+	if len(marks.Tags) > 0 {
+		fmt.Fprintf(w, "Tags\t%s\n", strings.Join(marks.Tags, ", "))
+	}
+	for i, line := range strings.Split(strings.TrimRight(marks.Note, "\n"), "\n") {
+		if line == "" && i == 0 {
+			break
+		}
+		label := ""
+		if i == 0 {
+			label = "Note"
+		}
+		fmt.Fprintf(w, "%s\t%s\n", label, line)
 	}
 	fmt.Fprintf(w, "Created\t%s\n", stamp(run.Created))
 	if !run.Started.IsZero() {

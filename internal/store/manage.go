@@ -508,3 +508,38 @@ func manageIDList(ids []int64) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// FinalPoints returns the last point (highest step) of each metric series
+// of the given runs: run id -> key -> point.
+func (s *Store) FinalPoints(ctx context.Context, ids ...int64) (map[int64]map[string]Point, error) {
+	out := make(map[int64]map[string]Point, len(ids))
+	err := s.eachChunk(ids, func(chunk []int64, args []any) error {
+		rows, err := s.db.QueryContext(ctx, `SELECT m.run_id, m.key, m.step, m.epoch, m.value, m.time FROM metrics m
+			JOIN (SELECT run_id, key, MAX(step) AS step FROM metrics WHERE run_id IN (`+placeholders(len(chunk))+`) GROUP BY run_id, key) l
+			ON l.run_id = m.run_id AND l.key = m.key AND l.step = m.step`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var key string
+			var p Point
+			var v sql.NullFloat64
+			var t sql.NullInt64
+			if err := rows.Scan(&id, &key, &p.Step, &p.Epoch, &v, &t); err != nil {
+				return err
+			}
+			p.Value, p.Time, p.N = floatOrNaN(v), fromMS(t), 1
+			if out[id] == nil {
+				out[id] = map[string]Point{}
+			}
+			out[id][key] = p
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: final metric points: %w", err)
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -362,5 +363,37 @@ func TestMigrateMarksFrom6(t *testing.T) {
 	}
 	if m, _ := s.Marks(ctx, 1); !m[1].IsArchived() || !reflect.DeepEqual(m[1].Tags, []string{"old"}) {
 		t.Fatalf("marks: %+v", m[1])
+	}
+}
+
+func TestFinalPoints(t *testing.T) {
+	s := openTemp(t)
+	mustStudy(t, s, "table9")
+	a := mustRun(t, s, "table9", "a", 1, nil)
+	b := mustRun(t, s, "table9", "b", 1, nil)
+	var pts []Metric
+	for step := 1; step <= 5; step++ {
+		pts = append(pts, Metric{RunID: a, Key: "loss.ce4", Step: step, Epoch: 1, Value: 10 / float64(step)})
+	}
+	pts = append(pts, Metric{RunID: a, Key: "acc.S4", Step: 5, Epoch: 1, Value: 40},
+		Metric{RunID: b, Key: "loss.ce4", Step: 1, Epoch: 1, Value: 3}, Metric{RunID: b, Key: "loss.ce4", Step: 2, Epoch: 1, Value: math.NaN()})
+	if err := s.LogMetrics(ctx, pts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FinalPoints(ctx, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := got[a]["loss.ce4"]; p.Step != 5 || p.Value != 2 {
+		t.Errorf("final loss.ce4 of run a: %+v", p)
+	}
+	if p := got[a]["acc.S4"]; p.Step != 5 || p.Value != 40 {
+		t.Errorf("final acc.S4 of run a: %+v", p)
+	}
+	if p := got[b]["loss.ce4"]; p.Step != 2 || !math.IsNaN(p.Value) {
+		t.Errorf("final loss.ce4 of run b: %+v", p)
+	}
+	if len(got) != 2 || len(got[b]) != 1 {
+		t.Errorf("FinalPoints: %v", got)
 	}
 }
