@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -86,5 +87,55 @@ func drain(ch <-chan struct{}) {
 		default:
 			return
 		}
+	}
+}
+
+// A checkpoint under the artifacts directory is recorded relative to it:
+// a store opened with the same runs and another mount point of the shared
+// directory resolves it there.
+func TestArtifactPathsAreRelativeToTheArtifactsDirectory(t *testing.T) {
+	loc := newLocation(t)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	a, err := openAt(t, loc, Options{Artifacts: dirA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ids := queueRuns(t, a, "moved", 1)
+	ckpt := a.CheckpointPath(ids[0])
+	outside := filepath.Join(t.TempDir(), "elsewhere.png")
+	for _, p := range []string{ckpt, outside} {
+		if _, err := a.AddArtifact(ctx, Artifact{RunID: ids[0], Kind: ArtifactCheckpoint, Path: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stored []string
+	rows, err := a.db.Query("SELECT path FROM artifacts WHERE run_id = ? ORDER BY id", ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var p string
+		rows.Scan(&p)
+		stored = append(stored, p)
+	}
+	rows.Close()
+	if len(stored) != 2 || filepath.IsAbs(stored[0]) || stored[1] != outside {
+		t.Fatalf("recorded paths %q: want the checkpoint relative, the outside file absolute", stored)
+	}
+	b, err := openAt(t, loc, Options{Artifacts: dirB, NoRecover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	arts, err := b.Artifacts(ctx, ids[0])
+	if err != nil || len(arts) != 2 || arts[0].Path != b.CheckpointPath(ids[0]) || arts[1].Path != outside {
+		t.Fatalf("artifacts seen from another mount: %+v, %v", arts, err)
+	}
+	if err := b.RemoveFileArtifacts(ctx, ids[0], ArtifactCheckpoint, b.CheckpointPath(ids[0])); err != nil {
+		t.Fatal(err)
+	}
+	if arts, _ := b.Artifacts(ctx, ids[0]); len(arts) != 1 {
+		t.Fatalf("after removing the checkpoint record: %+v", arts)
 	}
 }
