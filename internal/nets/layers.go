@@ -13,27 +13,26 @@ import (
 
 // linear applies x·W (+ b) over the last axis of x, any rank ≥ 2:
 // (..., in) → (..., out), with the parameters name.w (in, out) and name.b.
+// One op (sgemm on x where it lies, no reshape or transposed copy).
 func (b *builder) linear(x *G.Node, name string, bias bool) *G.Node {
+	return b.linearOpt(x, name, bias, false)
+}
+
+// linearOpt is linear; noInputGrad skips dx (x is data, not a function of
+// any parameter).
+func (b *builder) linearOpt(x *G.Node, name string, bias, noInputGrad bool) *G.Node {
 	w := b.param(name + ".w")
-	shape := x.Shape().Clone()
+	shape := x.Shape()
 	in, out := w.Shape()[0], w.Shape()[1]
 	if shape[len(shape)-1] != in {
 		b.fail("linear %s: input %v does not end in %d features", name, shape, in)
 	}
-	rows := shape.TotalSize() / in
-	x2 := x
-	if len(shape) != 2 {
-		x2 = b.reshape(x, rows, in)
-	}
-	y := b.do(G.Mul(x2, w))
-	b.count(rows * in * out)
+	var bn *G.Node
 	if bias {
-		y = b.addBias(y, b.param(name+".b"))
+		bn = b.param(name + ".b")
 	}
-	if len(shape) != 2 {
-		shape[len(shape)-1] = out
-		y = b.reshape(y, shape...)
-	}
+	y := b.do(ops.Linear(x, w, bn, noInputGrad))
+	b.count(shape.TotalSize() / in * in * out)
 	return y
 }
 
