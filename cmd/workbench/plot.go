@@ -41,10 +41,11 @@ func runPlot(ctx context.Context, args []string, io IO) error {
 	fs.StringVar(&o.db, "db", defaultDB(io), "the runs database: a file, or a postgres:// URL ($WORKBENCH_DB)")
 	fs.StringVar(&o.out, "out", "plots", "directory the figures are written to")
 	fs.StringVar(&o.format, "format", "png,svg", "image formats, comma-separated: png, svg")
-	fs.StringVar(&o.profile, "profile", "", "plot the runs of this profile (default: each study's own)")
-	fs.IntVar(&o.gradcam, "gradcam", 4, "test images in Figure 4 (Grad-CAM, baseline vs MKSMT) for studies that have both; 0: no Figure 4")
+	fs.StringVar(&o.profile, "profile", "", "plot the runs of this profile (default: each study's own, or else the profile that has finished runs; stderr says which)")
+	fs.IntVar(&o.gradcam, "gradcam", 4, "test images in Figure 4 (Grad-CAM, baseline vs MKSMT; fig4-gradcam.*, from the first study named that has both); 0: no Figure 4")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Err, "usage: workbench plot NAME|SPEC... [--out plots/] [--format png|svg|png,svg] [--gradcam N] [--profile P] [--db runs.db]")
+		fmt.Fprintln(io.Err, "\nExits 1 when a study named has nothing to draw (no finished runs of its profile), after drawing the others.")
 		fs.PrintDefaults()
 	}
 	names, err := parseInterspersed(fs, args)
@@ -80,6 +81,11 @@ func runPlot(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer st.Close()
+	// Nothing to draw is an error (exit 1) once every study named has had
+	// its turn: a script that asked for figures must not carry on as if
+	// they were there.
+	var empty []string
+	fig4 := o.gradcam == 0
 	for _, name := range names {
 		study, err := loadStudyArg(ctx, st, name)
 		if err != nil {
@@ -89,14 +95,30 @@ func runPlot(ctx context.Context, args []string, io IO) error {
 		if err != nil {
 			return err
 		}
-		if _, err := writeStudyPlots(io, guard, t, l, o.out, formats); err != nil {
+		for _, h := range t.Headline {
+			fmt.Fprintf(io.Err, "plot: %s: %s\n", t.Study, h)
+		}
+		paths, err := writeStudyPlots(io, guard, t, l, o.out, formats)
+		if err != nil {
 			return fmt.Errorf("plot: %w", err)
 		}
-		if o.gradcam > 0 {
-			if _, err := writeGradCAM(ctx, st, io, guard, t, l, o.gradcam, o.out, formats); err != nil {
+		if len(paths) == 0 {
+			empty = append(empty, fmt.Sprintf("%s (no finished runs of profile %s)", t.Study, t.Profile))
+		}
+		if !fig4 && len(paths) > 0 {
+			// Figure 4 once: from the first study with a baseline and an
+			// MKSMT run of one seed (it is the paper's one figure, not a
+			// figure per study).
+			wrote, err := writeGradCAM(ctx, st, io, guard, t, l, o.gradcam, o.out, formats)
+			if err != nil {
 				return fmt.Errorf("plot: %w", err)
 			}
+			fig4 = len(wrote) > 0
 		}
+	}
+	if len(empty) > 0 {
+		return fmt.Errorf("plot: nothing to draw for %s: run the study first (workbench run NAME), or name the profile that has runs (--profile)",
+			strings.Join(empty, ", "))
 	}
 	return nil
 }
@@ -142,9 +164,6 @@ func writeStudyPlots(io IO, g storeGuard, t *report.Table, l *report.Loaded, dir
 			fmt.Fprintf(io.Out, "wrote %s\n", path)
 		}
 	}
-	if len(figs) == 0 {
-		fmt.Fprintf(io.Err, "plot: %s: nothing to draw yet (no finished runs)\n", t.Study)
-	}
 	return paths, nil
 }
 
@@ -171,6 +190,9 @@ func writeGradCAM(ctx context.Context, st *store.Store, io IO, g storeGuard, t *
 	}
 	return paths, nil
 }
+
+// fig4Name is the file stem of Figure 4, whichever study's runs it shows.
+const fig4Name = "fig4-gradcam"
 
 // gradCAMFigure draws the paper's Figure 4 for a study: Grad-CAM at S2, S3
 // and S4 of a baseline run (steps 0) and an MKSMT run (two-step, sync,
@@ -288,7 +310,7 @@ func gradCAMFigure(ctx context.Context, st *store.Store, t *report.Table, l *rep
 		}
 	}
 	title := fmt.Sprintf("Figure 4: Grad-CAM, %s vs %s (seed %d)", base.variant, mk.variant, base.run.Seed)
-	f, err := plot.GradCAMGrid(safeFileName(t.Study)+"-gradcam", title, heads, rows)
+	f, err := plot.GradCAMGrid(fig4Name, title, heads, rows)
 	if err != nil {
 		return nil, "", err
 	}

@@ -90,7 +90,7 @@ func TestReproduceSmoke(t *testing.T) {
 	if !regexp.MustCompile(`trained 4 run\(s\), reused 0 finished`).MatchString(errs) {
 		t.Errorf("stderr does not report 4 trained runs:\n%s", errs)
 	}
-	for _, name := range []string{"repro-curves.png", "repro-bars.png", "repro-gradcam.png"} {
+	for _, name := range []string{"repro-curves.png", "repro-bars.png", "fig4-gradcam.png"} {
 		data, err := os.ReadFile(filepath.Join("plots", name))
 		if err != nil {
 			t.Fatalf("%v\nstderr:\n%s", err, errs)
@@ -153,7 +153,7 @@ func TestReproduceShippedSmoke(t *testing.T) {
 			t.Errorf("no table %s in the output", want)
 		}
 	}
-	for _, name := range []string{"table7-bars.png", "table8-bars.svg", "table9-curves.png", "fig3-temperature-sweep.png", "table7-gradcam.png"} {
+	for _, name := range []string{"table7-bars.png", "table8-bars.svg", "table9-curves.png", "fig3-temperature-sweep.png", "fig4-gradcam.png"} {
 		if _, err := os.Stat(filepath.Join("plots", name)); err != nil {
 			t.Error(err)
 		}

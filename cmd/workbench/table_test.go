@@ -335,3 +335,19 @@ func TestPlotVerb(t *testing.T) {
 		}
 	}
 }
+
+// Nothing to draw exits 1 with the reason, after drawing what it can; with
+// no --profile, plot draws the profile that has runs and says so.
+func TestPlotVerbNothingToDraw(t *testing.T) {
+	db := miniFixture(t)
+	out, errs, code := runVerb(t, "plot", "mini", "--profile", "paper", "--db", db, "--out", "figs", "--gradcam", "0")
+	if code != 1 || !strings.Contains(errs, "plot: nothing to draw for mini (no finished runs of profile paper)") ||
+		!strings.Contains(errs, "plot: mini: 6 finished run(s) of profile smoke: add --profile smoke") || out != "" {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, out, errs)
+	}
+	out, errs, code = runVerb(t, "plot", "mini", "--db", db, "--out", "figs", "--gradcam", "0", "--format", "svg")
+	if code != 0 || !strings.Contains(errs, "plot: mini: profile smoke: the study's own profile quick has no finished runs") ||
+		!strings.Contains(out, "wrote "+filepath.Join("figs", "mini-bars.svg")) {
+		t.Errorf("no profile: exit %d, stdout %q, stderr:\n%s", code, out, errs)
+	}
+}
