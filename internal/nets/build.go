@@ -80,14 +80,13 @@ type buildError struct{ err error }
 // buildError on failure; Build recovers it into an ordinary error, which
 // keeps the layer code as readable as the architecture it writes down.
 type builder struct {
-	m      *Model
-	g      *G.ExprGraph
-	mode   Mode
-	batch  int
-	net    *Net
-	group  int // FLOPs are counted into net.FLOPs[group]
-	flops  [5]int64
-	consts map[string]*G.Node // constant inputs by key, built once per graph
+	m     *Model
+	g     *G.ExprGraph
+	mode  Mode
+	batch int
+	net   *Net
+	group int // FLOPs are counted into net.FLOPs[group]
+	flops [5]int64
 }
 
 // Build adds the forward pass described by s to g.
@@ -112,7 +111,7 @@ func (m *Model) Build(g *G.ExprGraph, s Spec) (*Net, error) {
 
 func (m *Model) newBuilder(g *G.ExprGraph, mode Mode, batch int) *builder {
 	return &builder{
-		m: m, g: g, mode: mode, batch: batch, consts: map[string]*G.Node{},
+		m: m, g: g, mode: mode, batch: batch,
 		net: &Net{G: g, Params: make([]*G.Node, len(m.Params))},
 	}
 }
@@ -189,30 +188,6 @@ func (b *builder) param(name string) *G.Node {
 	n := G.NewTensor(b.g, b.m.Dtype, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
 	b.net.Params[j] = n
 	return n
-}
-
-// constant returns an input node holding vals (not a parameter: nothing
-// differentiates with respect to it).
-func (b *builder) constant(name string, vals []float64, shape ...int) *G.Node {
-	var t *tensor.Dense
-	if b.m.Dtype == tensor.Float32 {
-		f := make([]float32, len(vals))
-		for i, v := range vals {
-			f[i] = float32(v)
-		}
-		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
-	} else {
-		t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(slices.Clone(vals)))
-	}
-	return G.NewTensor(b.g, b.m.Dtype, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
-}
-
-// scalar is a constant scalar of the model's dtype.
-func (b *builder) scalar(v float64) *G.Node {
-	if b.m.Dtype == tensor.Float32 {
-		return G.NewConstant(float32(v))
-	}
-	return G.NewConstant(v)
 }
 
 // count adds multiply-adds (for the whole batch) to the current group.

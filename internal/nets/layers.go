@@ -5,11 +5,9 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// The layers below are gorgonia built-ins (matrix products, transposes,
-// softmax) with the workarounds of DESIGN §6 — reductions only over the
-// last, contiguous axis, matrix products only on 2-D or batched 3-D
-// operands, reshapes that copy (reshape.go) — plus fused ops for the small
-// element-wise layers (fused.go).
+// Every layer below is one op of internal/ops (custom ops on OpenBLAS that
+// return the same buffers every run), so a built graph allocates nothing
+// per step in steady state.
 
 // linear applies x·W (+ b) over the last axis of x, any rank ≥ 2:
 // (..., in) → (..., out), with the parameters name.w (in, out) and name.b.
@@ -37,35 +35,16 @@ func (b *builder) linearOpt(x *G.Node, name string, bias, noInputGrad bool) *G.N
 }
 
 // layerNorm normalises x over its last axis (any rank) and applies the
-// per-feature scale name.g and shift name.b; ε = 1e-5. One fused op.
+// per-feature scale name.g and shift name.b; ε = 1e-5. One op.
 func (b *builder) layerNorm(x *G.Node, name string) *G.Node {
-	op := &layerNormOp{fusedBase: fusedBase{"layernorm " + name}, dims: x.Dims()}
-	return b.do(G.ApplyOp(op, x, b.param(name+".g"), b.param(name+".b")))
-}
-
-// addBias adds bias (K) to x viewed as (rows, K): K is the product of x's
-// last axes. One fused op; its gradient sums the rows.
-func (b *builder) addBias(x, bias *G.Node) *G.Node {
-	if x.Shape().TotalSize()%bias.Shape().TotalSize() != 0 {
-		b.fail("bias %v does not tile %v", bias.Shape(), x.Shape())
-	}
-	return b.do(G.ApplyOp(&biasAddOp{fusedBase: fusedBase{"bias " + bias.Name()}, dims: x.Dims()}, x, bias))
+	return b.do(ops.LayerNorm(x, b.param(name+".g"), b.param(name+".b")))
 }
 
 // gelu is GELU(x) = x·Φ(x), the exact (erf) form, element-wise.
-func (b *builder) gelu(x *G.Node) *G.Node {
-	return b.do(G.ApplyOp(&geluOp{fusedBase: fusedBase{"gelu"}, dims: x.Dims()}, x))
-}
+func (b *builder) gelu(x *G.Node) *G.Node { return b.do(ops.GELU(x)) }
 
-// meanTokens averages tokens (N, L, C) into (N, C), reducing over the last
-// axis of the transposed (N·C, L) view.
-func (b *builder) meanTokens(x *G.Node) *G.Node {
-	s := x.Shape()
-	n, l, c := s[0], s[1], s[2]
-	t := b.do(G.Transpose(x, 0, 2, 1))
-	t = b.reshape(t, n*c, l)
-	return b.reshape(b.do(G.Mean(t, 1)), n, c)
-}
+// meanTokens averages tokens (N, L, C) into (N, C).
+func (b *builder) meanTokens(x *G.Node) *G.Node { return b.do(ops.MeanTokens(x)) }
 
 // globalAvgPool averages (N, C, H, W) over H and W into (N, C).
 func (b *builder) globalAvgPool(x *G.Node) *G.Node { return b.do(ops.GlobalAvgPool(x)) }

@@ -35,36 +35,24 @@ func (b *builder) swinStage(x *G.Node, i int) *G.Node {
 // (C·p·p values, channel-major like a p×p stride-p convolution) to
 // EmbedDim features and normalises them: (N, (S/p)², EmbedDim).
 func (b *builder) patchEmbed(x *G.Node) *G.Node {
-	a := b.m.Arch
-	n, p := b.batch, a.PatchSize
-	g := a.ImageSize / p
-	t := b.reshape(x, n, a.InChannels, g, p, g, p)
-	t = b.do(G.Transpose(t, 0, 2, 4, 1, 3, 5))
-	t = b.reshape(t, n*g*g, a.InChannels*p*p)
-	t = b.layerNorm(b.linear(t, "embed", true), "embed.norm")
-	return b.reshape(t, n, g*g, a.EmbedDim)
+	t := b.do(ops.Patches(x, b.m.Arch.PatchSize))
+	// The image is data: no gradient with respect to the patches.
+	return b.layerNorm(b.linearOpt(t, "embed", true, true), "embed.norm")
 }
 
 // patchMerge halves the token grid feeding stage i: each 2×2 group of
 // tokens is concatenated (4C, in Swin's order), normalised and mapped to 2C.
 func (b *builder) patchMerge(x *G.Node, i int) *G.Node {
-	a := b.m.Arch
-	n, c, side := b.batch, a.StageChannels(i-1), a.StageSide(i-1)
-	h := side / 2
-	// (N, h, dh, w, dw, C) → (N, h, w, dw, dh, C): concat order
-	// (0,0), (1,0), (0,1), (1,1) in (dh, dw), as Swin's x0..x3.
-	t := b.reshape(x, n, h, 2, h, 2, c)
-	t = b.do(G.Transpose(t, 0, 1, 3, 4, 2, 5))
-	t = b.reshape(t, n, h*h, 4*c)
+	t := b.do(ops.PatchMerge(x, b.m.Arch.StageSide(i-1)))
 	return b.linear(b.layerNorm(t, fmt.Sprintf("s%d.merge.norm", i)), fmt.Sprintf("s%d.merge", i), false)
 }
 
 // swinBlock is x + attn(LN(x)), then x + MLP(LN(x)) (pre-norm).
 func (b *builder) swinBlock(x *G.Node, pre string, side, win, shift, heads int) *G.Node {
 	h := b.windowAttention(b.layerNorm(x, pre+".norm1"), pre+".attn", side, win, shift, heads)
-	x = b.do(G.Add(x, h))
+	x = b.do(ops.Add(x, h))
 	h = b.linear(b.gelu(b.linear(b.layerNorm(x, pre+".norm2"), pre+".mlp.fc1", true)), pre+".mlp.fc2", true)
-	return b.do(G.Add(x, h))
+	return b.do(ops.Add(x, h))
 }
 
 // windowAttention is (shifted) window multi-head self-attention with a

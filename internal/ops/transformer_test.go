@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -189,6 +190,15 @@ func TestTransformerGradDeterministic(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestFastPhi(t *testing.T) {
+	for x := -8.0; x <= 8; x += 0.01 {
+		e := math.Exp(-0.5 * x * x)
+		if d := math.Abs(phi(x, e, true) - phi(x, e, false)); d > 1.5e-7 {
+			t.Fatalf("Φ(%g): fast %g, exact %g", x, phi(x, e, true), phi(x, e, false))
 		}
 	}
 }
