@@ -240,7 +240,7 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 		}
 	}
 	fmt.Fprintf(io.Err, "reproduce: %d studies (%d variant × seed cells) in %s, %s of it training; %d figures in %s\n",
-		len(studies), total, time.Since(start).Round(time.Second), trained.Round(time.Second),
+		len(studies), total, report.Duration(time.Since(start)), report.Duration(trained),
 		len(written), filepath.Clean(o.out))
 	return runErr
 }
@@ -419,14 +419,14 @@ func seedsPlan(ctx context.Context, io IO, o reproduceOptions, studies []*experi
 		est := "?"
 		if m, ok := medianTrainSeconds(loaded[byName[n.Study]].Results, n.Variant); ok {
 			secs += m * float64(added)
-			est = (time.Duration(m*float64(added)) * time.Second).Round(time.Second).String()
+			est = report.Duration(time.Duration(m * float64(added) * float64(time.Second)))
 		} else if added > 0 {
 			unknown += added
 		}
 		fmt.Fprintf(io.Out, "%-18s %-28s %5d %6d %9d %10s  %s\n", n.Study, n.Variant, n.Has, n.Seeds, added, est, claims)
 	}
 	line := fmt.Sprintf("total: %d new run(s) (shared and finished runs counted once), about %s on one worker",
-		total, (time.Duration(secs) * time.Second).Round(time.Minute))
+		total, report.Duration(time.Duration(secs*float64(time.Second))))
 	if unknown > 0 {
 		line += fmt.Sprintf(", plus %d run(s) of variants with no finished run to time", unknown)
 	}

@@ -245,7 +245,7 @@ func TestReproduceSeedsNeeded(t *testing.T) {
 		if m == nil {
 			t.Fatalf("no plan row for %s needing %d seeds:\n%s", v, need, out)
 		}
-		if want := (time.Duration(100*need) * time.Second).String(); m[1] != want {
+		if want := report.Duration(time.Duration(100*need) * time.Second); m[1] != want {
 			t.Errorf("%s: estimate %s, want %s", v, m[1], want)
 		}
 	}
