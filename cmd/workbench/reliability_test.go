@@ -535,6 +535,115 @@ func reliabilityCases() []relCase {
 					t.Errorf("run:\n%s", stdout)
 				}
 			}},
+
+		// Issue 13: run management and filters. A refused rm leaves every
+		// run and checkpoint; a filter with a typo is an error, not 0 rows.
+		{name: "rm an unknown run", issue: "13", args: []string{"rm", "999", "--db", "{db}"},
+			wantErr: "rm: no run 999 in", wantCode: 1, check: allRunsKept},
+		{name: "rm a running run", issue: "13", mutates: true, setup: leaseRun1, args: []string{"rm", "1", "--yes", "--db", "{db}"},
+			wantErr: "rm: run 1 (table9 / ", wantCode: 1,
+			check: func(t *testing.T, e *relEnv, stdout, stderr string) {
+				if !strings.Contains(stderr, "is running (pid 4242 on other-host): wait for it to end or stop it first; nothing removed") {
+					t.Errorf("stderr: %s", stderr)
+				}
+				allRunsKept(t, e, stdout, stderr)
+			}},
+		{name: "rm two runs without --yes", issue: "13", args: []string{"rm", "1-2", "--db", "{db}"},
+			wantErr: "rm: 2 runs to remove (1, 2): pass --yes to confirm; nothing removed", wantCode: 1, check: allRunsKept},
+		{name: "rm a range that runs backwards", issue: "13", args: []string{"rm", "5-1", "--db", "{db}"},
+			wantErr: `rm: "5-1" is not a range of run ids`, wantCode: 1},
+		{name: "archive a running run", issue: "13", mutates: true, setup: leaseRun1, args: []string{"archive", "1", "--db", "{db}"},
+			wantErr: "is running (pid 4242 on other-host): wait for it to end or stop it first; nothing archived", wantCode: 1},
+		{name: "tag an unknown run", issue: "13", args: []string{"tag", "999", "x", "--db", "{db}"},
+			wantErr: "tag: no run 999 in", wantCode: 1},
+		{name: "tag with a space", issue: "13", args: []string{"tag", "1", "two words", "--db", "{db}"},
+			wantErr: `tag: tag "two words" has ' ': a tag is one word`, wantCode: 1},
+		{name: "note an unknown run", issue: "13", args: []string{"note", "999", "text", "--db", "{db}"},
+			wantErr: "note: no run 999 in", wantCode: 1},
+		{name: "diff an unknown run", issue: "13", args: []string{"diff", "1", "999", "--db", "{db}"},
+			wantErr: "diff: no run 999 in", wantCode: 1},
+		{name: "diff one run", issue: "13", args: []string{"diff", "1", "--db", "{db}"},
+			wantErr: "diff: name two or more runs", wantCode: 1},
+		{name: "runs --where with a typo", issue: "13", args: []string{"runs", "--where", "temprature=4", "--db", "{db}"},
+			wantErr: `runs: --where: "temprature=4": unknown field "temprature" (did you mean temperature?)`, wantCode: 1},
+		{name: "runs --param with a typo", issue: "13", args: []string{"runs", "--param", "temprature=4", "--db", "{db}"},
+			wantErr: `runs: --param temprature=4: unknown param "temprature" (did you mean temperature?)`, wantCode: 1},
+		{name: "runs --where a word for a number", issue: "13", args: []string{"runs", "--where", "acc.S4>high", "--db", "{db}"},
+			wantErr: `acc.S4 compares numbers; "high" is not one`, wantCode: 1},
+		{name: "runs --where an unknown status", issue: "13", args: []string{"runs", "--where", "status:finised", "--db", "{db}"},
+			wantErr: `unknown status "finised" (did you mean finished?)`, wantCode: 1},
+		{name: "runs --where", issue: "ok", args: []string{"runs", "--where", "status:finished steps>=2", "--db", "{db}"},
+			check: func(t *testing.T, e *relEnv, stdout, _ string) {
+				if !strings.Contains(stdout, "filter: status = finished (run field) AND steps >= 2 (param)") {
+					t.Errorf("runs --where:\n%s", stdout)
+				}
+			}},
+		{name: "diff", issue: "ok", args: []string{"diff", "1", "2", "--db", "{db}"},
+			check: func(t *testing.T, e *relEnv, stdout, _ string) {
+				if !strings.Contains(stdout, "Params (") || !strings.Contains(stdout, "Metrics, final value @ step") {
+					t.Errorf("diff:\n%s", stdout)
+				}
+			}},
+		{name: "rm one run", issue: "ok", mutates: true, args: []string{"rm", "1", "--db", "{db}"},
+			setup: func(t *testing.T, e *relEnv) {
+				for _, id := range []string{"1", "2"} {
+					if _, err := os.Stat(filepath.Join(e.dir, "runs.db.d", "ckpt", id+".ckpt")); err != nil {
+						t.Fatalf("the seed has no checkpoint of run %s: %v", id, err)
+					}
+				}
+			},
+			check: func(t *testing.T, e *relEnv, stdout, _ string) {
+				if n := relRunCount(t, e.db); n != seedRuns(t)-1 || !strings.Contains(stdout, "removed 1 run(s) and 1 file(s)") {
+					t.Errorf("%d runs left:\n%s", n, stdout)
+				}
+				if _, err := os.Stat(filepath.Join(e.dir, "runs.db.d", "ckpt", "1.ckpt")); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("run 1's checkpoint left: %v", err)
+				}
+				if _, err := os.Stat(filepath.Join(e.dir, "runs.db.d", "ckpt", "2.ckpt")); err != nil {
+					t.Errorf("run 2's checkpoint removed: %v", err)
+				}
+			}},
+	}
+}
+
+// leaseRun1 makes run 1 of a case's runs.db held by a worker's lease on
+// another host, with a fresh heartbeat: nothing may archive or remove it.
+func leaseRun1(t *testing.T, e *relEnv) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+e.db+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE runs SET status = 'running', owner = 'feedface/1', host = 'other-host', pid = 4242,
+		heartbeat = ?, ended = NULL WHERE id = 1`, time.Now().UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// relRunCount counts the runs in the file as it is on disk.
+func relRunCount(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM runs").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// allRunsKept checks that a refused command left every run and checkpoint.
+func allRunsKept(t *testing.T, e *relEnv, _, _ string) {
+	t.Helper()
+	if n, want := relRunCount(t, e.db), seedRuns(t); n != want {
+		t.Errorf("%d runs left, want %d", n, want)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "runs.db.d", "ckpt", "1.ckpt")); err != nil {
+		t.Errorf("run 1's checkpoint: %v", err)
 	}
 }
 
