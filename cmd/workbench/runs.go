@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mksmt/workbench/internal/filter"
 	"github.com/mksmt/workbench/internal/store"
 	"github.com/mksmt/workbench/internal/train"
 )
@@ -53,8 +55,9 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 	fs.Var(&where, "where", "only runs matching this filter (repeatable, ANDed), e.g. --where 'temperature=4 acc.S4>60 tag:keep'")
 	archived := fs.Bool("archived", false, "only archived runs (hidden by default)")
 	all := fs.Bool("all", false, "archived runs too")
+	watch := fs.Bool("watch", false, "redraw whenever a run changes (PostgreSQL: at once, by LISTEN/NOTIFY; SQLite: every 2 s) until interrupted")
 	fs.Usage = func() {
-		fmt.Fprintln(io.Err, "usage: workbench runs [--where FILTER] [--study S] [--status S] [--variant V] [--param k=v] [--limit N] [--archived|--all] [--json|--csv] [--db runs.db]")
+		fmt.Fprintln(io.Err, "usage: workbench runs [--where FILTER] [--study S] [--status S] [--variant V] [--param k=v] [--limit N] [--archived|--all] [--json|--csv|--watch] [--db runs.db]")
 		fmt.Fprintln(io.Err, "\nA filter is terms ANDed, separated by spaces or commas: field=value, field:value,")
 		fmt.Fprintln(io.Err, "field!=value, field>N (>=, <, <=), field~text (contains), -term (not); a|b for either value.")
 		fmt.Fprintln(io.Err, "Fields: run fields (id, status, study, variant, seed, tag, note, archived, error, host, ...),")
@@ -84,12 +87,27 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 	if *archived && *all {
 		return errors.New("runs: choose one of --archived and --all")
 	}
+	if *watch && (*asJSON || *asCSV) {
+		return errors.New("runs: --watch redraws the table; it does not go with --json or --csv")
+	}
 	st, err := openForRead(io, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	sel, f, err := selectRuns(ctx, st, "runs", filter, params, where, archivedMode(*archived, *all))
+	list := func(out IO) error {
+		return listRuns(ctx, st, out, filter, params, where, archivedMode(*archived, *all), *asJSON, *asCSV)
+	}
+	if !*watch {
+		return list(io)
+	}
+	return watchRuns(ctx, st, io, list)
+}
+
+// listRuns writes the runs a filter selects: a table, JSON or CSV.
+func listRuns(ctx context.Context, st *store.Store, io IO, rf store.RunFilter, params paramFlags, where multiFlag,
+	mode filter.Archived, asJSON, asCSV bool) error {
+	sel, f, err := selectRuns(ctx, st, "runs", rf, params, where, mode)
 	if err != nil {
 		return err
 	}
@@ -97,12 +115,12 @@ func runRuns(ctx context.Context, args []string, io IO) error {
 	for i, r := range sel.Records {
 		runs[i] = r.Run
 	}
-	if *asJSON || *asCSV {
+	if asJSON || asCSV {
 		recs, err := loadRecords(ctx, st, runs, recordOptions{})
 		if err != nil {
 			return err
 		}
-		if *asCSV {
+		if asCSV {
 			return writeRecordsCSV(io.Out, recs)
 		}
 		out := make([]markedRecord, len(recs))
@@ -193,7 +211,7 @@ func noteCell(r store.Run) string {
 	case store.Diverged:
 		return fmt.Sprintf("diverged at step %d", r.DivergedStep)
 	case store.Running:
-		return fmt.Sprintf("pid %d on %s, heartbeat %s ago", r.PID, r.Host, clock(time.Since(r.Heartbeat)))
+		return fmt.Sprintf("pid %d on %s, attempt %d, heartbeat %s ago", r.PID, r.Host, r.Attempts, clock(time.Since(r.Heartbeat)))
 	}
 	return trimText(firstLineOf(r.Error), 60)
 }
@@ -228,4 +246,39 @@ func trimText(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// watchRuns redraws the list every 2 s and, on PostgreSQL, as soon as a run
+// changes (LISTEN/NOTIFY; changes within 200 ms are drawn once), falling
+// back to the 2 s poll on SQLite or when the notification connection is
+// lost, until ctx ends.
+func watchRuns(ctx context.Context, st *store.Store, io IO, list func(IO) error) error {
+	changes := st.Watch(ctx)
+	how := "redrawn when a run changes"
+	if changes == nil {
+		how = "redrawn every 2 s"
+	}
+	for {
+		var buf bytes.Buffer
+		err := list(IO{In: io.In, Out: &buf, Err: io.Err, IsTTY: io.IsTTY, Getenv: io.Getenv})
+		if err != nil {
+			return err
+		}
+		if io.IsTTY {
+			fmt.Fprint(io.Out, "\x1b[H\x1b[2J") // home, clear
+		}
+		fmt.Fprintf(io.Out, "%s · %s · %s (ctrl+c ends)\n", st.Path(), time.Now().Format("15:04:05"), how)
+		io.Out.Write(buf.Bytes())
+		poll := time.After(2 * time.Second)
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-changes:
+			if !ok { // the listening connection is gone: poll
+				changes, how = nil, "redrawn every 2 s (change notices lost)"
+			}
+			time.Sleep(200 * time.Millisecond)
+		case <-poll: // heartbeat ages move even when nothing else does
+		}
+	}
 }

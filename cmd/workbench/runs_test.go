@@ -106,7 +106,7 @@ func TestRunsVerb(t *testing.T) {
 			`^1\s+finished\s+table9\s+baseline\s+1\s+smoke\s+100%\s+55\.0\s+61\.2`,
 			`^2\s+diverged\s+table9\s+two-step\s+1\s+smoke\s+-\s+-\s+-\s+\S+\s+-\s+diverged at step 42$`,
 			`^3\s+failed\s+table9\s+three-step\s+1\s+quick\s+-\s+-\s+-\s+\S+\s+-\s+data set synthetic: out of memory$`,
-			`^4\s+running\s+table9\s+two-step\s+2\s+smoke\s+25%\s+-\s+\(33\.5\)\s+\S+\s+-\s+pid \d+ on \S+, heartbeat`,
+			`^4\s+running\s+table9\s+two-step\s+2\s+smoke\s+25%\s+-\s+\(33\.5\)\s+\S+\s+-\s+pid \d+ on \S+, attempt 1, heartbeat`,
 		}, "4 run(s): 1 running, 1 finished, 1 failed, 1 diverged"},
 		{"status", []string{"--status", "failed,diverged"}, []string{`^2\s+diverged`, `^3\s+failed`}, "2 run(s): 1 failed, 1 diverged"},
 		{"param", []string{"--param", "profile=smoke", "--param", "steps=2"}, []string{`^2\s`, `^4\s`}, "2 run(s)"},
