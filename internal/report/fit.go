@@ -301,3 +301,9 @@ func clipLines(s string, width int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// WrapText wraps a line of prose to width columns (≤ 0: no limit) at word
+// boundaries, as the terminal tables' notes are: continuation lines get the
+// line's indent plus two spaces, and only a word wider than a line is cut
+// (with "…").
+func WrapText(s string, width int) []string { return wrapProse(s, width) }

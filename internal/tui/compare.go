@@ -5,7 +5,10 @@ import (
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mksmt/workbench/internal/report"
 )
 
 type compareStudies struct {
@@ -15,7 +18,7 @@ type compareStudies struct {
 
 type compareLoaded struct {
 	study string
-	text  string
+	table *report.Table
 	err   error
 }
 
@@ -26,11 +29,15 @@ type exportDone struct {
 }
 
 // compareScreen shows the paper-style table of one study, as `workbench
-// table` prints it, and exports it.
+// table` prints it (fitted to the screen's width), and exports it. With
+// runs of another profile only, it shows those and says so first, as
+// `workbench table` does.
 type compareScreen struct {
 	names   []string
 	study   string // chosen study ("" = the first)
-	text    string
+	table   *report.Table
+	text    string // table rendered at textW columns
+	textW   int
 	textFor string
 	err     error
 	top     int // first line shown
@@ -63,8 +70,8 @@ func (s *compareScreen) load(m *Model) tea.Cmd {
 	}}
 	if study := s.current(); study != "" {
 		cmds = append(cmds, func() tea.Msg {
-			text, err := be.tableText(ctx, study)
-			return compareLoaded{study: study, text: text, err: err}
+			t, _, err := be.studyTable(ctx, study, false)
+			return compareLoaded{study: study, table: t, err: err}
 		})
 	}
 	return tea.Batch(cmds...)
@@ -97,7 +104,8 @@ func (s *compareScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		if msg.study != s.current() {
 			return nil
 		}
-		s.text, s.err, s.textFor = msg.text, msg.err, msg.study
+		s.table, s.err, s.textFor = msg.table, msg.err, msg.study
+		s.text, s.textW = "", 0
 	case exportDone:
 		if msg.err != nil {
 			m.setStatus("", fmt.Errorf("export %s: %w", msg.study, msg.err))
@@ -190,15 +198,24 @@ func (s *compareScreen) view(m *Model, w, h int) string {
 			pos = fmt.Sprintf(" (%d of %d)", i+1, len(s.names))
 		}
 	}
-	head = stLabel.Render("Study "+study) + stDim.Render(pos+" · [ ] other study · e export to "+m.be.plotDir+"/")
+	prof := ""
+	if s.table != nil && s.textFor == study && s.table.Profile != "" {
+		prof = " · profile " + s.table.Profile
+	}
+	head = stLabel.Render("Study "+study) + stDim.Render(pos+prof+" · [ ] other study · e export to "+m.be.plotDir+"/")
 	lines := []string{fit(head, w)}
 	body := h - 1
 	switch {
 	case s.err != nil && s.textFor == study:
-		lines = append(lines, stErr.Render(s.err.Error()))
-	case s.textFor != study:
+		for _, l := range report.WrapText(s.err.Error(), w) {
+			lines = append(lines, stErr.Render(l))
+		}
+	case s.textFor != study || s.table == nil:
 		lines = append(lines, "loading the table…")
 	default:
+		if s.textW != w || s.text == "" {
+			s.text, s.textW = compareText(s.table, w), w
+		}
 		text := strings.Split(strings.TrimRight(s.text, "\n"), "\n")
 		s.lines, s.height = len(text), body
 		s.width = 0
@@ -215,4 +232,31 @@ func (s *compareScreen) view(m *Model, w, h int) string {
 		}
 	}
 	return clip(strings.Join(lines, "\n"), w, h)
+}
+
+// compareText is the study's table for a screen w columns wide: what the
+// table says before its cells (the profile picked, why it is empty), then
+// the verdicts, then the table as `workbench table` prints it, fitted to w.
+// Lines wrap at words; none is cut mid-word.
+func compareText(t *report.Table, w int) string {
+	var b strings.Builder
+	for _, h := range t.Headline {
+		for _, l := range report.WrapText(h, w) {
+			b.WriteString(stWarn.Render(l) + "\n")
+		}
+	}
+	for _, line := range strings.Split(strings.TrimRight(claimsSummary(t), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		for _, l := range report.WrapText(line, w) {
+			b.WriteString(l + "\n")
+		}
+	}
+	shown := *t
+	shown.Headline = nil // said above
+	if err := report.RenderWidth(&b, report.Term, lipgloss.DefaultRenderer(), w, &shown); err != nil {
+		b.WriteString(stErr.Render("table of "+t.Study+": "+err.Error()) + "\n")
+	}
+	return b.String()
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/mksmt/workbench/internal/report"
 )
 
@@ -45,6 +47,38 @@ func TestClaimsSummary(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimSpace(got), "\n")[1:] {
 		if len([]rune(l)) > 80 {
 			t.Errorf("line wider than 80 columns: %q", l)
+		}
+	}
+}
+
+// Compare says first what the table says before its cells (the profile
+// picked, why it is empty), once, and fits every line to the screen,
+// wrapping the verdicts between words.
+func TestCompareTextFits(t *testing.T) {
+	spec := report.Spec{Name: "s", Variants: []string{"a", "b"}, Baseline: "a", Metrics: []string{"acc.S4"},
+		Claims: []report.Claim{{Text: "b beats a by a margin that the paper states in a long sentence", Metric: "acc.S4", Variant: "b", Expect: "higher"}}}
+	tb, err := report.Build(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.Profile = "quick"
+	tb.Headline = []string{"no finished runs of study s at profile quick yet: the cells are empty and the verdicts inconclusive until some finish (workbench run s --profile quick)"}
+	for _, w := range []int{60, 80} {
+		got := ansi.Strip(compareText(tb, w))
+		lines := strings.Split(strings.TrimRight(got, "\n"), "\n")
+		if !strings.HasPrefix(lines[0], "no finished runs of study s at profile quick yet") {
+			t.Errorf("width %d: the explanation is not first:\n%s", w, got)
+		}
+		if n := strings.Count(got, "no finished runs of study s"); n != 1 {
+			t.Errorf("width %d: the explanation is shown %d times", w, n)
+		}
+		for _, l := range lines {
+			if ansi.StringWidth(l) > w {
+				t.Errorf("width %d: line of %d columns: %q", w, ansi.StringWidth(l), l)
+			}
+		}
+		if !strings.Contains(got, "stochastic") {
+			t.Errorf("width %d: the verdict line lost its end:\n%s", w, got)
 		}
 	}
 }
