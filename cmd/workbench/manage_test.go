@@ -273,3 +273,74 @@ func TestDiffVerb(t *testing.T) {
 		}
 	}
 }
+
+// TestManageE2E drives the binary through a researcher's session on a
+// trained store: tag and note two runs, filter by tag, archive one (hidden,
+// then listed with --all), diff two as JSON, and remove two with --yes:
+// their rows and checkpoints go, every other run and checkpoint stays, and
+// the file passes SQLite's integrity check.
+func TestManageE2E(t *testing.T) {
+	dir := t.TempDir()
+	copyTree(t, seededDB(t), dir)
+	db := filepath.Join(dir, "runs.db")
+	n := seedRuns(t)
+	if n < 4 {
+		t.Fatalf("the seed has %d runs, want 4 or more", n)
+	}
+	workbench(t, "tag", "1-2", "keep", "--db", db)
+	workbench(t, "note", "2", "lr looks high", "--db", db)
+	out, _ := workbench(t, "runs", "--where", "tag:keep", "--db", db)
+	if got := strings.Join(listedIDs(out), " "); got != "1 2" || !strings.Contains(out, "lr looks high") {
+		t.Fatalf("runs --where tag:keep:\n%s", out)
+	}
+	workbench(t, "archive", "3", "--db", db)
+	out, _ = workbench(t, "runs", "--db", db)
+	if strings.Contains(" "+strings.Join(listedIDs(out), " ")+" ", " 3 ") || !strings.Contains(out, "1 archived run(s) hidden") {
+		t.Fatalf("runs after archive:\n%s", out)
+	}
+	out, _ = workbench(t, "runs", "--all", "--db", db)
+	if len(listedIDs(out)) != n {
+		t.Fatalf("runs --all lists %d of %d:\n%s", len(listedIDs(out)), n, out)
+	}
+
+	out, _ = workbench(t, "diff", "1", "2", "--json", "--db", db)
+	var doc diffDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Runs) != 2 || doc.Runs[1].Note != "lr looks high" ||
+		len(doc.Params) == 0 || len(doc.Summaries) == 0 || len(doc.Metrics) == 0 {
+		t.Fatalf("diff --json: %v\n%s", err, out)
+	}
+
+	cmd := workbenchCmd(t, "rm", "1", "3", "--db", db)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "pass --yes to confirm; nothing removed") {
+		t.Fatalf("rm of two runs without --yes: %v\n%s", err, out)
+	}
+	ckpt := func(id string) string { return filepath.Join(dir, "runs.db.d", "ckpt", id+".ckpt") }
+	for _, id := range []string{"1", "3", "4"} {
+		if _, err := os.Stat(ckpt(id)); err != nil {
+			t.Fatalf("checkpoint of run %s before rm: %v", id, err)
+		}
+	}
+	out, _ = workbench(t, "rm", "1,3", "--yes", "--db", db)
+	if !strings.Contains(out, "removed 2 run(s) and 2 file(s)") {
+		t.Fatalf("rm:\n%s", out)
+	}
+	for _, id := range []string{"1", "3"} {
+		if _, err := os.Stat(ckpt(id)); !os.IsNotExist(err) {
+			t.Errorf("checkpoint of removed run %s: %v", id, err)
+		}
+	}
+	if _, err := os.Stat(ckpt("4")); err != nil {
+		t.Errorf("checkpoint of run 4: %v", err)
+	}
+	out, _ = workbench(t, "runs", "--all", "--db", db)
+	if got := len(listedIDs(out)); got != n-2 {
+		t.Errorf("%d runs left, want %d:\n%s", got, n-2, out)
+	}
+	out, _ = workbench(t, "gc", "--dry-run", "--keep-finished", "--db", db)
+	if !strings.Contains(out, "would remove 0 checkpoint file(s)") {
+		t.Errorf("gc finds leftovers after rm:\n%s", out)
+	}
+	if res := sqliteIntegrity(t, db); res != "ok" {
+		t.Errorf("integrity_check: %s", res)
+	}
+}
