@@ -23,14 +23,15 @@ func (m *Model) openCompare(study string) tea.Cmd {
 	return m.switchTo(screenCompare)
 }
 
-// openBuilder shows the builder, empty or filled from a study's spec.
-func (m *Model) openBuilder(from *studyRow) tea.Cmd {
+// openBuilder shows the builder, empty or filled from a study's spec to
+// edit it in place or (copy) as a new study.
+func (m *Model) openBuilder(from *studyRow, copy bool) tea.Cmd {
 	b := m.screens[screenBuilder].(*builderScreen)
 	var cmd tea.Cmd
 	if from == nil {
 		cmd = b.reset(m)
 	} else {
-		cmd = b.fill(m, from.specPath)
+		cmd = b.fill(m, from.specPath, copy)
 	}
 	return tea.Batch(cmd, m.switchTo(screenBuilder))
 }

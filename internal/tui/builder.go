@@ -16,6 +16,7 @@ import (
 	bcursor "github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/mksmt/workbench/internal/experiment"
 	"github.com/mksmt/workbench/internal/runspec"
@@ -49,6 +50,9 @@ const (
 	fBackbone = "backbone"
 	fProfile  = "profile"
 	fSeeds    = "seeds"
+	fMetrics  = "metrics"
+	fUse      = "use"      // only when filled from a spec: its variant list or the axes
+	fVariants = "variants" // only when filled from a spec: its variants, each on or off
 	fSteps    = "steps"
 	fMode     = "mode"
 	fDistill  = "distill"
@@ -111,6 +115,15 @@ func (f *formField) values() []string {
 	return out
 }
 
+// Values of the fUse field.
+const (
+	useList = "its list"
+	useAxes = "the axes, crossed"
+)
+
+// defaultMetrics are the metrics a new study tabulates.
+const defaultMetrics = "acc.S3, acc.S4"
+
 // builderPlan is what the form currently defines: the study (nil when the
 // form is invalid), its runs, and what the user must know.
 type builderPlan struct {
@@ -157,6 +170,13 @@ type builderScreen struct {
 	loads   int
 	specDir string
 	saved   string // last path saved
+
+	// source is the study the form was filled from (nil for a new one):
+	// its variants, paper figures, claims, [base], title and table are
+	// kept. editPath is its spec file when editing in place ("" for a
+	// copy or a new study).
+	source   *experiment.Study
+	editPath string
 }
 
 func newBuilder(be *backend) *builderScreen {
@@ -176,6 +196,7 @@ func (b *builderScreen) clear() {
 		newChoice(fBackbone, "backbone", []string{"resnet", "swin"}, def.Backbone),
 		newChoice(fProfile, "profile", profiles, experiment.DefaultProfile),
 		newTextField(fSeeds, "seeds", "1,2,3", "comma-separated integers"),
+		newTextField(fMetrics, "metrics", defaultMetrics, "metric keys to tabulate, comma-separated: acc.S4, acc.S3, params.total, …"),
 		newMulti(fSteps, "steps", []string{"0", "1", "2", "3"}, []string{"0 baseline", "1", "2 MKSMT", "3"}, "0", "2"),
 		newMulti(fMode, "mode", []string{"sync", "async"}, nil, def.Mode),
 		newMulti(fDistill, "distill", []string{"decision", "feature", "none"}, nil, def.Distill),
@@ -192,6 +213,19 @@ func (b *builderScreen) clear() {
 	b.focus = 0
 	b.editing = false
 	b.saved = ""
+	b.source, b.editPath = nil, ""
+}
+
+// has reports whether the form has a field (the variant list exists only
+// when the form was filled from a spec).
+func (b *builderScreen) has(key string) bool {
+	return slices.ContainsFunc(b.fields, func(f formField) bool { return f.key == key })
+}
+
+// fromList reports whether the variants come from the spec's list (not
+// from crossing the axes).
+func (b *builderScreen) fromList() bool {
+	return b.source != nil && b.has(fUse) && b.field(fUse).value() == useList
 }
 
 func (b *builderScreen) field(key string) *formField {
@@ -243,20 +277,31 @@ func (b *builderScreen) reset(m *Model) tea.Cmd {
 	return nil
 }
 
-// fill sets the form from a spec file: its defaults and, per axis, every
-// value its variants use. The name gets a "-copy" suffix so that saving
-// does not replace the original (whose paper figures and claims the
-// builder does not edit).
-func (b *builderScreen) fill(m *Model, path string) tea.Cmd {
+// fill sets the form from a spec file. The variants stay a list, each on
+// or off (its [[variant]] entries and [grid] as written while all are on),
+// and the study keeps its paper figures, claims, [base], title, table and
+// description; the axes rows are also filled, with every value the
+// variants use, for crossing them instead. Editing (copy=false) saves
+// back to the same file; a copy gets a "-copy" name and a file of its own.
+func (b *builderScreen) fill(m *Model, path string, copy bool) tea.Cmd {
 	st, err := experiment.Load(path)
 	if err != nil {
 		m.setStatus("", err)
 		return nil
 	}
 	b.clear()
-	b.field(fName).input.SetValue(st.Name + "-copy")
-	if st.Dataset != "" {
-		b.field(fDataset).input.SetValue(st.Dataset)
+	b.source = st
+	name := st.Name
+	if copy {
+		name += "-copy"
+	} else {
+		b.editPath = path
+	}
+	b.field(fName).input.SetValue(name)
+	ds := b.field(fDataset)
+	ds.input.SetValue(st.Dataset)
+	if st.Dataset == "" {
+		ds.input.Placeholder = "(the profile's data set)"
 	}
 	for _, kv := range []struct{ key, v string }{{fBackbone, st.Backbone}, {fProfile, st.Profile}} {
 		f := b.field(kv.key)
@@ -269,6 +314,7 @@ func (b *builderScreen) fill(m *Model, path string) tea.Cmd {
 		seeds[i] = strconv.FormatInt(s, 10)
 	}
 	b.field(fSeeds).input.SetValue(strings.Join(seeds, ","))
+	b.field(fMetrics).input.SetValue(strings.Join(st.Metrics, ", "))
 	def := runspec.DefaultConfig()
 	defaults := map[string]any{fSteps: def.Steps, fMode: def.Mode, fDistill: def.Distill,
 		fTemp: def.Temperature, fLambda1: def.Lambda1, fLambda2: def.Lambda2}
@@ -301,9 +347,20 @@ func (b *builderScreen) fill(m *Model, path string) tea.Cmd {
 			f.input.SetValue(strings.Join(order, ","))
 		}
 	}
+	// The variant list and the choice between it and the axes go after
+	// the metrics, before the axes.
+	labels := st.Labels()
+	list := newMulti(fVariants, "variants", labels, labels, labels...)
+	use := newChoice(fUse, "variants from", []string{useList, useAxes}, useList)
+	at := slices.IndexFunc(b.fields, func(f formField) bool { return f.key == fMetrics }) + 1
+	b.fields = slices.Insert(b.fields, at, list, use)
 	b.focus = 0
 	b.replan()
-	m.setStatus("filled from "+path+"; its paper figures and claims are not copied", nil)
+	what := "editing " + path + " (ctrl+s saves it back)"
+	if copy {
+		what = "a copy of " + path
+	}
+	m.setStatus(fmt.Sprintf("%s: %d variant(s), %d paper figure(s), %d claim(s) kept", what, len(st.Variants), len(st.Paper), len(st.Claims)), nil)
 	return nil
 }
 
@@ -380,21 +437,45 @@ func (b *builderScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// setFocus moves the focus to field i (wrapping), editing nothing.
-func (b *builderScreen) setFocus(i int) tea.Cmd {
+// moveFocus moves the focus d visible fields on (wrapping), editing
+// nothing.
+func (b *builderScreen) moveFocus(d int) tea.Cmd {
 	n := len(b.fields)
 	b.stopEditing()
-	b.focus = (i + n) % n
+	i := b.focus
+	for range n {
+		i = (i + d + n) % n
+		if b.visible(i) {
+			break
+		}
+	}
+	b.focus = i
 	return nil
+}
+
+// axisFields are the rows crossed into variants.
+var axisFields = []string{fSteps, fMode, fDistill, fTemp, fLambda1, fLambda2, fAxes}
+
+// visible reports whether field i is shown: with a spec's variant list in
+// use the axes rows are hidden, with the axes in use the list is.
+func (b *builderScreen) visible(i int) bool {
+	k := b.fields[i].key
+	switch {
+	case b.source == nil:
+		return true
+	case b.fromList():
+		return !slices.Contains(axisFields, k)
+	}
+	return k != fVariants
 }
 
 func (b *builderScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 	f := &b.fields[b.focus]
 	switch a {
 	case actFieldNext:
-		return b.setFocus(b.focus + 1), true
+		return b.moveFocus(1), true
 	case actFieldPrev:
-		return b.setFocus(b.focus - 1), true
+		return b.moveFocus(-1), true
 	case actEditField:
 		if f.kind == textField {
 			return b.edit(), true
@@ -451,7 +532,7 @@ func (b *builderScreen) save(m *Model, run bool) tea.Cmd {
 		m.setStatus("", errNoRunner)
 		return nil
 	}
-	path := filepath.Join(b.specDir, p.study.Name+".toml")
+	path := b.savePath(p.study.Name)
 	text := p.text
 	write := func() tea.Cmd {
 		return func() tea.Msg {
@@ -598,21 +679,126 @@ func (c combo) overrides() map[string]any {
 		fTemp: c.temp, fLambda1: c.lam1, fLambda2: c.lam2}
 }
 
-// planStudy turns the form into a study. Every combination of the chosen
-// axis values becomes a named variant, except combinations the spec parser
-// rejects (reported, e.g. async with fewer than two steps) and those that
-// train the same run as an earlier one (merged, e.g. a temperature without
-// distillation).
+// planStudy turns the form into a study. Its variants are either the list
+// of the spec the form was filled from (those left on), or the crossed
+// axes (crossAxes). The study is then checked by the spec parser
+// (experiment.Encode parses what it writes) and expanded with its profile.
 func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
 	var p builderPlan
 	name := b.field(fName).value()
 	if err := experiment.ValidName(name); err != nil {
 		p.errs = append(p.errs, "name: "+err.Error())
 	}
-	seeds, err := parseSeeds(b.field(fSeeds).value())
-	if err != nil {
+	if _, err := parseSeeds(b.field(fSeeds).value()); err != nil {
 		p.errs = append(p.errs, "seeds: "+err.Error())
 	}
+	if len(parseList(b.field(fMetrics).value())) == 0 {
+		p.errs = append(p.errs, "metrics: give at least one metric key, e.g. acc.S4")
+	}
+	var st *experiment.Study
+	if b.fromList() {
+		st = b.listVariants(&p)
+	} else {
+		st = b.crossAxes(&p)
+	}
+	if st == nil || len(p.errs) > 0 {
+		return p
+	}
+	if len(st.Variants) == 0 {
+		p.errs = append(p.errs, "no valid combination of the chosen axes")
+		return p
+	}
+	if st.Baseline == "" {
+		st.Baseline = st.Variants[0].Label
+	}
+	text, err := experiment.Encode(st)
+	if err != nil {
+		p.errs = append(p.errs, specErrors(err)...)
+		return p
+	}
+	parsed, err := experiment.Parse(b.savePath(name), text)
+	if err != nil {
+		p.errs = append(p.errs, specErrors(err)...)
+		return p
+	}
+	runs, err := parsed.Expand(experiment.ExpandOptions{})
+	if err != nil {
+		p.errs = append(p.errs, err.Error())
+		return p
+	}
+	p.study, p.text, p.runs = parsed, text, runs
+	p.estimate = estimate(runs, samples)
+	return p
+}
+
+// baseStudy is the study the form's top rows define, without variants:
+// name, data set, backbone, profile, seeds and metrics, and what the form
+// was filled from keeps (its [base] settings always; its title, table,
+// description, baseline, paper figures and claims when its variant list is
+// used, because they name its variants). A data set, backbone or profile
+// the spec left to the defaults stays unwritten while the form shows the
+// default, so that the runs (and their reuse) do not change.
+func (b *builderScreen) baseStudy() *experiment.Study {
+	seeds, _ := parseSeeds(b.field(fSeeds).value())
+	st := &experiment.Study{
+		Name:     b.field(fName).value(),
+		Dataset:  b.field(fDataset).value(),
+		Backbone: b.field(fBackbone).value(),
+		Profile:  b.field(fProfile).value(),
+		Seeds:    seeds,
+		Metrics:  parseList(b.field(fMetrics).value()),
+	}
+	src := b.source
+	if src == nil {
+		return st
+	}
+	if src.Backbone == "" && st.Backbone == runspec.DefaultConfig().Backbone {
+		st.Backbone = ""
+	}
+	if src.Profile == "" && st.Profile == experiment.DefaultProfile {
+		st.Profile = ""
+	}
+	st.Base = maps.Clone(src.Base)
+	if b.fromList() {
+		st.Title, st.Description, st.Table = src.Title, src.Description, src.Table
+		st.Baseline = src.Baseline
+		st.Paper = slices.Clone(src.Paper)
+		st.Claims = slices.Clone(src.Claims)
+	}
+	return st
+}
+
+// listVariants is the study with the variants of the spec's list that are
+// on, in their order. With all on, the spec's [[variant]] entries and
+// [grid] are written as they were.
+func (b *builderScreen) listVariants(p *builderPlan) *experiment.Study {
+	st := b.baseStudy()
+	src := b.source
+	on := b.field(fVariants).values()
+	if len(on) == len(src.Variants) {
+		st.Variants, st.Named, st.Grid = slices.Clone(src.Variants), slices.Clone(src.Named), slices.Clone(src.Grid)
+	} else {
+		for _, v := range src.Variants {
+			if slices.Contains(on, v.Label) {
+				st.Variants = append(st.Variants, v)
+			}
+		}
+	}
+	switch {
+	case len(st.Variants) == 0:
+		p.errs = append(p.errs, "variants: choose at least one (space toggles)")
+	case !slices.Contains(on, st.Baseline):
+		p.errs = append(p.errs, fmt.Sprintf("variants: the baseline %s is off; the deltas and claims compare against it", st.Baseline))
+	}
+	return st
+}
+
+// crossAxes is the study whose variants cross the chosen axis values:
+// every combination becomes a named variant, except combinations the spec
+// parser rejects (reported, e.g. async with fewer than two steps) and those
+// that train the same run as an earlier one (merged, e.g. a temperature
+// without distillation).
+func (b *builderScreen) crossAxes(p *builderPlan) *experiment.Study {
 	var steps []int
 	for _, s := range b.field(fSteps).values() {
 		n, _ := strconv.Atoi(s)
@@ -641,7 +827,7 @@ func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
 		p.errs = append(p.errs, "more axes: "+err.Error())
 	}
 	if len(p.errs) > 0 {
-		return p
+		return nil
 	}
 
 	var axes []string
@@ -663,14 +849,8 @@ func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
 	if len(axes) > 0 {
 		title += ": " + strings.Join(axes, " × ")
 	}
-	st := &experiment.Study{
-		Name:     name,
-		Title:    title,
-		Dataset:  b.field(fDataset).value(),
-		Backbone: b.field(fBackbone).value(),
-		Profile:  b.field(fProfile).value(),
-		Seeds:    seeds,
-	}
+	st := b.baseStudy()
+	st.Title = title
 	seen := map[string]bool{}
 	for _, s := range steps {
 		for _, mo := range modes {
@@ -703,29 +883,27 @@ func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
 			}
 		}
 	}
-	if len(st.Variants) == 0 {
-		p.errs = append(p.errs, "no valid combination of the chosen axes")
-		return p
+	return st
+}
+
+// savePath is where the study is saved: the file being edited while the
+// name is unchanged, else experiments/NAME.toml.
+func (b *builderScreen) savePath(name string) string {
+	if b.editPath != "" && b.source != nil && name == b.source.Name {
+		return b.editPath
 	}
-	st.Baseline = st.Variants[0].Label
-	text, err := experiment.Encode(st)
-	if err != nil {
-		p.errs = append(p.errs, specErrors(err)...)
-		return p
+	return filepath.Join(b.specDir, name+".toml")
+}
+
+// parseList splits a comma-separated list, dropping blanks.
+func parseList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
 	}
-	parsed, err := experiment.Parse(filepath.Join(b.specDir, name+".toml"), text)
-	if err != nil {
-		p.errs = append(p.errs, specErrors(err)...)
-		return p
-	}
-	runs, err := parsed.Expand(experiment.ExpandOptions{})
-	if err != nil {
-		p.errs = append(p.errs, err.Error())
-		return p
-	}
-	p.study, p.text, p.runs = parsed, text, runs
-	p.estimate = estimate(runs, samples)
-	return p
+	return out
 }
 
 // checkVariant validates one variant alone, exactly as the spec parser does
@@ -849,13 +1027,26 @@ func trainImages(spec string) int {
 
 func (b *builderScreen) view(m *Model, w, h int) string {
 	var lines []string
-	hint := " · enter edits a field · the axes are crossed"
+	title, hint := "Define a study", " · enter edits a field · the axes are crossed"
+	switch {
+	case b.editPath != "":
+		title = "Edit " + b.editPath
+	case b.source != nil:
+		title = "Copy of " + b.source.Name
+	}
+	if b.source != nil {
+		hint = " · enter edits a field · space toggles"
+	}
 	if b.editing {
 		hint = " · editing " + b.fields[b.focus].label + ": enter or esc when done"
 	}
-	lines = append(lines, stLabel.Render("Define a study")+stDim.Render(hint))
+	lines = append(lines, stLabel.Render(title)+stDim.Render(hint))
 	labelW := 13
+	valW := max(w-labelW-3, 10)
 	for i := range b.fields {
+		if !b.visible(i) {
+			continue
+		}
 		f := &b.fields[i]
 		mark := "  "
 		switch {
@@ -864,13 +1055,13 @@ func (b *builderScreen) view(m *Model, w, h int) string {
 		case i == b.focus:
 			mark = "> "
 		}
-		var val string
+		var vals []string // one per line
 		switch f.kind {
 		case textField:
 			f.input.Width = max(w-labelW-4, 10)
-			val = f.input.View()
+			vals = []string{f.input.View()}
 		default:
-			var parts []string
+			cur := ""
 			for j, o := range f.optLabels {
 				box := "( )"
 				on := f.kind == choiceField && f.choice == j || f.kind == multiField && f.chosen[j]
@@ -882,23 +1073,36 @@ func (b *builderScreen) view(m *Model, w, h int) string {
 				} else if on {
 					box = "(•)"
 				}
-				cur := " "
+				c := " "
 				if i == b.focus && j == f.optCur {
-					cur = ">"
+					c = ">"
 				}
-				item := cur + box + " " + o
+				item := c + box + " " + o
 				if i == b.focus && j == f.optCur {
 					item = stCursor.Render(item)
 				}
-				parts = append(parts, item)
+				// A long list (a spec's variants) wraps.
+				if cur != "" && lipgloss.Width(cur)+1+lipgloss.Width(item) > valW {
+					vals = append(vals, cur)
+					cur = ""
+				}
+				if cur != "" {
+					cur += " "
+				}
+				cur += item
 			}
-			val = strings.Join(parts, " ")
+			vals = append(vals, cur)
 		}
-		line := mark + fit(f.label, labelW) + "│" + val
+		label := mark + fit(f.label, labelW)
 		if i == b.focus {
-			line = stLabel.Render(mark+fit(f.label, labelW)) + "│" + val
+			label = stLabel.Render(label)
 		}
-		lines = append(lines, fit(line, w))
+		for j, v := range vals {
+			if j > 0 {
+				label = strings.Repeat(" ", labelW+2)
+			}
+			lines = append(lines, fit(label+"│"+v, w))
+		}
 	}
 	lines = append(lines, strings.Repeat("─", w))
 	p := b.plan
@@ -906,7 +1110,9 @@ func (b *builderScreen) view(m *Model, w, h int) string {
 		lines = append(lines, fmt.Sprintf("%d variant(s) × %d seed(s) = %d runs · profile %s",
 			len(p.study.Variants), len(p.study.Seeds), len(p.runs), b.field(fProfile).value()))
 		lines = append(lines, "time: "+p.estimate)
-		lines = append(lines, stDim.Render("variants: "+strings.Join(p.study.Labels(), ", ")))
+		if !b.fromList() {
+			lines = append(lines, stDim.Render("variants: "+strings.Join(p.study.Labels(), ", ")))
+		}
 		var notes []string
 		if len(p.skipped) > 0 {
 			notes = append(notes, fmt.Sprintf("skipped %d combination(s) the spec parser rejects (%s)", len(p.skipped), p.skipped[0]))
@@ -914,14 +1120,21 @@ func (b *builderScreen) view(m *Model, w, h int) string {
 		if p.merged > 0 {
 			notes = append(notes, fmt.Sprintf("merged %d that train the same run", p.merged))
 		}
+		if src := b.source; src != nil && !b.fromList() && len(src.Paper)+len(src.Claims) > 0 {
+			notes = append(notes, fmt.Sprintf("crossing the axes drops %s's %d paper figure(s) and %d claim(s) (they name its variants)", src.Name, len(src.Paper), len(src.Claims)))
+		}
 		if len(notes) > 0 {
 			lines = append(lines, stWarn.Render(strings.Join(notes, "; ")))
 		}
-		where := "saves to " + filepath.Join(b.specDir, p.study.Name+".toml")
+		where := "saves to " + b.savePath(p.study.Name)
 		if b.saved != "" {
 			where += " (last saved: " + b.saved + ")"
 		}
-		lines = append(lines, stOK.Render("✓ valid")+" · "+where)
+		valid := "✓ valid"
+		if b.fromList() {
+			valid += fmt.Sprintf(" · %d paper figure(s), %d claim(s)", len(p.study.Paper), len(p.study.Claims))
+		}
+		lines = append(lines, stOK.Render(valid)+" · "+where)
 	} else {
 		for _, e := range p.errs {
 			lines = append(lines, stErr.Render("✗ "+e))

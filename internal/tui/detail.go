@@ -3,6 +3,8 @@ package tui
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -146,7 +148,7 @@ func (d *runDetail) text(w int) []string {
 		out = append(out, "  (none)")
 	}
 	for _, a := range d.data.artifacts {
-		where := a.Path
+		where := displayPath(a.Path)
 		if where == "" {
 			where = fmt.Sprintf("inline, %d bytes", a.Size)
 		}
@@ -165,6 +167,23 @@ func (d *runDetail) view(w, h int) string {
 		d.offset = max(len(lines)-h, 0)
 	}
 	return clip(strings.Join(lines[d.offset:], "\n"), w, h)
+}
+
+// displayPath shows a file path relative to the working directory (the
+// project) when it lies inside it: the store returns artifact paths
+// resolved against its artifacts directory.
+func displayPath(p string) string {
+	if !filepath.IsAbs(p) {
+		return p
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return rel
+	}
+	return p
 }
 
 func shortHash(h string) string {

@@ -136,7 +136,7 @@ func newFixture(t testing.TB) *fixture {
 			Progress: &store.Progress{Step: 4, Batch: 2, TotalBatches: 2, Epoch: 1}}))
 		f.ids[fmt.Sprintf("%s/%d", rs.Variant, rs.Seed)] = id
 	}
-	_, err = st.AddArtifact(ctx, store.Artifact{RunID: f.ids["two-step/1"], Kind: store.ArtifactCheckpoint, Name: "final", Path: "runs.db.d/ckpt/1.ckpt"})
+	_, err = st.AddArtifact(ctx, store.Artifact{RunID: f.ids["two-step/1"], Kind: store.ArtifactCheckpoint, Name: "final", Path: "ckpt/1.ckpt"}) // relative to the artifacts directory, runs.db.d
 	must(t, err)
 
 	// A second study ("other"), recorded only in the database, with runs in

@@ -103,6 +103,7 @@ func (d *driver) builder() *builderScreen { return d.m.screens[screenBuilder].(*
 type focusState struct {
 	name   string
 	screen int
+	from   int // the screen the driver starts on, when not screen+1 (1-based)
 	setup  func(d *driver)
 	input  func(d *driver) string
 	// leave is what esc does to the input: "kept" (the builder keeps the
@@ -114,7 +115,7 @@ type focusState struct {
 // screens, the builder with each field focused and with each text field
 // being edited, the lists' filters being typed, the run detail, a
 // selection, and the help open over each screen.
-func focusStates(t *testing.T) []focusState {
+func focusStates(t *testing.T, f *fixture) []focusState {
 	states := []focusState{
 		{name: "studies", screen: screenStudies},
 		{name: "studies/filter", screen: screenStudies, setup: func(d *driver) { d.press("/") },
@@ -152,6 +153,41 @@ func focusStates(t *testing.T) []focusState {
 				input: func(d *driver) string { return d.builder().fields[i].input.Value() }, leave: "kept"})
 		}
 	}
+	// The builder editing the fixture study: its variant list and the
+	// choice of list or axes are fields too.
+	edit := func(d *driver) { d.press("j", "e") }
+	probe := newDriver(t, f, &fakeRunner{}, screenStudies)
+	edit(probe)
+	pb := probe.builder()
+	if pb.source == nil || !pb.has(fVariants) {
+		t.Fatal("e did not fill the builder from the fixture")
+	}
+	for i, f := range pb.fields {
+		if !pb.visible(i) {
+			continue
+		}
+		n := 0
+		for j := 0; j < i; j++ {
+			if pb.visible(j) {
+				n++
+			}
+		}
+		moveTo := func(d *driver) {
+			edit(d)
+			for range n {
+				d.press("down")
+			}
+			if got := d.builder().fields[d.builder().focus].key; got != f.key {
+				t.Fatalf("focus on %s, want %s", got, f.key)
+			}
+		}
+		states = append(states, focusState{name: "builder-edit/" + f.key, screen: screenBuilder, from: screenStudies + 1, setup: moveTo})
+		if f.kind == textField {
+			states = append(states, focusState{name: "builder-edit/" + f.key + "/editing", screen: screenBuilder, from: screenStudies + 1,
+				setup: func(d *driver) { moveTo(d); d.press("enter") },
+				input: func(d *driver) string { return d.builder().fields[i].input.Value() }, leave: "kept"})
+		}
+	}
 	return states
 }
 
@@ -163,10 +199,14 @@ func focusStates(t *testing.T) []focusState {
 // their global thing again.
 func TestKeymapNeverTraps(t *testing.T) {
 	f := newFixture(t)
-	for _, st := range focusStates(t) {
+	for _, st := range focusStates(t, f) {
 		t.Run(st.name, func(t *testing.T) {
 			fresh := func() *driver {
-				d := newDriver(t, f, &fakeRunner{}, st.screen)
+				first := st.screen
+				if st.from > 0 {
+					first = st.from - 1
+				}
+				d := newDriver(t, f, &fakeRunner{}, first)
 				if st.setup != nil {
 					st.setup(d)
 				}

@@ -81,6 +81,7 @@ const (
 	actRunStudy
 	actNewStudy
 	actEditStudy
+	actCopyStudy
 	// Builder.
 	actFieldNext
 	actFieldPrev
@@ -184,7 +185,8 @@ var keymap = []binding{
 	bind(ScopeStudies, actFilter, "filter (words must all match; field=value)", "/").brief("filter"),
 	bind(ScopeStudies, actOpenStudy, "compare the study", "enter").brief("compare"),
 	bind(ScopeStudies, actRunStudy, "run the study (its spec file)", "r").brief("run"),
-	bind(ScopeStudies, actEditStudy, "open the study in the builder", "e").brief("edit"),
+	bind(ScopeStudies, actEditStudy, "edit the study in the builder (saves back to its spec file)", "e").brief("edit"),
+	bind(ScopeStudies, actCopyStudy, "copy the study into the builder (saves as NAME-copy)", "c").brief("copy"),
 	bind(ScopeStudies, actNewStudy, "new study in the builder", "n").brief("new"),
 
 	bind(ScopeBuilder, actFieldPrev, "previous field", "up", "k").brief("field"),

@@ -203,17 +203,17 @@ func (s *studiesScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 		}
 		return m.openCompare(r.name), true
 	case actNewStudy:
-		return m.openBuilder(nil), true
-	case actEditStudy:
+		return m.openBuilder(nil, false), true
+	case actEditStudy, actCopyStudy:
 		r, ok := s.selected()
 		if !ok {
 			return nil, true
 		}
 		if r.specPath == "" || r.specErr != nil {
-			m.setStatus(fmt.Sprintf("study %s has no valid spec file to edit", r.name), nil)
+			m.setStatus(fmt.Sprintf("study %s has no valid spec file to edit or copy", r.name), nil)
 			return nil, true
 		}
-		return m.openBuilder(&r), true
+		return m.openBuilder(&r, a == actCopyStudy), true
 	case actRunStudy:
 		r, ok := s.selected()
 		if !ok {

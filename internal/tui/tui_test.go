@@ -252,8 +252,8 @@ func TestBuilderScreen(t *testing.T) {
 	// enter edits a text field; down leaves it for the next one.
 	s.keys("enter", "abl-1", "down", "down", "down", "left", "down")
 	s.keys("enter", "backspace", "backspace", "down")
-	// steps: 0 and 2 are on by default; mode: add async.
-	s.keys("down", "right", "space")
+	// metrics stay; steps: 0 and 2 are on by default; mode: add async.
+	s.keys("down", "down", "right", "space")
 	s.until("plan", func(m *Model) bool {
 		p := m.screens[screenBuilder].(*builderScreen).plan
 		return p.study != nil && len(p.study.Variants) == 3 && len(p.skipped) == 1
@@ -537,13 +537,13 @@ func TestNavigation(t *testing.T) {
 	// esc never walks back through the screens visited.
 	s.keys("esc", "esc", "1")
 	s.until("1 to Studies", active(screenStudies))
-	// enter on a study compares it; e opens it in the builder as a copy.
+	// enter on a study compares it; c opens a copy of it in the builder.
 	s.keys("j", "enter")
 	s.until("Compare on fixture", func(m *Model) bool {
 		c := m.screens[screenCompare].(*compareScreen)
 		return m.active == screenCompare && c.current() == "fixture"
 	})
-	s.keys("1", "e")
+	s.keys("1", "c")
 	s.until("builder filled from the fixture", func(m *Model) bool {
 		b := m.screens[screenBuilder].(*builderScreen)
 		return m.active == screenBuilder && b.field(fName).value() == "fixture-copy"
@@ -567,9 +567,11 @@ func TestNavigation(t *testing.T) {
 // screenDocs are the golden screens docs/screens.md shows, in order.
 var screenDocs = []struct{ golden, title, text string }{
 	{"TestStudiesScreen", "1 Studies",
-		"The spec files in `experiments/` and the studies recorded in runs.db, with their progress (finished/total runs) and state; `/` filters them. `enter` compares the study, `r` runs it, `e` copies it into the builder, `n` starts a new one."},
+		"The spec files in `experiments/` and the studies recorded in runs.db, with their progress (finished/total runs) and state; `/` filters them. `enter` compares the study, `r` runs it, `e` edits it in the builder (its variant list, paper figures and claims kept; saved back to its file), `c` copies it under a new name, `n` starts a new one."},
 	{"TestBuilderScreen", "2 Ablation builder",
 		"A form that defines a study: name, data set, backbone, profile, seeds, and the ablation axes (steps, mode, distill as multi-selects; temperatures, λ1, λ2 as lists). The axes are crossed; combinations the spec parser rejects are skipped and said so, and combinations that train the same run are merged. It shows how many runs the study expands to and the time they should take from the measured speed of finished runs. `↑`/`↓` move between fields, `enter` or `i` edits a text field (`enter` or `esc` when done), `space` toggles an option. `ctrl+s` saves `experiments/NAME.toml`, `ctrl+r` saves, enqueues it and shows Live."},
+	{"TestBuilderEdit", "2 Ablation builder: editing a study",
+		"`e` on Studies: the study's own variants as a list (each on or off with `space`) instead of the crossed axes, its metrics, and its paper figures and claims kept; `ctrl+s` saves it back to its spec file after asking. \"variants from\" switches to crossing the axes (filled with every value the variants use), which drops the figures and claims. `c` does the same as a copy under a new name."},
 	{"TestBuilderValidation", "2 Ablation builder: a name that is a path",
 		"The form validates as the spec parser does: a study name is a plain name, never a path."},
 	{"TestRunsOverview", "3 Runs",
