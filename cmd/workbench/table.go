@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -120,9 +122,11 @@ func termRenderer(io IO) *lipgloss.Renderer {
 }
 
 // loadStudyArg resolves NAME|SPEC as experiment.Resolve does (a spec
-// file, or a study name or paper table in experiments/); a name found
-// nowhere there may still be a study runs.db recorded, with its spec text
-// (one defined in the TUI, say).
+// file, or a study name or paper table in ./experiments/, relative to the
+// current directory); a name found nowhere there may still be a study the
+// database recorded, with its spec text (one defined in the TUI, or run
+// from another directory). When neither has it and the current directory
+// has no experiments/, the error says so.
 func loadStudyArg(ctx context.Context, st *store.Store, arg string) (*experiment.Study, error) {
 	path, err := experiment.Resolve(arg, "experiments")
 	if err == nil {
@@ -130,8 +134,12 @@ func loadStudyArg(ctx context.Context, st *store.Store, arg string) (*experiment
 	}
 	if st != nil && experiment.ValidName(arg) == nil {
 		if rec, dbErr := st.Study(ctx, arg); dbErr == nil && strings.TrimSpace(rec.Spec) != "" {
-			return experiment.Parse(arg+" (as recorded in runs.db)", []byte(rec.Spec))
+			return experiment.Parse(arg+" (as recorded in "+filepath.Base(st.Path())+")", []byte(rec.Spec))
 		}
+	}
+	if fi, statErr := os.Stat("experiments"); statErr != nil || !fi.IsDir() {
+		wd, _ := os.Getwd()
+		return nil, fmt.Errorf("%w; study names are looked up in experiments/ under the current directory (%s), which has none, and in the database: run from the repository root or give the spec's path", err, wd)
 	}
 	return nil, err
 }

@@ -266,6 +266,18 @@ func TestTableVerbColumns(t *testing.T) {
 	goldenFile(t, "table-mini.120.txt", []byte(outs[120]))
 }
 
+// A name found neither in experiments/ nor in the database, from a
+// directory without experiments/, says where names are looked up.
+func TestTableVerbNoExperimentsDir(t *testing.T) {
+	db := miniFixture(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	_, errs, code := runVerb(t, "table", "nope", "--db", db)
+	if code == 0 || !strings.Contains(errs, "looked up in experiments/ under the current directory ("+dir+"), which has none") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
+
 // A study with no spec file is read from the spec text runs.db recorded.
 func TestTableVerbStudyFromDB(t *testing.T) {
 	db := miniFixture(t)
