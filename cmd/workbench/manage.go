@@ -23,9 +23,12 @@ import (
 // against what the store and a run's config know: a typo is an error with
 // the nearest names, never an empty list.
 func selectRuns(ctx context.Context, st *store.Store, verb string, base store.RunFilter, params map[string]string, where []string, arch filter.Archived) (filter.Selection, *filter.Filter, error) {
-	known, err := filter.KnownIn(ctx, st)
-	if err != nil {
-		return filter.Selection{}, nil, err
+	var known filter.Known
+	if len(params) > 0 || len(where) > 0 {
+		var err error
+		if known, err = filter.KnownIn(ctx, st); err != nil {
+			return filter.Selection{}, nil, err
+		}
 	}
 	for _, k := range slicesSorted(params) {
 		if err := known.CheckParam(k); err != nil {

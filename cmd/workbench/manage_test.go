@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mksmt/workbench/internal/store"
+	"github.com/mksmt/workbench/internal/testenv"
 )
 
 // ids are the run ids of a runs listing, in order.
@@ -342,5 +347,79 @@ func TestManageE2E(t *testing.T) {
 	}
 	if res := sqliteIntegrity(t, db); res != "ok" {
 		t.Errorf("integrity_check: %s", res)
+	}
+}
+
+// TestManagePostgres: the verbs on a PostgreSQL store: tag, note and
+// archive need no artifacts directory; rm needs one, refuses a run a
+// worker holds (a lease), and removes the checkpoint of the run it removes.
+func TestManagePostgres(t *testing.T) {
+	url := testenv.PGSchema(t, "manage_")
+	art := t.TempDir()
+	ctx := context.Background()
+	st, err := store.OpenURL(url, store.Options{Artifacts: art})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutStudy(ctx, store.Study{Name: "s", Spec: "x", SpecHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, temp := range []string{"4", "2", "4"} {
+		id, err := st.CreateRun(ctx, store.NewRun{Study: "s", Variant: "v" + temp, Seed: int64(i), Config: "{}", ConfigHash: "h" + strconv.Itoa(i),
+			Params: map[string]string{"temperature": temp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 { // held by a worker
+			if _, l, err := st.ClaimRun(ctx, store.Provenance{Host: "w1", PID: 7}, store.ClaimFilter{}); err != nil || l.RunID != id {
+				t.Fatalf("claim: %v, %v", l, err)
+			}
+			continue
+		}
+		if err := st.StartRun(ctx, id, store.Provenance{Host: "h", PID: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.EndRun(ctx, id, store.End{Status: store.Finished, Summaries: map[string]float64{"acc.S4": 50}}); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, st.CheckpointPath(id), "ckpt")
+		if _, err := st.AddArtifact(ctx, store.Artifact{RunID: id, Kind: store.ArtifactCheckpoint, Path: st.CheckpointPath(id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	ok := func(args ...string) string {
+		t.Helper()
+		out, errs, code := cli(t, append(args, "--db", url)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		return out
+	}
+	ok("tag", "1", "keep")
+	ok("note", "2", "too cold")
+	ok("archive", "2")
+	if got := strings.Join(listedIDs(ok("runs", "--where", "temperature=4")), " "); got != "1 3" {
+		t.Errorf("runs --where temperature=4: %s", got)
+	}
+	if got := strings.Join(listedIDs(ok("runs", "--where", "tag:keep")), " "); got != "1" {
+		t.Errorf("runs --where tag:keep: %s", got)
+	}
+	if _, errs, code := cli(t, "rm", "3", "--db", url, "--artifacts", art); code != 1 || !strings.Contains(errs, "rm: run 3 (s / v4, seed 2) is running (pid 7 on w1)") {
+		t.Errorf("rm of a leased run: exit %d, %s", code, errs)
+	}
+	if _, errs, code := cli(t, "rm", "1", "--db", url); code != 1 || !strings.Contains(errs, "--artifacts DIR") {
+		t.Errorf("rm without --artifacts on PostgreSQL: exit %d, %s", code, errs)
+	}
+	ok("rm", "1", "--artifacts", art)
+	if _, err := os.Stat(filepath.Join(art, "ckpt", "1.ckpt")); !os.IsNotExist(err) {
+		t.Errorf("checkpoint of run 1: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(art, "ckpt", "2.ckpt")); err != nil {
+		t.Errorf("checkpoint of run 2: %v", err)
+	}
+	if got := strings.Join(listedIDs(ok("runs", "--all")), " "); got != "2 3" {
+		t.Errorf("runs --all after rm: %s", got)
 	}
 }

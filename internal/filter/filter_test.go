@@ -252,6 +252,11 @@ func TestSelect(t *testing.T) {
 	if got := recIDs(sel.Records); !reflect.DeepEqual(got, []int64{3}) {
 		t.Fatalf("limit 1 newest: %v", got)
 	}
+	// No filter, archived runs too: the store applies the limit.
+	sel, _ = Select(ctx, st, store.RunFilter{Limit: 2, Newest: true}, nil, WithArchived)
+	if got := recIDs(sel.Records); !reflect.DeepEqual(got, []int64{3, 4}) {
+		t.Fatalf("limit 2 newest, all runs: %v", got)
+	}
 	// Naming archived in the filter overrides the default.
 	g, _ := Parse("archived:true", k)
 	sel, _ = Select(ctx, st, store.RunFilter{}, g, HideArchived)

@@ -278,7 +278,10 @@ type Selection struct {
 // applied last, to the matching runs (the newest when base.Newest).
 func Select(ctx context.Context, st *store.Store, base store.RunFilter, f *Filter, arch Archived) (Selection, error) {
 	limit, newest := base.Limit, base.Newest
-	base.Limit, base.Newest = 0, false
+	if !f.Empty() || arch != WithArchived {
+		// The limit counts the runs that match, not the runs read.
+		base.Limit, base.Newest = 0, false
+	}
 	runs, err := st.Runs(ctx, base)
 	if err != nil {
 		return Selection{}, err
