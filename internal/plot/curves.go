@@ -21,6 +21,8 @@ import (
 // that overlapping bands and lines stay apart. A curve of one point (a
 // one-epoch run's accuracy) is its marker. variants fixes the styles and
 // legend order. name is the file stem.
+//
+// A curve of one point gets its ± std as an error bar instead of a band.
 func LearningCurves(name, title string, curves []report.Curve, variants []string) (*Figure, error) {
 	if len(curves) == 0 {
 		return nil, fmt.Errorf("learning curves %s: no metric series recorded", name)
@@ -88,6 +90,15 @@ func LearningCurves(name, title string, curves []report.Curve, variants []string
 			}
 			marks.GlyphStyle = draw.GlyphStyle{Color: colorOf(i), Radius: vg.Points(2.2), Shape: shapeOf(i)}
 			p.add(marks)
+			if len(xy) == 1 && !math.IsNaN(c.Std[0]) && c.Std[0] > 0 {
+				// One point has no band: its spread is an error bar.
+				bars, err := plotter.NewYErrorBars(pointError{xy, plotter.YErrors{{Low: c.Std[0], High: c.Std[0]}}})
+				if err != nil {
+					return nil, fmt.Errorf("learning curves %s: %s %s error bar: %w", name, c.Variant, m, err)
+				}
+				bars.Color, bars.Width = colorOf(i), vg.Points(1)
+				p.add(bars)
+			}
 		}
 		panels = append(panels, p)
 	}
@@ -101,6 +112,12 @@ func LearningCurves(name, title string, curves []report.Curve, variants []string
 		tiles(rest, plots(panels), cols)
 	}
 	return f, nil
+}
+
+// pointError is a point with its ± std, for plotter.NewYErrorBars.
+type pointError struct {
+	plotter.XYs
+	plotter.YErrors
 }
 
 // bandAlpha is the opacity of a ± std band: light enough that two bands

@@ -21,7 +21,8 @@ func panelTitled(f *Figure, title string) *panel {
 }
 
 // A one-epoch run's accuracy is one point per variant: it gets a marker
-// (there is no line to draw), in the variant's colour and shape.
+// (there is no line to draw), in the variant's colour and shape, and its
+// spread over the two seeds an error bar (there is no band either).
 func TestOneEpochCurvesDrawMarkers(t *testing.T) {
 	var series []report.Series
 	for _, v := range []string{"baseline", "two-step"} {
@@ -40,16 +41,19 @@ func TestOneEpochCurvesDrawMarkers(t *testing.T) {
 		t.Fatalf("no S4 panel among %d", len(f.panels))
 	}
 	var marks []*plotter.Scatter
+	bars := 0
 	for _, it := range p.items {
 		switch x := it.(type) {
+		case *plotter.YErrorBars:
+			bars++
 		case *plotter.Scatter:
 			marks = append(marks, x)
 		case *plotter.Line:
 			t.Errorf("a line of %d point(s) in a one-point panel", len(x.XYs))
 		}
 	}
-	if len(marks) != 2 {
-		t.Fatalf("%d marker sets in the S4 panel, want one per variant", len(marks))
+	if len(marks) != 2 || bars != 2 {
+		t.Fatalf("%d marker sets and %d error bars in the S4 panel, want one of each per variant", len(marks), bars)
 	}
 	for i, m := range marks {
 		if len(m.XYs) != 1 || m.XYs[0].X != 1 || m.GlyphStyle.Radius <= 0 || m.GlyphStyle.Shape == nil {
