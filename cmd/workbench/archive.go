@@ -12,12 +12,12 @@ import (
 func init() {
 	register(&command{
 		Name:    "archive",
-		Summary: "hide runs from workbench runs and the TUI (unarchive shows them again)",
+		Summary: "hide runs from run lists (unarchive shows them again)",
 		Run:     func(ctx context.Context, args []string, io IO) error { return runArchive(ctx, "archive", args, io) },
 	})
 	register(&command{
 		Name:    "unarchive",
-		Summary: "show archived runs in workbench runs and the TUI again",
+		Summary: "list archived runs again",
 		Run:     func(ctx context.Context, args []string, io IO) error { return runArchive(ctx, "unarchive", args, io) },
 	})
 }

@@ -303,88 +303,122 @@ type Removed struct {
 // artifacts under the artifacts directory. A queued or running run (a
 // process or a worker's lease holds it) is refused with ErrConflict and an
 // unknown id with ErrNotFound, both naming the run, and nothing is
-// removed. The rows go first: a file whose removal fails after the commit
-// belongs to no run, and `workbench gc` removes it later; the error names
-// it.
+// removed. The files are moved aside before the commit (a file that
+// cannot be moved cancels the removal) and put back if the commit fails;
+// a moved file whose removal fails after the commit belongs to no run, is
+// named in the error, and `workbench gc` removes it later.
 func (s *Store) DeleteRuns(ctx context.Context, ids []int64) (Removed, error) {
 	var rep Removed
 	var files []string
-	err := s.manageTx(ctx, "remove runs", func(tx *txx) error {
-		for _, id := range manageUniqueIDs(ids) {
-			st, where, err := manageRunState(ctx, tx, "remove", id)
-			if err != nil {
-				return err
-			}
-			if st == Queued || st == Running {
-				return manageBusyErr("remove", id, st, where)
-			}
-			paths, err := s.manageArtifactPaths(ctx, tx, id)
-			if err != nil {
-				return fmt.Errorf("store: remove run %d: %w", id, err)
-			}
-			for _, table := range []string{"metrics", "params", "summaries", "artifacts", "run_tags", "study_runs"} {
-				if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE run_id = ?", id); err != nil {
-					return fmt.Errorf("store: remove run %d: %s: %w", id, table, err)
-				}
-			}
-			// Guarded: a run started since the read above stays (and the
-			// whole removal is rolled back).
-			res, err := tx.ExecContext(ctx, "DELETE FROM runs WHERE id = ? AND status NOT IN ('queued', 'running')", id)
-			if err != nil {
-				return fmt.Errorf("store: remove run %d: %w", id, err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return fmt.Errorf("store: remove run %d: it was started meanwhile: %w", id, ErrConflict)
-			}
-			rep.IDs = append(rep.IDs, id)
-			files = append(files, s.CheckpointPath(id))
-			files = append(files, paths...)
-		}
-		// A file another run still records stays.
-		var shared []string
-		for _, p := range manageUnique(files) {
-			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM artifacts WHERE path IN (?, ?)", p, s.storedPath(p)).Scan(&n); err != nil {
-				return fmt.Errorf("store: remove runs: %w", err)
-			}
-			if n > 0 {
-				shared = append(shared, p)
-			}
-		}
-		files = slices.DeleteFunc(manageUnique(files), func(p string) bool {
-			if slices.Contains(shared, p) {
-				rep.Kept = append(rep.Kept, p)
-				return true
-			}
-			return false
-		})
-		return nil
-	})
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return Removed{}, err
+		return Removed{}, fmt.Errorf("store: remove runs: %w", err)
+	}
+	defer tx.Rollback()
+	for _, id := range manageUniqueIDs(ids) {
+		st, where, err := manageRunState(ctx, tx, "remove", id)
+		if err != nil {
+			return Removed{}, err
+		}
+		if st == Queued || st == Running {
+			return Removed{}, manageBusyErr("remove", id, st, where)
+		}
+		paths, err := s.manageArtifactPaths(ctx, tx, id)
+		if err != nil {
+			return Removed{}, fmt.Errorf("store: remove run %d: %w", id, err)
+		}
+		for _, table := range []string{"metrics", "params", "summaries", "artifacts", "run_tags", "study_runs"} {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE run_id = ?", id); err != nil {
+				return Removed{}, fmt.Errorf("store: remove run %d: %s: %w", id, table, err)
+			}
+		}
+		// Guarded: a run started since the read above stays (and the
+		// whole removal is rolled back).
+		res, err := tx.ExecContext(ctx, "DELETE FROM runs WHERE id = ? AND status NOT IN ('queued', 'running')", id)
+		if err != nil {
+			return Removed{}, fmt.Errorf("store: remove run %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Removed{}, fmt.Errorf("store: remove run %d: it was started meanwhile: %w", id, ErrConflict)
+		}
+		rep.IDs = append(rep.IDs, id)
+		files = append(files, s.CheckpointPath(id))
+		files = append(files, paths...)
+	}
+	// A file another run still records stays.
+	var shared []string
+	for _, p := range manageUnique(files) {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM artifacts WHERE path IN (?, ?)", p, s.storedPath(p)).Scan(&n); err != nil {
+			return Removed{}, fmt.Errorf("store: remove runs: %w", err)
+		}
+		if n > 0 {
+			shared = append(shared, p)
+		}
+	}
+	files = slices.DeleteFunc(manageUnique(files), func(p string) bool {
+		if slices.Contains(shared, p) || !s.underArtifacts(p) {
+			rep.Kept = append(rep.Kept, p)
+			return true
+		}
+		return false
+	})
+
+	// The files are moved aside before the commit and put back if it
+	// fails: a checkpoint left behind would be taken, as its own to resume
+	// from, by a new run that gets the same id (SQLite reuses the highest
+	// id). A moved file's name ("12.ckpt.tmprm-…") is one gc removes.
+	what := "runs " + manageIDList(rep.IDs)
+	suffix := ".tmprm-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	type move struct{ from, to string }
+	var moved []move
+	undo := func() {
+		for i := len(moved) - 1; i >= 0; i-- {
+			renameFile(moved[i].to, moved[i].from)
+		}
+	}
+	for _, p := range files {
+		err := renameFile(p, p+suffix)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			undo()
+			return Removed{}, fmt.Errorf("store: remove %s: cannot move %s aside (%w); nothing removed", what, p, err)
+		}
+		moved = append(moved, move{p, p + suffix})
+	}
+	if err := tx.Commit(); err != nil {
+		undo()
+		return Removed{}, fmt.Errorf("store: remove %s: commit: %w", what, err)
 	}
 	var errs []error
+	for _, m := range moved {
+		if err := os.Remove(m.to); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("store: %s removed, but not the file %s: %w (workbench gc removes it later)", what, m.to, err))
+			continue
+		}
+		rep.Files = append(rep.Files, m.from)
+	}
 	for _, id := range rep.IDs {
 		// Half-written checkpoints of a killed process: "12.ckpt.tmp123".
 		tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(s.CheckpointPath(id)), strconv.FormatInt(id, 10)+".ckpt.tmp*"))
-		files = append(files, tmps...)
-	}
-	for _, p := range files {
-		if !s.underArtifacts(p) {
-			rep.Kept = append(rep.Kept, p)
-			continue
-		}
-		err := os.Remove(p)
-		switch {
-		case err == nil:
-			rep.Files = append(rep.Files, p)
-		case errors.Is(err, os.ErrNotExist):
-		default:
-			errs = append(errs, fmt.Errorf("store: runs %s removed, but not the file %s: %w (workbench gc removes it later)", manageIDList(rep.IDs), p, err))
+		for _, p := range tmps {
+			if strings.HasSuffix(p, suffix) {
+				continue
+			}
+			if err := os.Remove(p); err == nil {
+				rep.Files = append(rep.Files, p)
+			} else if !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("store: %s removed, but not the file %s: %w (workbench gc removes it later)", what, p, err))
+			}
 		}
 	}
 	return rep, errors.Join(errs...)
 }
+
+// renameFile is os.Rename; tests make it fail.
+var renameFile = os.Rename
 
 // manageArtifactPaths lists the files of a run's file artifacts.
 func (s *Store) manageArtifactPaths(ctx context.Context, tx *txx, id int64) ([]string, error) {

@@ -397,3 +397,52 @@ func TestFinalPoints(t *testing.T) {
 		t.Errorf("FinalPoints: %v", got)
 	}
 }
+
+// TestDeleteRunsKeepsAllWhenAFileCannotGo: a checkpoint that cannot be
+// moved aside cancels the removal: the rows stay, and so does every file,
+// those already moved put back. No file of a removed run is left behind
+// for a new run that would get its id.
+func TestDeleteRunsKeepsAllWhenAFileCannotGo(t *testing.T) {
+	s := openTemp(t)
+	mustStudy(t, s, "table9")
+	a := mustRun(t, s, "table9", "a", 1, nil)
+	finish(t, s, a, nil)
+	b := mustRun(t, s, "table9", "b", 1, nil)
+	finish(t, s, b, nil)
+	for _, id := range []int64{a, b} {
+		writeTestFile(t, s.CheckpointPath(id))
+	}
+	stuck := s.CheckpointPath(b)
+	renameFile = func(from, to string) error {
+		if from == stuck {
+			return os.ErrPermission
+		}
+		return os.Rename(from, to)
+	}
+	t.Cleanup(func() { renameFile = os.Rename })
+	_, err := s.DeleteRuns(ctx, []int64{a, b})
+	if err == nil || !strings.Contains(err.Error(), "cannot move "+stuck+" aside") || !strings.Contains(err.Error(), "nothing removed") {
+		t.Fatalf("DeleteRuns: %v", err)
+	}
+	for _, id := range []int64{a, b} {
+		if _, err := s.Run(ctx, id); err != nil {
+			t.Errorf("run %d: %v", id, err)
+		}
+		if _, err := os.Stat(s.CheckpointPath(id)); err != nil {
+			t.Errorf("checkpoint of run %d: %v", id, err)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(stuck))
+	if len(entries) != 2 {
+		t.Errorf("files left in the checkpoint directory: %v", entries)
+	}
+
+	renameFile = os.Rename
+	rep, err := s.DeleteRuns(ctx, []int64{a, b})
+	if err != nil || len(rep.Files) != 2 {
+		t.Fatalf("DeleteRuns: %+v, %v", rep, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(stuck)); len(entries) != 0 {
+		t.Errorf("files left after the removal: %v", entries)
+	}
+}
