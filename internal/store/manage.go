@@ -278,6 +278,10 @@ func (s *Store) Archive(ctx context.Context, ids []int64, archive bool) ([]int64
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				changed = append(changed, id)
+			} else if st, where, err := manageRunState(ctx, tx, what, id); err != nil {
+				return err
+			} else if archive && (st == Queued || st == Running) {
+				return manageBusyErr(what, id, st, where) // started since the read above
 			}
 		}
 		return nil
