@@ -34,6 +34,16 @@
 // fields, the param names and summary keys present in the store, and the
 // toml names of a run's config): a filter never silently selects nothing
 // because of a typo.
+//
+// # Use
+//
+//	known, err := filter.KnownIn(ctx, st)         // what a filter may name
+//	f, err := filter.Parse(input, known)           // err says what is wrong, with did-you-mean
+//	sel, err := filter.Select(ctx, st, store.RunFilter{}, f, filter.HideArchived)
+//	// sel.Records: the runs with params, summaries, marks and studies;
+//	// sel.Hidden: the matching archived runs left out; f.String(): the filter as understood.
+//
+// Records already loaded (filter.Load) are matched with f.Match.
 package filter
 
 import (
