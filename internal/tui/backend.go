@@ -27,6 +27,7 @@ type Store interface {
 	Summaries(ctx context.Context, ids ...int64) (map[int64]map[string]float64, error)
 	Artifacts(ctx context.Context, runID int64) ([]store.Artifact, error)
 	Series(ctx context.Context, ids []int64, keys []string, maxPoints int) ([]store.Series, error)
+	LatestPoints(ctx context.Context, ids []int64, keys []string, n int) (map[int64]map[string][]store.Point, error)
 }
 
 // Runner is how the TUI starts and stops training (internal/runner's

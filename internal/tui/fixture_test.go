@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -162,6 +163,15 @@ func newFixture(t testing.TB) *fixture {
 					store.Metric{RunID: id, Key: runspec.KeyLossCE4, Step: step, Epoch: 1 + step/20, Value: 2.5 - 0.05*float64(step)},
 					store.Metric{RunID: id, Key: runspec.KeyLossCE3, Step: step, Epoch: 1 + step/20, Value: 2.6 - 0.05*float64(step)},
 					store.Metric{RunID: id, Key: runspec.KeyLossKD, Step: step, Epoch: 1 + step/20, Value: 0.5 - 0.01*float64(step)})
+			}
+			// The stream runs ahead of the heartbeat below (step 40): lr and
+			// the throughput are logged up to step 44, two steps a second.
+			t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			for step := 1; step <= 44; step++ {
+				at := t0.Add(time.Duration(step) * 500 * time.Millisecond)
+				ms = append(ms,
+					store.Metric{RunID: id, Key: runspec.KeyLR, Step: step, Epoch: 1 + step/20, Value: 0.002, Time: at},
+					store.Metric{RunID: id, Key: runspec.KeyImagesPerSec, Step: step, Epoch: 1 + step/20, Value: 300 + float64(step), Time: at})
 			}
 			for ep := 1; ep <= 2; ep++ {
 				ms = append(ms,

@@ -27,6 +27,7 @@ var (
 
 type liveLoaded struct {
 	runs   []store.Run
+	stream map[int64]map[string][]store.Point // newest progress points of the running runs
 	id     int64 // run whose series were loaded (0: none)
 	series map[string][]store.Point
 	err    error
@@ -36,6 +37,7 @@ type liveLoaded struct {
 // and live charts of the selected run.
 type liveScreen struct {
 	runs    []store.Run
+	stream  map[int64]map[string][]store.Point
 	cur     cursor
 	want    int64 // run the user selected; kept across refreshes
 	id      int64
@@ -81,6 +83,16 @@ func loadLive(ctx context.Context, st Store, want int64, points int) liveLoaded 
 		}
 	}
 	out := liveLoaded{runs: ordered}
+	var running []int64
+	for _, r := range ordered {
+		if r.Status == store.Running {
+			running = append(running, r.ID)
+		}
+	}
+	if out.stream, err = st.LatestPoints(ctx, running, progressKeys, progressPoints); err != nil {
+		out.err = err
+		return out
+	}
 	for _, r := range ordered {
 		if r.ID == want {
 			out.id = want
@@ -110,7 +122,7 @@ func (s *liveScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		s.loading = false
 		s.loaded = true
 		s.err = msg.err
-		s.runs, s.id, s.series = msg.runs, msg.id, msg.series
+		s.runs, s.id, s.series, s.stream = msg.runs, msg.id, msg.series, msg.stream
 		s.cur.pos = 0
 		for i, r := range s.runs {
 			if r.ID == s.id {
@@ -140,14 +152,76 @@ func (s *liveScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 	return nil, false
 }
 
-// eta estimates the time left from the run's pace so far.
-func eta(r store.Run) string {
-	f := r.Progress.Fraction()
-	if r.Status != store.Running || f <= 0 || r.Started.IsZero() {
-		return "-"
+// progressKeys are the keys logged at every logged step whose newest
+// points give a running run's progress: lr (always logged) and the
+// measured throughput.
+var progressKeys = []string{runspec.KeyLR, runspec.KeyImagesPerSec}
+
+// progressPoints is how many of the newest points the pace is measured
+// over.
+const progressPoints = 20
+
+// liveProgress is where a running run stands, read from its metric stream
+// (written as the trainer logs) rather than from its heartbeat (written
+// every few seconds), which only fills in what the stream does not carry.
+type liveProgress struct {
+	step, epoch  int
+	batch, total int // batches done and in the whole run (total 0: not recorded)
+	imagesPerSec float64
+	eta          time.Duration // < 0: unknown
+	fromStream   bool
+}
+
+func (p liveProgress) fraction() float64 {
+	if p.total <= 0 {
+		return 0
 	}
-	left := time.Duration(float64(r.Duration()) * (1 - f) / f)
-	return fmtDuration(left)
+	return math.Min(1, float64(p.batch)/float64(p.total))
+}
+
+// streamProgress computes a run's progress from the newest points of its
+// metric stream:
+//
+//   - step and epoch: the newest logged point's;
+//   - batches done: its step × batches per step (the heartbeat's Batch/Step,
+//     1 before any heartbeat), at most the run's total batches if recorded;
+//   - img/s: the newest logged throughput;
+//   - ETA: the batches left over the pace of the newest points (steps per
+//     second between the first and last of them, in batches), else over the
+//     run's pace so far.
+//
+// Without stream points it falls back to the heartbeat's progress.
+func streamProgress(r store.Run, pts map[string][]store.Point) liveProgress {
+	hb := r.Progress
+	p := liveProgress{step: hb.Step, epoch: hb.Epoch, batch: hb.Batch, total: hb.TotalBatches, imagesPerSec: hb.ImagesPerSec, eta: -1}
+	perStep := 1.0
+	if hb.Step > 0 && hb.Batch > 0 {
+		perStep = float64(hb.Batch) / float64(hb.Step)
+	}
+	var rate float64 // batches per second
+	if lr := pts[runspec.KeyLR]; len(lr) > 0 && lr[len(lr)-1].Step >= hb.Step {
+		last := lr[len(lr)-1]
+		p.fromStream = true
+		p.step, p.epoch = last.Step, last.Epoch
+		p.batch = int(math.Round(float64(last.Step) * perStep))
+		if p.total > 0 {
+			p.batch = min(p.batch, p.total)
+		}
+		first := lr[0]
+		if dt := last.Time.Sub(first.Time).Seconds(); dt > 0 && last.Step > first.Step {
+			rate = float64(last.Step-first.Step) * perStep / dt
+		}
+	}
+	if ips := pts[runspec.KeyImagesPerSec]; len(ips) > 0 && ips[len(ips)-1].Step >= hb.Step && ips[len(ips)-1].Value > 0 {
+		p.imagesPerSec = ips[len(ips)-1].Value
+	}
+	if rate <= 0 && p.batch > 0 && !r.Started.IsZero() {
+		rate = float64(p.batch) / r.Duration().Seconds()
+	}
+	if r.Status == store.Running && p.total > 0 && rate > 0 && !math.IsInf(rate, 0) {
+		p.eta = time.Duration(float64(p.total-p.batch) / rate * float64(time.Second))
+	}
+	return p
 }
 
 func (s *liveScreen) view(m *Model, w, h int) string {
@@ -176,7 +250,7 @@ func (s *liveScreen) view(m *Model, w, h int) string {
 	s.listH = min(len(s.runs), max((h-1)/3, 1))
 	s.cur.scroll(len(s.runs), s.listH)
 	for i := s.cur.offset; i < len(s.runs) && i < s.cur.offset+s.listH; i++ {
-		line := liveRow(s.runs[i], w)
+		line := liveRow(s.runs[i], s.stream[s.runs[i].ID], w)
 		if i == s.cur.pos {
 			line = stCursor.Render(">" + line[1:])
 		}
@@ -189,16 +263,20 @@ func (s *liveScreen) view(m *Model, w, h int) string {
 	return clip(strings.Join(lines, "\n"), w, h)
 }
 
-// liveRow is one run's progress line.
-func liveRow(r store.Run, w int) string {
-	p := r.Progress
+// liveRow is one run's progress line, from its metric stream.
+func liveRow(r store.Run, pts map[string][]store.Point, w int) string {
 	name := fmt.Sprintf("%d %s/%s s%d", r.ID, r.Study, r.Variant, r.Seed)
 	var right string
 	if r.Status == store.Queued {
 		right = fmt.Sprintf("%-14s %s", "", "queued")
 	} else {
-		right = fmt.Sprintf("%s %3.0f%% ep %-2d %4.0f img/s ETA %s",
-			bar(p.Fraction(), 14), 100*p.Fraction(), p.Epoch, p.ImagesPerSec, fitLeft(eta(r), 6))
+		p := streamProgress(r, pts)
+		eta := "-"
+		if p.eta >= 0 {
+			eta = fmtDuration(p.eta)
+		}
+		right = fmt.Sprintf("%s %3.0f%% ep %-2d step %-5d %4.0f img/s ETA %s",
+			bar(p.fraction(), 12), 100*p.fraction(), p.epoch, p.step, p.imagesPerSec, fitLeft(eta, 6))
 	}
 	nameW := w - 2 - 1 - len([]rune(right))
 	return "  " + fit(name, nameW) + " " + right

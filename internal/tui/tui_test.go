@@ -581,7 +581,7 @@ var screenDocs = []struct{ golden, title, text string }{
 	{"TestRunDetail", "3 Runs: the details of a run",
 		"Status, times, progress, provenance, summaries, params and artifacts of one run, scrollable."},
 	{"TestLiveScreen", "4 Live",
-		"The queued and running runs with progress bars, rate and ETA, and for the selected run a braille chart of the S4 loss by step (ntcharts), the latest losses, and a sparkline of each head's accuracy per evaluated epoch."},
+		"The queued and running runs with progress bars, epoch, step, rate and ETA read from the metric stream as the trainer logs it (the pace of the newest points; not the heartbeat, which only supplies the run's total batches), and for the selected run a braille chart of the S4 loss by step (ntcharts), the latest losses, and a sparkline of each head's accuracy per evaluated epoch."},
 	{"TestCompareScreen", "5 Compare",
 		"The paper-style table of a study as `workbench table` prints it: mean ± std (n seeds) per variant, paired deltas against the baseline, the paper's claims with verdicts. `[`/`]` choose the study, `e` exports the table (Markdown, CSV, LaTeX) and the study's plots to `plots/`."},
 	{"TestHelpScreen", "? Help",
