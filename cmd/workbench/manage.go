@@ -84,7 +84,7 @@ func noRunsLine(sel filter.Selection, f *filter.Filter) string {
 func filterLine(sel filter.Selection, f *filter.Filter) string {
 	var parts []string
 	if !f.Empty() {
-		parts = append(parts, fmt.Sprintf("filter: %s (%d of %d run(s) match)", f, len(sel.Records)+sel.Hidden, sel.Considered))
+		parts = append(parts, fmt.Sprintf("filter: %s (%d of %d run(s) match)", f, sel.Matched+sel.Hidden, sel.Considered))
 	}
 	if sel.Hidden > 0 {
 		parts = append(parts, fmt.Sprintf("%d archived run(s) hidden (--all shows them)", sel.Hidden))

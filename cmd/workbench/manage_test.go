@@ -37,7 +37,7 @@ func TestRunsWhere(t *testing.T) {
 		{[]string{"--where", "profile=smoke steps>=2 -status:running"}, "2", ""},
 		{[]string{"--where", "study:table10"}, "1", ""}, // reused by table10
 		{[]string{"--where", "error~memory"}, "3", ""},
-		{[]string{"--where", "steps=2", "--limit", "1"}, "4", ""}, // the newest matching run
+		{[]string{"--where", "steps=2", "--limit", "1"}, "4", "filter: steps = 2 (param) (2 of 4 run(s) match)"}, // the newest matching run
 		{[]string{"--where", "acc.S4>99"}, "", "no runs match acc.S4 > 99 (summary) (of 4 run(s) listed)"},
 		{[]string{"--param", "steps=2", "--where", "profile:smoke"}, "2 4", ""},
 	}

@@ -267,9 +267,10 @@ const (
 // Selection is what Select kept and what it left out.
 type Selection struct {
 	Records []Record
-	// Considered counts the runs the base filter selected; Hidden, the
+	// Considered counts the runs the base filter selected; Matched, those
+	// the filter and the archived rule kept, before the limit; Hidden, the
 	// archived ones among those the filter matched that were left out.
-	Considered, Hidden int
+	Considered, Matched, Hidden int
 }
 
 // Select lists the runs that base (the store's own filter: study, status,
@@ -306,6 +307,7 @@ func Select(ctx context.Context, st *store.Store, base store.RunFilter, f *Filte
 		}
 		sel.Records = append(sel.Records, r)
 	}
+	sel.Matched = len(sel.Records)
 	if limit > 0 && len(sel.Records) > limit {
 		if newest {
 			sel.Records = sel.Records[len(sel.Records)-limit:]
