@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -444,5 +445,46 @@ func TestDeleteRunsKeepsAllWhenAFileCannotGo(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(stuck)); len(entries) != 0 {
 		t.Errorf("files left after the removal: %v", entries)
+	}
+}
+
+// TestDeleteRunsRacesStart: a removal and a start of the same interrupted
+// run at once: exactly one wins. A run is never removed under a process
+// that started it, nor started after its rows are gone.
+func TestDeleteRunsRacesStart(t *testing.T) {
+	s := openTemp(t)
+	mustStudy(t, s, "table9")
+	for i := 0; i < 20; i++ {
+		id := mustRun(t, s, "table9", "race", int64(i), map[string]string{"profile": "smoke"})
+		if err := s.StartRun(ctx, id, me); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EndRun(ctx, id, End{Status: Interrupted, Error: "stopped"}); err != nil {
+			t.Fatal(err)
+		}
+		var startErr, delErr error
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); startErr = s.StartRun(ctx, id, me) }()
+		go func() { defer wg.Done(); _, delErr = s.DeleteRuns(ctx, []int64{id}) }()
+		wg.Wait()
+		r, err := s.Run(ctx, id)
+		switch {
+		case startErr == nil && delErr == nil:
+			t.Fatalf("run %d: both the start and the removal succeeded", id)
+		case startErr != nil && delErr != nil:
+			t.Fatalf("run %d: neither succeeded: start %v; remove %v", id, startErr, delErr)
+		case startErr == nil:
+			if err != nil || r.Status != Running || !errors.Is(delErr, ErrConflict) {
+				t.Fatalf("run %d started: now %v %v; remove: %v", id, r.Status, err, delErr)
+			}
+			if rows := countRows(t, s, id); rows["params"] != 1 || rows["study_runs"] != 1 {
+				t.Fatalf("run %d started, but its rows are gone: %v", id, rows)
+			}
+		default:
+			if !errors.Is(err, ErrNotFound) {
+				t.Fatalf("run %d removed, but it is there: %v %v; start: %v", id, r.Status, err, startErr)
+			}
+		}
 	}
 }
