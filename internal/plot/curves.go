@@ -14,7 +14,8 @@ import (
 )
 
 // LearningCurves draws one panel per metric (accuracy of each head against
-// epoch, each loss against step): for every variant the seed mean as a line
+// epoch, each loss against epoch too when the curves are placed in epochs,
+// else against step; see report.Series.Axis): for every variant the seed mean as a line
 // with a marker on its points, and mean ± std as a light band (no band where
 // only one seed has the point). Bands are drawn first and every line over
 // all of them; variants differ in colour, dash pattern and marker shape, so
@@ -53,6 +54,9 @@ func LearningCurves(name, title string, curves []report.Curve, variants []string
 	var panels []*panel
 	for _, m := range metrics {
 		xl, yl := "step", m
+		if a := byMetric[m][0].Axis; a != "" {
+			xl = a
+		}
 		if strings.HasPrefix(m, "acc.") {
 			xl, yl = "epoch", "top-1 (%)"
 		} else if strings.HasPrefix(m, "loss.") {

@@ -106,6 +106,10 @@ func TestCurvesLinesOverLightBands(t *testing.T) {
 	if bands == 0 {
 		t.Fatal("the fixture drew no band: the test tests nothing")
 	}
+	// Losses placed in epochs are drawn against epochs, as accuracies are.
+	if p := panelTitled(f, "CE4 loss"); p == nil || p.X.Label.Text != "epoch" {
+		t.Errorf("the CE4 loss panel is not against epochs")
+	}
 }
 
 // Tick labels are distinct on every axis, at the spacings that printed

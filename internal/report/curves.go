@@ -6,12 +6,16 @@ import (
 )
 
 // Series is one metric of one run over training: accuracies per evaluated
-// epoch, losses per logged step.
+// epoch, losses per logged step, placed in (fractional) epochs when the
+// run's updates per epoch are known.
 type Series struct {
 	Variant string
 	Seed    int64
 	Metric  string
-	Points  []Point
+	// Axis is what X counts: "epoch" or "step" ("": epoch for acc.*, step
+	// otherwise).
+	Axis   string
+	Points []Point
 }
 
 // Point is one value of a series at position X (epoch or step).
@@ -23,6 +27,7 @@ type Point struct{ X, Y float64 }
 type Curve struct {
 	Variant string
 	Metric  string
+	Axis    string // of the series behind it (see Series.Axis)
 	X       []float64
 	Mean    []float64
 	Std     []float64
@@ -35,8 +40,12 @@ type Curve struct {
 func Curves(series []Series, variants []string) []Curve {
 	type key struct{ variant, metric string }
 	groups := map[key]map[float64][]float64{}
+	axis := map[key]string{}
 	for _, s := range series {
 		k := key{s.Variant, s.Metric}
+		if _, ok := axis[k]; !ok {
+			axis[k] = s.Axis
+		}
 		g := groups[k]
 		if g == nil {
 			g = map[float64][]float64{}
@@ -79,7 +88,7 @@ func Curves(series []Series, variants []string) []Curve {
 			xs = append(xs, x)
 		}
 		sort.Float64s(xs)
-		c := Curve{Variant: k.variant, Metric: k.metric}
+		c := Curve{Variant: k.variant, Metric: k.metric, Axis: axis[k]}
 		for _, x := range xs {
 			st := Describe(g[x])
 			c.X = append(c.X, x)

@@ -112,16 +112,42 @@ func Load(ctx context.Context, src Source, spec Spec, q Query) (*Loaded, error) 
 		if err != nil {
 			return nil, fmt.Errorf("report %s: %w", spec.Name, err)
 		}
+		// A run's updates per epoch, from an accuracy point: accuracies
+		// are logged at an epoch's end with the updates so far. Losses
+		// (logged per update) are then placed in fractional epochs, so
+		// that variants with more updates per batch line up with the rest
+		// and with the accuracy panels.
+		perEpoch := map[int64]float64{}
+		for _, s := range ss {
+			if !strings.HasPrefix(s.Key, "acc.") {
+				continue
+			}
+			for _, p := range s.Points {
+				if _, ok := perEpoch[s.RunID]; !ok && p.Epoch > 0 && p.Step > 0 {
+					perEpoch[s.RunID] = float64(p.Step) / float64(p.Epoch)
+				}
+			}
+		}
 		for _, s := range ss {
 			k, ok := byID[s.RunID]
 			if !ok || !curveMetric(s.Key) {
 				continue
 			}
-			out := Series{Variant: k.variant, Seed: k.seed, Metric: s.Key}
+			out := Series{Variant: k.variant, Seed: k.seed, Metric: s.Key, Axis: "step"}
+			upe, hasUPE := perEpoch[s.RunID]
+			switch {
+			case strings.HasPrefix(s.Key, "acc."):
+				out.Axis = "epoch"
+			case hasUPE:
+				out.Axis = "epoch"
+			}
 			for _, p := range s.Points {
 				x := float64(p.Step)
-				if strings.HasPrefix(s.Key, "acc.") {
+				switch {
+				case strings.HasPrefix(s.Key, "acc."):
 					x = float64(p.Epoch)
+				case hasUPE:
+					x = round12(float64(p.Step) / upe)
 				}
 				out.Points = append(out.Points, Point{X: x, Y: p.Value})
 			}

@@ -3,6 +3,7 @@ package reporttest
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -63,8 +64,9 @@ func WriteDB(ctx context.Context, st *store.Store, studies ...Study) error {
 						m := store.Metric{RunID: id, Key: sr.Metric, Value: p.Y, Time: t0}
 						if sr.Metric[:4] == "acc." {
 							m.Epoch, m.Step = int(p.X), int(p.X)*100
-						} else {
-							m.Step, m.Epoch = int(p.X), 1+int(p.X)/100
+						} else { // X in epochs of 100 updates
+							m.Step = int(math.Round(p.X * 100))
+							m.Epoch = (m.Step + 99) / 100
 						}
 						ms = append(ms, m)
 					}

@@ -137,7 +137,7 @@ func series(rs []report.RunResult, epochs int) []report.Series {
 			if !ok {
 				continue
 			}
-			s := report.Series{Variant: r.Variant, Seed: r.Seed, Metric: "acc." + h}
+			s := report.Series{Variant: r.Variant, Seed: r.Seed, Metric: "acc." + h, Axis: "epoch"}
 			for e := 1; e <= epochs; e++ {
 				frac := 1 - math.Exp(-3*float64(e)/float64(epochs))
 				y := final*frac/(1-math.Exp(-3)) + 0.3*noise[r.Seed]*float64(e%2)
@@ -145,9 +145,12 @@ func series(rs []report.RunResult, epochs int) []report.Series {
 			}
 			out = append(out, s)
 		}
-		loss := report.Series{Variant: r.Variant, Seed: r.Seed, Metric: runspec.KeyLossCE4}
-		for step := 0; step <= 100; step += 10 {
-			loss.Points = append(loss.Points, report.Point{X: float64(step), Y: 2.3*math.Exp(-float64(step)/40) + 0.4 + 0.05*noise[r.Seed]})
+		// Losses every 10 of the 100 updates of each epoch, in epochs (as
+		// report.Load places them from the accuracies' steps; WriteDB
+		// stores them at step 100·X).
+		loss := report.Series{Variant: r.Variant, Seed: r.Seed, Metric: runspec.KeyLossCE4, Axis: "epoch"}
+		for step := 10; step <= 100*epochs; step += 10 {
+			loss.Points = append(loss.Points, report.Point{X: float64(step) / 100, Y: 2.3*math.Exp(-float64(step)/(40*float64(epochs))) + 0.4 + 0.05*noise[r.Seed]})
 		}
 		out = append(out, loss)
 	}
