@@ -120,6 +120,7 @@ type task struct {
 	resume bool
 	ctx    context.Context
 	cancel context.CancelFunc
+	lease  store.Lease // set when a worker goroutine has claimed the run
 
 	mu       sync.Mutex
 	running  bool
@@ -263,6 +264,14 @@ func (r *Runner) submitOne(ctx context.Context, j Job, force bool) (Plan, queued
 			if err := r.st.AddToStudy(ctx, run.ID, j.Study, j.Variant); err != nil {
 				return plan, queued{}, err
 			}
+			// Queued again, for this process only (another planner may have
+			// been faster: then it is busy).
+			if err := r.st.RequeueFor(ctx, run.ID, r.prov); errors.Is(err, store.ErrConflict) {
+				plan.Busy = append(plan.Busy, run.ID)
+				return plan, queued{id: run.ID}, nil
+			} else if err != nil {
+				return plan, queued{}, err
+			}
 			plan.Resumed = append(plan.Resumed, run.ID)
 			return plan, queued{id: run.ID, job: &j, resume: true}, nil
 		}
@@ -341,6 +350,12 @@ func (r *Runner) Resume(ctx context.Context, ids ...int64) (Plan, error) {
 		j := Job{Study: run.Study, Variant: run.Variant, Seed: run.Seed, Profile: params[run.ID]["profile"],
 			Config: cfg, ConfigJSON: run.Config, Hash: run.ConfigHash, Params: params[run.ID],
 			DataFingerprint: run.DatasetFingerprint, CodeVersion: run.CodeVersion}
+		if err := r.st.RequeueFor(ctx, run.ID, r.prov); errors.Is(err, store.ErrConflict) {
+			plan.Busy = append(plan.Busy, run.ID) // taken meanwhile, or an identical run is live
+			continue
+		} else if err != nil {
+			return plan, err
+		}
 		r.enqueue(run.ID, j, true)
 		plan.Resumed = append(plan.Resumed, run.ID)
 	}
@@ -500,10 +515,16 @@ func (r *Runner) execute(t *task) {
 	bg := context.WithoutCancel(r.ctx)
 	prov := r.prov
 	prov.Dataset, prov.DatasetFingerprint = t.job.Config.Dataset, t.job.DataFingerprint
-	if err := r.st.StartRun(bg, t.id, prov); err != nil {
+	// The same claim and lease as a worker's, limited to this run and to
+	// runs this process queued: every later write goes through the lease.
+	_, lease, err := r.st.ClaimRun(bg, prov, store.ClaimFilter{IDs: []int64{t.id}, Owner: r.prov.OwnerToken()})
+	if err != nil {
 		r.disp.logf("run %d not started: %v", t.id, err)
 		return
 	}
+	t.mu.Lock()
+	t.lease = lease
+	t.mu.Unlock()
 	ckpt, exists, err := checkpointFile(r.st, t.id)
 	if err != nil {
 		r.end(t, store.End{Status: store.Failed, Error: err.Error()})
@@ -522,11 +543,11 @@ func (r *Runner) execute(t *task) {
 	r.disp.logf("run %d %s: %s", t.id, how, t.label())
 
 	res, err := r.train(t, train.Options{
-		Logger:          &runLogger{w: r.w, t: t, owner: prov.OwnerToken()},
+		Logger:          &runLogger{w: r.w, t: t, owner: lease.Token},
 		CheckpointPath:  ckpt,
 		Resume:          resume,
 		CheckpointEvery: r.opt.CheckpointEvery,
-		Commit:          func(step int) error { return r.w.Commit(bg, t.id, step) },
+		Commit:          func(step int) error { return r.w.CommitLeased(bg, lease, step) },
 	})
 	if ferr := r.w.Flush(bg); ferr != nil {
 		r.disp.logf("run %d: metric points not yet written (retrying): %v", t.id, ferr)
@@ -589,11 +610,11 @@ func (r *Runner) end(t *task, e store.End) {
 	t.mu.Lock()
 	prog := t.prog
 	prog.Latest = copyLatest(t.prog.Latest)
-	started := t.started
+	started, lease := t.started, t.lease
 	t.running = false
 	t.mu.Unlock()
 	e.Progress = &prog
-	if err := r.st.EndRun(bg, t.id, e); err != nil {
+	if err := r.st.EndLeased(bg, lease, e); err != nil {
 		r.disp.logf("run %d: %v", t.id, err)
 	}
 	o := Outcome{RunID: t.id, Study: t.job.Study, Variant: t.job.Variant, Seed: t.job.Seed,
@@ -624,7 +645,6 @@ func (r *Runner) endUnstarted(t *task, why string) error {
 	o := Outcome{RunID: t.id, Study: t.job.Study, Variant: t.job.Variant, Seed: t.job.Seed,
 		Status: store.Interrupted, Error: why}
 	run, err := r.st.Run(bg, t.id)
-	// An interrupted run queued here to resume stays as it was.
 	if err == nil && run.Status == store.Queued {
 		err = r.st.EndRun(bg, t.id, store.End{Status: store.Interrupted, Error: why})
 	}
@@ -641,7 +661,9 @@ func (r *Runner) endUnstarted(t *task, why string) error {
 	return err
 }
 
-// heartbeats writes the progress of running runs every opt.Heartbeat.
+// heartbeats renews the lease of each running run every opt.Heartbeat,
+// with its progress (a run whose lease is lost — another process took it
+// over — is stopped), and keeps the runs queued here alive.
 func (r *Runner) heartbeats() {
 	defer r.bg.Done()
 	tick := time.NewTicker(r.opt.Heartbeat)
@@ -652,20 +674,23 @@ func (r *Runner) heartbeats() {
 			return
 		case <-tick.C:
 		}
-		var beats []store.Beat
+		bg := context.WithoutCancel(r.ctx)
 		for _, t := range r.runningTasks() {
 			t.mu.Lock()
-			p := t.prog
-			p.Latest = copyLatest(t.prog.Latest)
+			p, lease := t.progressLocked(), t.lease
 			t.mu.Unlock()
-			beats = append(beats, store.Beat{RunID: t.id, Progress: p})
+			if lease.Token == "" {
+				continue // not claimed yet
+			}
+			if err := r.st.Renew(bg, lease, p); errors.Is(err, store.ErrLeaseLost) {
+				r.disp.logf("run %d was taken over by another process (its lease is lost); stopped here", t.id)
+				t.cancel()
+			} else if err != nil {
+				r.disp.logf("heartbeat of run %d: %v", t.id, err)
+			}
 		}
-		lost, err := r.st.Heartbeat(context.WithoutCancel(r.ctx), r.prov.Host, r.prov.PID, beats)
-		if err != nil {
+		if _, err := r.st.Heartbeat(bg, r.prov.Host, r.prov.PID, nil); err != nil {
 			r.disp.logf("heartbeat: %v", err)
-		}
-		for _, id := range lost {
-			r.disp.logf("run %d was marked interrupted by another process while running here; its end will be recorded", id)
 		}
 	}
 }
@@ -698,10 +723,9 @@ func (t *task) label() string {
 	return fmt.Sprintf("%s/%s seed %d", t.job.Study, t.job.Variant, t.job.Seed)
 }
 
-// runLogger turns the trainer's events into metric points and progress.
-// Its methods only append to memory: the trainer never waits on the disk.
 // runLogger turns the trainer's events into metric points and the run's
-// progress, both written by the metric writer in one transaction.
+// progress, both written by the metric writer in one transaction. Its
+// methods only append to memory: the trainer never waits on the disk.
 type runLogger struct {
 	w     *store.MetricWriter
 	t     *task

@@ -35,20 +35,35 @@ type Lease struct {
 var claims atomic.Int64
 
 // newClaimToken is unique per claim; its prefix is the process's token, so
-// that the stale-run sweep still recognises runs of this process.
-func newClaimToken() string {
-	return fmt.Sprintf("%s/%d", ProcessToken, claims.Add(1))
+// that the stale-run sweep still recognises runs of this process. A
+// worker's lease is "process/claim": when its heartbeat stops, any worker
+// re-queues the run (RequeueExpired). The local runner's is "process#claim":
+// its runs are this process's alone, and when the process is gone the
+// sweep at open (RecoverStale) marks them interrupted, as before leases.
+func newClaimToken(local bool) string {
+	sep := "/"
+	if local {
+		sep = "#"
+	}
+	return fmt.Sprintf("%s%s%d", ProcessToken, sep, claims.Add(1))
 }
 
 // processOf is the process token of an owner token ("" stays "").
 func processOf(owner string) string {
-	p, _, _ := strings.Cut(owner, "/")
-	return p
+	if i := strings.IndexAny(owner, "/#"); i >= 0 {
+		return owner[:i]
+	}
+	return owner
 }
 
 // ClaimFilter limits which queued runs a worker takes.
 type ClaimFilter struct {
 	Studies []string // runs of these studies (through study_runs); empty: any
+	IDs     []int64  // only these runs; empty: any
+	// Owner: the runs queued by this owner. "" (workers) takes runs nobody
+	// owns; the local runner passes its process token to take the runs it
+	// queued itself, which no worker takes.
+	Owner string
 }
 
 // ClaimRun takes the oldest queued run for the worker p: the run becomes
@@ -57,12 +72,18 @@ type ClaimFilter struct {
 // workers never wait on each other's candidates; SQLite: the write lock).
 // It returns ErrNotFound (wrapped) when no run is queued.
 func (s *Store) ClaimRun(ctx context.Context, p Provenance, f ClaimFilter) (Run, Lease, error) {
-	token := newClaimToken()
+	token := newClaimToken(f.Owner != "")
 	now := ms(time.Now())
-	// Only runs nobody owns: a queued run with an owner waits for a slot
-	// in the local runner (workbench run) that queued it.
-	pick := "SELECT id FROM runs WHERE status = 'queued' AND owner = ''"
-	args := []any{now, now, p.Host, p.PID, token, p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion}
+	// Only runs of f.Owner: a queued run with an owner waits for a slot in
+	// the local runner (workbench run) that queued it.
+	pick := "SELECT id FROM runs WHERE status = 'queued' AND owner = ?"
+	args := []any{now, now, p.Host, p.PID, token, p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion, f.Owner}
+	if len(f.IDs) > 0 {
+		pick += " AND id IN (" + placeholders(len(f.IDs)) + ")"
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
 	if len(f.Studies) > 0 {
 		pick += " AND id IN (SELECT run_id FROM study_runs WHERE study IN (" + placeholders(len(f.Studies)) + "))"
 		for _, st := range f.Studies {
@@ -190,9 +211,21 @@ func (s *Store) RequeueExpired(ctx context.Context, grace time.Duration, maxAtte
 // Requeue puts an interrupted or failed run back in the queue for any
 // worker (owner none); it continues from its checkpoint when claimed.
 func (s *Store) Requeue(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'queued', owner = '', error = '', heartbeat = ?, lost_leases = 0
+	return s.requeue(ctx, id, "owner = ''")
+}
+
+// RequeueFor puts an interrupted or failed run back in the queue of the
+// local runner with provenance p: owned by p's process, so that only it
+// claims the run (ClaimFilter.Owner) and its heartbeat keeps it alive.
+func (s *Store) RequeueFor(ctx context.Context, id int64, p Provenance) error {
+	return s.requeue(ctx, id, "owner = ?, host = ?, pid = ?", p.OwnerToken(), p.Host, p.PID)
+}
+
+func (s *Store) requeue(ctx context.Context, id int64, set string, args ...any) error {
+	args = append(args, ms(time.Now()), id)
+	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'queued', `+set+`, error = '', heartbeat = ?, lost_leases = 0
 		WHERE id = ? AND status IN ('interrupted', 'failed') AND NOT EXISTS (SELECT 1 FROM runs AS live
-			WHERE live.config_hash = runs.config_hash AND live.status IN ('queued', 'running'))`, ms(time.Now()), id)
+			WHERE live.config_hash = runs.config_hash AND live.status IN ('queued', 'running'))`, args...)
 	if err != nil {
 		return fmt.Errorf("store: requeue run %d: %w", id, err)
 	}
