@@ -6,7 +6,7 @@
 //
 //	filter = term { sep term }          every term must hold (AND)
 //	sep    = whitespace | "," | "and"   (one or more; "and" in any case)
-//	term   = ["-"] field op value       a leading "-" negates the term
+//	term   = ["-"] field op value       a leading "-" negates the term; spaces around op are fine (acc.S4 > 60)
 //	op     = ":" | "=" | "!=" | ">" | ">=" | "<" | "<=" | "~" | "!~"
 //	value  = word | '"' text '"'        a word ends at whitespace or ","; \" and \\ escape inside quotes
 //	         with ":", "=", "!=", "~" and "!~", value may list alternatives: a|b|c (any of them)
@@ -240,6 +240,13 @@ type token struct {
 	values []string
 }
 
+func skipBlanks(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
 func isSep(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' }
 
 func isOpChar(c byte) bool { return strings.IndexByte(":=!<>~", c) >= 0 }
@@ -265,6 +272,10 @@ func tokenize(s string) ([]token, error) {
 			i++
 		}
 		tk.field = s[fs:i]
+		// An operator may stand apart from its field and value (acc.S4 > 60).
+		if j := skipBlanks(s, i); j > i && j < len(s) && isOpChar(s[j]) && tk.field != "" {
+			i = j
+		}
 		if i >= len(s) || isSep(s[i]) {
 			word := s[start:i]
 			switch strings.ToLower(word) {
@@ -293,6 +304,11 @@ func tokenize(s string) ([]token, error) {
 		}
 		var raw string
 		quoted := false
+		j := skipBlanks(s, i)
+		spaced := j > i && j < len(s) && s[j] != ','
+		if spaced {
+			i = j
+		}
 		if i < len(s) && s[i] == '"' {
 			v, n, err := readQuoted(s[i:])
 			if err != nil {
@@ -311,7 +327,11 @@ func tokenize(s string) ([]token, error) {
 		}
 		tk.text = s[start:i]
 		if raw == "" && !quoted {
-			return nil, fmt.Errorf("%q: no value after %q (an empty value is written \"\")", tk.text, string(tk.op))
+			return nil, fmt.Errorf("%q: no value after %q (an empty value is written \"\")", strings.TrimSpace(tk.text), string(tk.op))
+		}
+		if spaced && !quoted && strings.ContainsAny(raw, ":=!<>~") {
+			// "tag: status:finished" lost the tag's value.
+			return nil, fmt.Errorf("%q: no value after %q? (a value with : = ! < > ~ after a space is written in quotes)", tk.text, string(tk.op))
 		}
 		if tk.op == opEqColon {
 			tk.op = opEq

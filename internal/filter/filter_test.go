@@ -87,6 +87,9 @@ func TestMatch(t *testing.T) {
 		{"profile~SMO", []int64{1, 2, 4}},
 		{`widths="16,32"`, []int64{1}},
 		{"steps>1", []int64{2, 3}},
+		{"acc.S4 > 60", []int64{1}},
+		{"acc.S4 >60, status : finished", []int64{1}},
+		{`note ~ "too high"`, []int64{1}},
 	}
 	for _, tt := range tests {
 		f, err := Parse(tt.expr, known)
@@ -125,6 +128,9 @@ func TestParseErrors(t *testing.T) {
 		{"finished", `"finished": want field, operator and value`},
 		{"status:finished OR status:failed", "terms are all ANDed"},
 		{"tag:", `no value after ":"`},
+		{"tag: status:finished", `"tag: status:finished": no value after ":"?`},
+		{"acc.S4 >", `no value after ">"`},
+		{"acc.S4 >, status:finished", `no value after ">"`},
 		{"=4", "no field before"},
 		{`note~"open`, "a quote is not closed"},
 		{`note~"a"b`, "text after the closing quote"},
