@@ -23,7 +23,8 @@ import (
 // one-epoch run's accuracy) is its marker. variants fixes the styles and
 // legend order. name is the file stem.
 //
-// A curve of one point gets its ± std as an error bar instead of a band.
+// A curve of one point gets its ± std as an error bar instead of a band,
+// and the variants' single points are dodged a little apart along X.
 func LearningCurves(name, title string, curves []report.Curve, variants []string) (*Figure, error) {
 	if len(curves) == 0 {
 		return nil, fmt.Errorf("learning curves %s: no metric series recorded", name)
@@ -80,6 +81,12 @@ func LearningCurves(name, title string, curves []report.Curve, variants []string
 			for k := range c.X {
 				xy[k] = plotter.XY{X: c.X[k], Y: c.Mean[k]}
 			}
+			if len(xy) == 1 {
+				// Single points of several variants at one epoch sit side
+				// by side (dodged), so that their error bars do not hide
+				// each other.
+				xy[0].X += dodge * (float64(i) - float64(len(index)-1)/2)
+			}
 			if len(xy) > 1 {
 				line, err := plotter.NewLine(xy)
 				if err != nil {
@@ -117,6 +124,10 @@ func LearningCurves(name, title string, curves []report.Curve, variants []string
 	}
 	return f, nil
 }
+
+// dodge is how far apart (in X units: epochs) the single points of two
+// neighbouring variants are drawn.
+const dodge = 0.06
 
 // pointError is a point with its ± std, for plotter.NewYErrorBars.
 type pointError struct {
