@@ -289,13 +289,20 @@ func recIDs(rs []Record) []int64 {
 // TestNoTrainer: the filter links neither the trainer nor cgo beyond
 // SQLite, so the TUI can use it.
 func TestNoTrainer(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/mksmt/workbench/internal/filter").CombinedOutput()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{if .CgoFiles}}cgo{{end}}",
+		"github.com/mksmt/workbench/internal/filter").CombinedOutput()
 	if err != nil {
 		t.Skipf("go list: %v\n%s", err, out)
 	}
-	for _, bad := range []string{"internal/train", "internal/nets", "internal/runner", "gorgonia.org/"} {
-		if strings.Contains(string(out), bad) {
-			t.Errorf("internal/filter links %s", bad)
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		for _, bad := range []string{"internal/train", "internal/nets", "internal/ops", "internal/runner", "gorgonia.org/"} {
+			if strings.Contains(f[0], bad) {
+				t.Errorf("internal/filter links %s", f[0])
+			}
+		}
+		if len(f) > 1 && f[1] == "cgo" && f[0] != "runtime/cgo" && f[0] != "github.com/mattn/go-sqlite3" && f[0] != "net" && f[0] != "os/user" {
+			t.Errorf("internal/filter links cgo: %s", f[0])
 		}
 	}
 }
