@@ -195,3 +195,33 @@ func TestBarsPanels(t *testing.T) {
 		t.Errorf("drop axis [%v, %v] is not its own scale beside accuracy [%v, %v]", drop.Y.Min, drop.Y.Max, acc.Y.Min, acc.Y.Max)
 	}
 }
+
+// Figure 3's heads differ in dash pattern and marker as well as colour.
+func TestSweepLineStyles(t *testing.T) {
+	s, _ := reporttest.ByName("fig3-temperature")
+	tb, err := report.Build(s.Spec, s.Results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Sweep(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []*plotter.Line
+	var marks []*plotter.Scatter
+	for _, it := range f.panels[0].items {
+		switch x := it.(type) {
+		case *plotter.Line:
+			lines = append(lines, x)
+		case *plotter.Scatter:
+			marks = append(marks, x)
+		}
+	}
+	if len(lines) < 2 || len(marks) < 2 {
+		t.Fatalf("%d lines, %d marker sets: want one per head", len(lines), len(marks))
+	}
+	if slices.Equal(lines[0].Dashes, lines[1].Dashes) || marks[0].Shape == marks[1].Shape {
+		t.Errorf("the first two heads are drawn alike: dashes %v and %v, shapes %T and %T",
+			lines[0].Dashes, lines[1].Dashes, marks[0].Shape, marks[1].Shape)
+	}
+}

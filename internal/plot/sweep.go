@@ -63,15 +63,15 @@ func Sweep(t *report.Table) (*Figure, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sweep plot %s: %s: %w", t.Study, col.Metric, err)
 		}
-		line.Color, line.Width = colr, vg.Points(1.5)
-		points.Color, points.Shape, points.Radius = colr, draw.CircleGlyph{}, vg.Points(3)
+		line.Color, line.Width, line.Dashes = colr, vg.Points(1.5), dashesOf(ci)
+		points.Color, points.Shape, points.Radius = colr, shapeOf(ci), vg.Points(3)
 		bars, err := plotter.NewYErrorBars(ep)
 		if err != nil {
 			return nil, fmt.Errorf("sweep plot %s: %s error bars: %w", t.Study, col.Metric, err)
 		}
 		bars.Color, bars.Width = colr, vg.Points(1.2)
 		p.add(line, points, bars)
-		entries = append(entries, legendEntry{Label: col.Header + ": mean ± std over seeds", Color: colr})
+		entries = append(entries, legendEntry{Label: col.Header + ": mean ± std over seeds", Color: colr, Dashes: dashesOf(ci), Shape: shapeOf(ci)})
 		drawn++
 	}
 	if drawn == 0 {
