@@ -198,7 +198,7 @@ func runReproduce(ctx context.Context, args []string, io IO) error {
 	}
 	// One family for Holm's adjustment: every claim of every table.
 	report.AdjustClaims(tables...)
-	if err := report.Render(io.Out, format, termRenderer(io), tables...); err != nil {
+	if err := report.RenderWidth(io.Out, format, termRenderer(io), tableWidth(io), tables...); err != nil {
 		return errors.Join(runErr, err)
 	}
 	fmt.Fprintf(io.Err, "reproduce: %s\n", report.CountVerdicts(tables...))
