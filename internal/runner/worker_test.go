@@ -170,3 +170,36 @@ func TestConcurrentPlannersCreateEachRunOnce(t *testing.T) {
 		t.Fatalf("%d planners: %d runs stored, %d queued, %d busy; want %d runs, each queued once", planners, len(runs), queued, busy, len(js))
 	}
 }
+
+// TestCancelStopsAWorkersRun: `workbench cancel` of a run a worker is
+// training (store.Cancel) stops it at the worker's next heartbeat; the run
+// stays interrupted (the worker's end is refused) and can be resumed.
+func TestCancelStopsAWorkersRun(t *testing.T) {
+	st := openStore(t)
+	f := newFake()
+	if _, err := Enqueue(bg, st, store.Study{Name: "q", Spec: "x"}, jobs("q", []int64{1}, "block"), false); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan WorkerStats)
+	go func() {
+		s, _ := newTestWorker(st, f, 6101, nil).Run(bg)
+		done <- s
+	}()
+	<-f.blocked
+	runs, _ := st.Runs(bg, store.RunFilter{Study: "q"})
+	if stopped, err := st.Cancel(bg, []int64{runs[0].ID}, "interrupted: cancelled"); err != nil || len(stopped) != 1 {
+		t.Fatalf("cancel: %v %v", stopped, err)
+	}
+	select {
+	case s := <-done:
+		if s.Lost != 1 {
+			t.Fatalf("worker after the cancel: %+v, want the run lost to it", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker kept training a cancelled run")
+	}
+	r, _ := st.Run(bg, runs[0].ID)
+	if r.Status != store.Interrupted || r.Error != "interrupted: cancelled" {
+		t.Fatalf("cancelled run: %s %q", r.Status, r.Error)
+	}
+}
