@@ -177,3 +177,14 @@ func (m *Model) openRun(id int64) tea.Cmd {
 	}
 	return cmd
 }
+
+// openLive shows a run on Live, whatever its status: a run that is not
+// queued or running is pinned below the active ones until esc.
+func (m *Model) openLive(id int64) tea.Cmd {
+	l := m.screens[screenLive].(*liveScreen)
+	l.pinned, l.want = id, id
+	if m.active == screenLive {
+		return l.load(m)
+	}
+	return m.switchTo(screenLive)
+}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -21,11 +22,16 @@ type detailLoaded struct {
 	params    map[string]string
 	summaries map[string]float64
 	artifacts []store.Artifact
+	series    map[string][]store.Point // the curves: losses by step, accuracies by epoch
 	err       error
 }
 
+// detailCurvePoints is how many points a curve of the detail is read with.
+const detailCurvePoints = 240
+
 // runDetail is the detail view of one run (enter on Runs or Live): status,
-// provenance, progress, params, summaries and artifacts, scrollable.
+// provenance, progress, checkpoint, curves (as Live draws them, finished
+// runs too), summaries, params and artifacts, scrollable.
 type runDetail struct {
 	id     int64
 	run    store.Run
@@ -55,9 +61,83 @@ func (d *runDetail) load(m *Model) tea.Cmd {
 			return out
 		}
 		out.params, out.summaries = ps[id], sums[id]
-		out.artifacts, out.err = st.Artifacts(ctx, id)
+		if out.artifacts, err = st.Artifacts(ctx, id); err != nil {
+			out.err = err
+			return out
+		}
+		out.series, out.err = loadCurves(ctx, st, id, detailCurvePoints)
 		return out
 	}
+}
+
+// curveKeys are the series a run's curves show.
+var curveKeys = append(append([]string{}, liveLossKeys...), liveAccKeys...)
+
+// loadCurves reads a run's curves, by key.
+func loadCurves(ctx context.Context, st Store, id int64, points int) (map[string][]store.Point, error) {
+	ss, err := st.Series(ctx, []int64{id}, curveKeys, points)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]store.Point{}
+	for _, s := range ss {
+		out[s.Key] = s.Points
+	}
+	return out, nil
+}
+
+// curveLines draws a run's curves in width w: the S4 loss by step as a
+// braille chart of chartH lines (over bounds, nil: its own), the latest
+// losses, and each head's accuracy by evaluated epoch as a sparkline.
+func curveLines(series map[string][]store.Point, w, chartH int, bounds *chartBounds) []string {
+	var out []string
+	if pts := series[chartKey]; len(pts) >= 2 {
+		out = append(out, stLabel.Render(chartKey+" by step"))
+		out = append(out, strings.Split(lossChart(pts, w, chartH, bounds), "\n")...)
+	} else {
+		out = append(out, stDim.Render("no logged steps"))
+	}
+	var legend []string
+	for _, k := range liveLossKeys {
+		if pts := series[k]; len(pts) > 0 {
+			legend = append(legend, fmt.Sprintf("%s %.3f", k, pts[len(pts)-1].Value))
+		}
+	}
+	if len(legend) > 0 {
+		out = append(out, stDim.Render("last: "+strings.Join(legend, " · ")))
+	}
+	for _, k := range liveAccKeys {
+		if pts := series[k]; len(pts) > 0 {
+			out = append(out, accLine(k, pts, w))
+		}
+	}
+	return out
+}
+
+// checkpointText says where the run's newest checkpoint is and which step
+// it holds.
+func checkpointText(r store.Run, arts []store.Artifact) string {
+	var ck *store.Artifact
+	for i := range arts {
+		if arts[i].Kind == store.ArtifactCheckpoint {
+			ck = &arts[i]
+		}
+	}
+	var parts []string
+	if ck != nil {
+		where := displayPath(ck.Path)
+		if where == "" {
+			where = fmt.Sprintf("inline, %d bytes", ck.Size)
+		}
+		parts = append(parts, where)
+	}
+	if r.CheckpointStep >= 0 && (ck != nil || r.CheckpointStep > 0) {
+		parts = append(parts, fmt.Sprintf("step %d", r.CheckpointStep))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (d *runDetail) set(msg detailLoaded) {
@@ -114,6 +194,7 @@ func (d *runDetail) text(w int) []string {
 		kv("duration", fmtDuration(r.Duration()))
 	}
 	kv("attempts", fmt.Sprint(r.Attempts))
+	kv("checkpoint", checkpointText(r, d.data.artifacts))
 	if r.Status == store.Running || r.Status == store.Queued || r.Progress.TotalBatches > 0 {
 		p := r.Progress
 		kv("progress", fmt.Sprintf("%s %3.0f%%  epoch %d · batch %d/%d · step %d · %.0f img/s",
@@ -127,6 +208,10 @@ func (d *runDetail) text(w int) []string {
 	}
 	kv("provenance", fmt.Sprintf("%s pid %d · %s · commit %s%s", r.Host, r.PID, r.GoVersion, shortHash(r.GitCommit), dirty))
 
+	out = append(out, "", stLabel.Render("Curves"))
+	for _, l := range curveLines(d.data.series, max(w-2, 20), 8, nil) {
+		out = append(out, "  "+l)
+	}
 	out = append(out, "", stLabel.Render("Summaries"))
 	if len(d.data.summaries) == 0 {
 		out = append(out, "  (none yet)")

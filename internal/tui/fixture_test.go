@@ -133,6 +133,11 @@ func newFixture(t testing.TB) *fixture {
 		if rs.Variant == "two-step" {
 			sums[runspec.KeyAccS3] = base - 2
 		}
+		if rs.Seed == 1 {
+			// Seed 1's curves, for the run detail and the diff: the
+			// two-step loss falls faster.
+			must(t, st.LogMetrics(ctx, finishedCurves(id, rs.Variant == "two-step")))
+		}
 		must(t, st.EndRun(ctx, id, store.End{Status: store.Finished, Summaries: sums,
 			Progress: &store.Progress{Step: 4, Batch: 2, TotalBatches: 2, Epoch: 1}}))
 		f.ids[fmt.Sprintf("%s/%d", rs.Variant, rs.Seed)] = id
@@ -191,6 +196,34 @@ func newFixture(t testing.TB) *fixture {
 		}
 	}
 	return f
+}
+
+// finishedCurves are a finished run's logged points: 30 steps of the S4
+// loss (and the S3 loss with two steps), accuracies at 3 evaluated epochs.
+func finishedCurves(id int64, twoStep bool) []store.Metric {
+	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	fall := 0.04
+	if twoStep {
+		fall = 0.06
+	}
+	var ms []store.Metric
+	for step := 1; step <= 30; step++ {
+		at := t0.Add(time.Duration(step) * time.Second)
+		ep := 1 + (step-1)/10
+		ms = append(ms, store.Metric{RunID: id, Key: runspec.KeyLossCE4, Step: step, Epoch: ep, Value: 2.4 - fall*float64(step), Time: at})
+		if twoStep {
+			ms = append(ms, store.Metric{RunID: id, Key: runspec.KeyLossCE3, Step: step, Epoch: ep, Value: 2.5 - fall*float64(step), Time: at})
+		}
+	}
+	for ep := 1; ep <= 3; ep++ {
+		acc := 40 + 7*float64(ep)
+		if twoStep {
+			acc += 3
+			ms = append(ms, store.Metric{RunID: id, Key: runspec.KeyAccS3, Step: 10 * ep, Epoch: ep, Value: acc - 2, Time: t0})
+		}
+		ms = append(ms, store.Metric{RunID: id, Key: runspec.KeyAccS4, Step: 10 * ep, Epoch: ep, Value: acc, Time: t0})
+	}
+	return ms
 }
 
 func (f *fixture) create(t testing.TB, rs experiment.RunSpec, prov store.Provenance) int64 {

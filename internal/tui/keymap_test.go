@@ -125,7 +125,19 @@ func focusStates(t *testing.T, f *fixture) []focusState {
 			input: func(d *driver) string { return d.m.screens[screenRuns].(*runsScreen).filter.input.Value() }, leave: "cleared"},
 		{name: "runs/selection", screen: screenRuns, setup: func(d *driver) { d.press("space", "space") }},
 		{name: "runs/detail", screen: screenRuns, setup: func(d *driver) { d.press("enter") }},
+		{name: "runs/diff", screen: screenRuns, setup: func(d *driver) {
+			d.press("space", "space", "d")
+			if d.m.screens[screenRuns].(*runsScreen).diff == nil {
+				d.t.Fatal("no diff open")
+			}
+		}},
 		{name: "live", screen: screenLive},
+		{name: "live/pinned", screen: screenLive, from: screenRuns + 1, setup: func(d *driver) {
+			d.press("G", "w")
+			if l := d.m.screens[screenLive].(*liveScreen); l.pinned == 0 || d.m.active != screenLive {
+				d.t.Fatal("no run pinned on Live")
+			}
+		}},
 		{name: "compare", screen: screenCompare},
 	}
 	for scr := 0; scr < numScreens; scr++ {
@@ -178,7 +190,7 @@ func focusStates(t *testing.T, f *fixture) []focusState {
 				d.press("down")
 			}
 			if got := d.builder().fields[d.builder().focus].key; got != f.key {
-				t.Fatalf("focus on %s, want %s", got, f.key)
+				d.t.Fatalf("focus on %s, want %s", got, f.key)
 			}
 		}
 		states = append(states, focusState{name: "builder-edit/" + f.key, screen: screenBuilder, from: screenStudies + 1, setup: moveTo})

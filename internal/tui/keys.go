@@ -19,6 +19,7 @@ const (
 	ScopeEdit                 // while editing a builder field
 	ScopeRuns                 // 3 Runs
 	ScopeDetail               // the detail view of one run (enter on Runs)
+	ScopeDiff                 // the diff of the selected runs (d on Runs)
 	ScopeLive                 // 4 Live
 	ScopeCompare              // 5 Compare
 	ScopeFilter               // while typing a filter
@@ -36,6 +37,7 @@ var scopeNames = [numScopes]string{
 	ScopeEdit:    "Editing a builder field",
 	ScopeRuns:    "Runs",
 	ScopeDetail:  "Run detail",
+	ScopeDiff:    "Run diff",
 	ScopeLive:    "Live",
 	ScopeCompare: "Compare",
 	ScopeFilter:  "Filter",
@@ -100,6 +102,9 @@ const (
 	actOpenRun
 	actCancelRun
 	actResumeRun
+	actDiffRuns
+	actWatchRun
+	actShowAll
 	// Compare.
 	actPrevStudy
 	actNextStudy
@@ -207,6 +212,8 @@ var keymap = []binding{
 	bind(ScopeRuns, actSelect, "select / unselect the run", " ").brief("select"),
 	bind(ScopeRuns, actCancelRun, "cancel the run(s) (asks first)", "x").brief("cancel"),
 	bind(ScopeRuns, actResumeRun, "resume the run(s)", "r").brief("resume"),
+	bind(ScopeRuns, actDiffRuns, "diff the selected runs side by side (two or more)", "d").brief("diff"),
+	bind(ScopeRuns, actWatchRun, "open the run on Live (any run, finished too)", "w").brief("live"),
 	bind(ScopeRuns, actSortNext, "sort by the next column", "s").brief("sort"),
 	bind(ScopeRuns, actSortReverse, "reverse the sort order", "S").brief("reverse"),
 	bind(ScopeRuns, actSelectAll, "select all shown / none", "a").brief("all"),
@@ -215,6 +222,11 @@ var keymap = []binding{
 	bind(ScopeDetail, actDown, "scroll down", "down", "j").brief("scroll"),
 	bind(ScopeDetail, actCancelRun, "cancel the run (asks first)", "x").brief("cancel"),
 	bind(ScopeDetail, actResumeRun, "resume the run", "r").brief("resume"),
+	bind(ScopeDetail, actWatchRun, "open the run on Live", "w").brief("live"),
+
+	bind(ScopeDiff, actUp, "scroll up", "up", "k").brief("scroll"),
+	bind(ScopeDiff, actDown, "scroll down", "down", "j").brief("scroll"),
+	bind(ScopeDiff, actShowAll, "show the equal params too / only those that differ", "a").brief("all params"),
 
 	bind(ScopeLive, actOpenRun, "details of the run", "enter").brief("details"),
 

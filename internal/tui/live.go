@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/NimbleMarkets/ntcharts/canvas"
-	"github.com/NimbleMarkets/ntcharts/linechart"
 	"github.com/NimbleMarkets/ntcharts/sparkline"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -28,7 +27,7 @@ var (
 type liveLoaded struct {
 	runs   []store.Run
 	stream map[int64]map[string][]store.Point // newest progress points of the running runs
-	id     int64 // run whose series were loaded (0: none)
+	id     int64                              // run whose series were loaded (0: none)
 	series map[string][]store.Point
 	err    error
 }
@@ -40,6 +39,7 @@ type liveScreen struct {
 	stream  map[int64]map[string][]store.Point
 	cur     cursor
 	want    int64 // run the user selected; kept across refreshes
+	pinned  int64 // a run opened from Runs (w), shown whatever its status
 	id      int64
 	series  map[string][]store.Point
 	loaded  bool
@@ -62,13 +62,14 @@ func (s *liveScreen) load(m *Model) tea.Cmd {
 		return nil
 	}
 	s.loading = true
-	st, ctx, want, points := m.be.store, m.ctx, s.want, max(s.chartW, 20)
-	return func() tea.Msg { return loadLive(ctx, st, want, points) }
+	st, ctx, want, pinned, points := m.be.store, m.ctx, s.want, s.pinned, max(s.chartW, 20)
+	return func() tea.Msg { return loadLive(ctx, st, want, pinned, points) }
 }
 
-// loadLive reads the live runs and the series of the wanted run (or, when
-// it is gone, of the first running one).
-func loadLive(ctx context.Context, st Store, want int64, points int) liveLoaded {
+// loadLive reads the live runs, the pinned run (any status) after them,
+// and the series of the wanted run (or, when it is gone, of the first
+// running one).
+func loadLive(ctx context.Context, st Store, want, pinned int64, points int) liveLoaded {
 	runs, err := st.Live(ctx, store.RunFilter{})
 	if err != nil {
 		return liveLoaded{err: err}
@@ -81,6 +82,13 @@ func loadLive(ctx context.Context, st Store, want int64, points int) liveLoaded 
 				ordered = append(ordered, r)
 			}
 		}
+	}
+	if pinned != 0 && !slices.ContainsFunc(ordered, func(r store.Run) bool { return r.ID == pinned }) {
+		r, err := st.Run(ctx, pinned)
+		if err != nil {
+			return liveLoaded{err: err}
+		}
+		ordered = append(ordered, r)
 	}
 	out := liveLoaded{runs: ordered}
 	var running []int64
@@ -135,6 +143,10 @@ func (s *liveScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 }
 
 func (s *liveScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
+	if a == actBack && s.pinned != 0 {
+		s.pinned = 0
+		return s.load(m), true
+	}
 	if s.cur.handleNav(a, len(s.runs), s.listH) {
 		if s.cur.pos < len(s.runs) && s.runs[s.cur.pos].ID != s.want {
 			s.want = s.runs[s.cur.pos].ID
@@ -228,13 +240,18 @@ func (s *liveScreen) view(m *Model, w, h int) string {
 	s.chartW = w
 	var running, queued int
 	for _, r := range s.runs {
-		if r.Status == store.Running {
+		switch r.Status {
+		case store.Running:
 			running++
-		} else {
+		case store.Queued:
 			queued++
 		}
 	}
-	lines := []string{stDim.Render(fmt.Sprintf("%d running · %d queued", running, queued))}
+	info := fmt.Sprintf("%d running · %d queued", running, queued)
+	if s.pinned != 0 {
+		info += fmt.Sprintf(" · run %d opened from Runs (esc closes it)", s.pinned)
+	}
+	lines := []string{stDim.Render(info)}
 	if s.err != nil {
 		lines[0] += " · " + stErr.Render("refresh failed: "+s.err.Error())
 	}
@@ -243,7 +260,7 @@ func (s *liveScreen) view(m *Model, w, h int) string {
 	}
 	if len(s.runs) == 0 {
 		lines = append(lines, "", "Nothing is running.",
-			"Start a study from 1 Studies (r) or 2 Builder (ctrl+r); finished runs are on 3 Runs.")
+			"Start a study from 1 Studies (r) or 2 Builder (ctrl+r); w on 3 Runs opens any run here.")
 		return clip(strings.Join(lines, "\n"), w, h)
 	}
 	// The list takes up to a third of the body; the charts the rest.
@@ -271,12 +288,15 @@ func liveRow(r store.Run, pts map[string][]store.Point, w int) string {
 		right = fmt.Sprintf("%-14s %s", "", "queued")
 	} else {
 		p := streamProgress(r, pts)
-		eta := "-"
-		if p.eta >= 0 {
-			eta = fmtDuration(p.eta)
+		end := "ETA " + fitLeft("-", 6)
+		switch {
+		case r.Status != store.Running:
+			end = fitLeft(string(r.Status), 10)
+		case p.eta >= 0:
+			end = "ETA " + fitLeft(fmtDuration(p.eta), 6)
 		}
-		right = fmt.Sprintf("%s %3.0f%% ep %-2d step %-5d %4.0f img/s ETA %s",
-			bar(p.fraction(), 12), 100*p.fraction(), p.epoch, p.step, p.imagesPerSec, fitLeft(eta, 6))
+		right = fmt.Sprintf("%s %3.0f%% ep %-2d step %-5d %4.0f img/s %s",
+			bar(p.fraction(), 12), 100*p.fraction(), p.epoch, p.step, p.imagesPerSec, end)
 	}
 	nameW := w - 2 - 1 - len([]rune(right))
 	return "  " + fit(name, nameW) + " " + right
@@ -317,7 +337,7 @@ func (s *liveScreen) charts(w, h int) string {
 		out = append(out, stDim.Render("waiting for the first logged steps…"))
 	case chartH >= 3:
 		out = append(out, stLabel.Render(chartKey+" by step"))
-		out = append(out, lossChart(pts, w, chartH-1))
+		out = append(out, lossChart(pts, w, chartH-1, nil))
 	}
 	out = append(out, stDim.Render(strings.Join(legend, " · ")))
 	for _, k := range liveAccKeys {
@@ -326,46 +346,6 @@ func (s *liveScreen) charts(w, h int) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// lossChart draws a series as a braille line chart with axes, w×h.
-func lossChart(pts []store.Point, w, h int) string {
-	minX, maxX := float64(pts[0].Step), float64(pts[len(pts)-1].Step)
-	minY, maxY := math.Inf(1), math.Inf(-1)
-	for _, p := range pts {
-		if !math.IsNaN(p.Value) {
-			minY, maxY = math.Min(minY, p.Value), math.Max(maxY, p.Value)
-		}
-	}
-	if math.IsInf(minY, 0) {
-		return stDim.Render("no finite values yet")
-	}
-	if maxY-minY < 1e-9 {
-		maxY = minY + 1
-	}
-	if maxX <= minX {
-		maxX = minX + 1
-	}
-	pad := (maxY - minY) * 0.05
-	lc := linechart.New(w, h, minX, maxX, minY-pad, maxY+pad,
-		linechart.WithXYSteps(max(w/8, 1), max(h/3, 1)),
-		linechart.WithXLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.0f", v) }),
-		linechart.WithYLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.2f", v) }),
-	)
-	lc.DrawXYAxisAndLabel()
-	var prev *canvas.Float64Point
-	for _, p := range pts {
-		if math.IsNaN(p.Value) {
-			prev = nil
-			continue
-		}
-		cur := canvas.Float64Point{X: float64(p.Step), Y: p.Value}
-		if prev != nil {
-			lc.DrawBrailleLine(*prev, cur)
-		}
-		prev = &cur
-	}
-	return lc.View()
 }
 
 // accLine is one head's accuracy over the evaluated epochs as a sparkline.

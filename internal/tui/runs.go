@@ -199,6 +199,7 @@ type runsScreen struct {
 	listH    int
 
 	detail *runDetail // non-nil while the detail view is open
+	diff   *runDiff   // non-nil while the diff of runs is open
 }
 
 func newRuns() *runsScreen {
@@ -215,13 +216,15 @@ func (s *runsScreen) scopes() []Scope {
 	switch {
 	case s.detail != nil:
 		return []Scope{ScopeDetail}
+	case s.diff != nil:
+		return []Scope{ScopeDiff}
 	case s.filter.editing:
 		return []Scope{ScopeFilter}
 	}
 	return []Scope{ScopeRuns, ScopeList}
 }
 
-func (s *runsScreen) typing() bool { return s.detail == nil && s.filter.editing }
+func (s *runsScreen) typing() bool { return s.detail == nil && s.diff == nil && s.filter.editing }
 
 // leave keeps the filter being typed when the user switches screens.
 func (s *runsScreen) leave() { s.filter.handle(actFilterApply) }
@@ -230,6 +233,9 @@ func (s *runsScreen) load(m *Model) tea.Cmd {
 	var cmds []tea.Cmd
 	if s.detail != nil {
 		cmds = append(cmds, s.detail.load(m))
+	}
+	if s.diff != nil {
+		cmds = append(cmds, s.diff.load(m))
 	}
 	if s.loading {
 		return tea.Batch(cmds...)
@@ -263,6 +269,10 @@ func (s *runsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	case detailLoaded:
 		if s.detail != nil && s.detail.id == msg.id {
 			s.detail.set(msg)
+		}
+	case diffLoaded:
+		if s.diff != nil && slices.Equal(s.diff.ids, msg.ids) {
+			s.diff.set(msg)
 		}
 	case tea.KeyMsg:
 		if s.filter.editing {
@@ -414,6 +424,22 @@ func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 			return m.cancelRuns([]store.Run{s.detail.run}), true
 		case actResumeRun:
 			return m.resumeRuns([]store.Run{s.detail.run}), true
+		case actWatchRun:
+			return m.openLive(s.detail.id), true
+		}
+		return nil, false
+	}
+	if s.diff != nil {
+		switch a {
+		case actBack:
+			s.diff = nil
+			return nil, true
+		case actUp, actDown:
+			s.diff.scroll(a)
+			return nil, true
+		case actShowAll:
+			s.diff.all = !s.diff.all
+			return nil, true
 		}
 		return nil, false
 	}
@@ -462,6 +488,24 @@ func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 			return s.open(m, s.order[s.cur.pos].run.ID), true
 		}
 		return nil, true
+	case actWatchRun:
+		if s.cur.pos < len(s.order) {
+			return m.openLive(s.order[s.cur.pos].run.ID), true
+		}
+		return nil, true
+	case actDiffRuns:
+		var ids []int64
+		for _, r := range s.all { // in id order
+			if s.selected[r.run.ID] {
+				ids = append(ids, r.run.ID)
+			}
+		}
+		if len(ids) < 2 {
+			m.setStatus("select two or more runs with space, then d diffs them", nil)
+			return nil, true
+		}
+		s.diff = &runDiff{ids: ids}
+		return s.diff.load(m), true
 	case actCancelRun, actResumeRun:
 		var runs []store.Run
 		for _, r := range s.targets() {
@@ -484,6 +528,9 @@ func (s *runsScreen) open(m *Model, id int64) tea.Cmd {
 func (s *runsScreen) view(m *Model, w, h int) string {
 	if s.detail != nil {
 		return s.detail.view(w, h)
+	}
+	if s.diff != nil {
+		return s.diff.view(w, h)
 	}
 	var lines []string
 	if fl := s.filter.view(w); fl != "" {

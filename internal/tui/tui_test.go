@@ -315,7 +315,7 @@ func TestRunsScreen(t *testing.T) {
 	s.until("two selected", func(m *Model) bool { return len(m.screens[screenRuns].(*runsScreen).selected) == 2 })
 	// Details of the third, then back.
 	s.keys("enter")
-	s.waitFor("Summaries")
+	s.waitFor("Curves")
 	s.keys("esc")
 	shot := s.snapshot()
 	m := s.finish()
@@ -359,16 +359,27 @@ func TestRunDetail(t *testing.T) {
 	s.keys("/", "variant=two-step seed=1", "enter")
 	s.waitFor("1 of 10 runs")
 	s.keys("enter")
-	s.waitFor("Summaries")
-	for i := 0; i < 60; i++ {
+	s.waitFor("Curves", "loss.ce4 by step")
+	// From the checkpoint line down: the curves of the finished run.
+	for i := 0; i < 7; i++ {
 		s.keys("j")
 	}
-	s.waitFor("checkpoint")
+	s.until("scrolled to the checkpoint", func(m *Model) bool {
+		d := m.screens[screenRuns].(*runsScreen).detail
+		return d != nil && d.offset == 7
+	})
 	shot := s.snapshot()
 	m := s.finish()
 	d := m.screens[screenRuns].(*runsScreen).detail
 	if d == nil || d.id != f.ids["two-step/1"] {
 		t.Fatalf("detail = %+v, want run %d", d, f.ids["two-step/1"])
+	}
+	text := strings.Join(d.text(80), "\n")
+	for _, want := range []string{"checkpoint   runs.db.d/ckpt/1.ckpt", "S4", "64.0% (epoch 3)", "last: loss.ce4 0.600 · loss.ce3 0.700",
+		"Summaries", "checkpoint final", "Artifacts"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the detail lacks %q:\n%s", want, text)
+		}
 	}
 	requireScreen(t, shot)
 }
@@ -579,9 +590,13 @@ var screenDocs = []struct{ golden, title, text string }{
 	{"TestRunsScreen", "3 Runs: filtered, sorted, two selected",
 		"`/status=finished two`, sorted by status with `s`, two runs selected with `space`."},
 	{"TestRunDetail", "3 Runs: the details of a run",
-		"Status, times, progress, provenance, summaries, params and artifacts of one run, scrollable."},
+		"Status, times, checkpoint (file and step), progress and provenance of one run, its curves as Live draws them (finished runs too), then its summaries, params and artifacts, scrollable."},
+	{"TestRunsDiff", "3 Runs: two runs side by side",
+		"`space` selects runs, `d` diffs them: one column per run with the rows that differ marked ≠ — who they are, their summaries, the params that differ (`a` shows the equal ones too) — and below, each run's curves side by side on shared axes."},
 	{"TestLiveScreen", "4 Live",
 		"The queued and running runs with progress bars, epoch, step, rate and ETA read from the metric stream as the trainer logs it (the pace of the newest points; not the heartbeat, which only supplies the run's total batches), and for the selected run a braille chart of the S4 loss by step (ntcharts), the latest losses, and a sparkline of each head's accuracy per evaluated epoch."},
+	{"TestLiveOpensAnyRun", "4 Live: a finished run opened from Runs",
+		"`w` on Runs (or in a run's details) opens any run on Live, finished ones too: it is listed after the active runs, with its curves, until `esc`."},
 	{"TestCompareScreen", "5 Compare",
 		"The paper-style table of a study as `workbench table` prints it: mean ± std (n seeds) per variant, paired deltas against the baseline, the paper's claims with verdicts. `[`/`]` choose the study, `e` exports the table (Markdown, CSV, LaTeX) and the study's plots to `plots/`."},
 	{"TestHelpScreen", "? Help",
