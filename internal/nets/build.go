@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/mksmt/workbench/internal/ops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -87,9 +88,17 @@ type builder struct {
 	net   *Net
 	group int // FLOPs are counted into net.FLOPs[group]
 	flops [5]int64
+	sh    *ops.Shared // the model's arena for this graph's gradients (Train), or nil
 }
 
 // Build adds the forward pass described by s to g.
+//
+// The Train-mode graphs of one Model share the memory of their op outputs
+// — activations and the gradients with respect to them (ops.Arena): run
+// them one at a time (as the trainer runs its updates, each followed by its
+// optimizer step), and read such values (a stage's output, logits, a
+// Probe's gradient) only before another Train graph of the model runs.
+// Parameter gradients are each graph's own. Infer graphs share nothing.
 func (m *Model) Build(g *G.ExprGraph, s Spec) (*Net, error) {
 	if s.UpTo < 1 || s.UpTo > 4 {
 		return nil, fmt.Errorf("build %s: UpTo = %d, want 1..4", m.Arch.Backbone, s.UpTo)
@@ -110,8 +119,12 @@ func (m *Model) Build(g *G.ExprGraph, s Spec) (*Net, error) {
 }
 
 func (m *Model) newBuilder(g *G.ExprGraph, mode Mode, batch int) *builder {
+	var sh *ops.Shared
+	if mode == Train && m.arena != nil {
+		sh = m.arena.ForGraph()
+	}
 	return &builder{
-		m: m, g: g, mode: mode, batch: batch,
+		m: m, g: g, mode: mode, batch: batch, sh: sh,
 		net: &Net{G: g, Params: make([]*G.Node, len(m.Params))},
 	}
 }

@@ -29,7 +29,7 @@ func (b *builder) linearOpt(x *G.Node, name string, bias, noInputGrad bool) *G.N
 	if bias {
 		bn = b.param(name + ".b")
 	}
-	y := b.do(ops.Linear(x, w, bn, noInputGrad))
+	y := b.do(ops.Linear(x, w, bn, noInputGrad, b.sh))
 	b.count(shape.TotalSize() / in * in * out)
 	return y
 }
@@ -37,14 +37,14 @@ func (b *builder) linearOpt(x *G.Node, name string, bias, noInputGrad bool) *G.N
 // layerNorm normalises x over its last axis (any rank) and applies the
 // per-feature scale name.g and shift name.b; ε = 1e-5. One op.
 func (b *builder) layerNorm(x *G.Node, name string) *G.Node {
-	return b.do(ops.LayerNorm(x, b.param(name+".g"), b.param(name+".b")))
+	return b.do(ops.LayerNorm(x, b.param(name+".g"), b.param(name+".b"), b.sh))
 }
 
 // gelu is GELU(x) = x·Φ(x), the exact (erf) form, element-wise.
-func (b *builder) gelu(x *G.Node) *G.Node { return b.do(ops.GELU(x)) }
+func (b *builder) gelu(x *G.Node) *G.Node { return b.do(ops.GELU(x, b.sh)) }
 
 // meanTokens averages tokens (N, L, C) into (N, C).
-func (b *builder) meanTokens(x *G.Node) *G.Node { return b.do(ops.MeanTokens(x)) }
+func (b *builder) meanTokens(x *G.Node) *G.Node { return b.do(ops.MeanTokens(x, b.sh)) }
 
 // globalAvgPool averages (N, C, H, W) over H and W into (N, C).
 func (b *builder) globalAvgPool(x *G.Node) *G.Node { return b.do(ops.GlobalAvgPool(x)) }

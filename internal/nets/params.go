@@ -60,6 +60,9 @@ type Model struct {
 
 	index map[string]int // parameter name -> index
 	norms map[string]*Norm
+	// arena holds the activation gradients of every Train-mode graph built
+	// from the model (see Build).
+	arena *ops.Arena
 }
 
 type initKind int
@@ -161,7 +164,7 @@ type declarer struct {
 }
 
 func declare(a Arch) *Model {
-	d := &declarer{m: &Model{Arch: a, index: map[string]int{}, norms: map[string]*Norm{}}}
+	d := &declarer{m: &Model{Arch: a, index: map[string]int{}, norms: map[string]*Norm{}, arena: ops.NewArena()}}
 	if a.Backbone == Swin {
 		d.swin()
 	} else {

@@ -35,7 +35,7 @@ func (b *builder) swinStage(x *G.Node, i int) *G.Node {
 // (C·p·p values, channel-major like a p×p stride-p convolution) to
 // EmbedDim features and normalises them: (N, (S/p)², EmbedDim).
 func (b *builder) patchEmbed(x *G.Node) *G.Node {
-	t := b.do(ops.Patches(x, b.m.Arch.PatchSize))
+	t := b.do(ops.Patches(x, b.m.Arch.PatchSize, b.sh))
 	// The image is data: no gradient with respect to the patches.
 	return b.layerNorm(b.linearOpt(t, "embed", true, true), "embed.norm")
 }
@@ -43,16 +43,16 @@ func (b *builder) patchEmbed(x *G.Node) *G.Node {
 // patchMerge halves the token grid feeding stage i: each 2×2 group of
 // tokens is concatenated (4C, in Swin's order), normalised and mapped to 2C.
 func (b *builder) patchMerge(x *G.Node, i int) *G.Node {
-	t := b.do(ops.PatchMerge(x, b.m.Arch.StageSide(i-1)))
+	t := b.do(ops.PatchMerge(x, b.m.Arch.StageSide(i-1), b.sh))
 	return b.linear(b.layerNorm(t, fmt.Sprintf("s%d.merge.norm", i)), fmt.Sprintf("s%d.merge", i), false)
 }
 
 // swinBlock is x + attn(LN(x)), then x + MLP(LN(x)) (pre-norm).
 func (b *builder) swinBlock(x *G.Node, pre string, side, win, shift, heads int) *G.Node {
 	h := b.windowAttention(b.layerNorm(x, pre+".norm1"), pre+".attn", side, win, shift, heads)
-	x = b.do(ops.Add(x, h))
+	x = b.do(ops.Add(x, h, b.sh))
 	h = b.linear(b.gelu(b.linear(b.layerNorm(x, pre+".norm2"), pre+".mlp.fc1", true)), pre+".mlp.fc2", true)
-	return b.do(ops.Add(x, h))
+	return b.do(ops.Add(x, h, b.sh))
 }
 
 // windowAttention is (shifted) window multi-head self-attention with a
@@ -67,7 +67,7 @@ func (b *builder) windowAttention(x *G.Node, pre string, side, win, shift, heads
 	q := b.linear(x, pre+".q", true)
 	k := b.linear(x, pre+".k", true)
 	v := b.linear(x, pre+".v", true)
-	o := b.do(ops.WindowAttention(q, k, v, b.param(pre+".rpb"), side, win, shift, heads))
+	o := b.do(ops.WindowAttention(q, k, v, b.param(pre+".rpb"), side, win, shift, heads, b.sh))
 	b.count(2 * n * side * side * w2 * hd * heads) // QKᵀ and P·V
 	return b.linear(o, pre+".proj", true)
 }

@@ -25,8 +25,9 @@ type fnOp struct {
 	// grad builds the gradient nodes of the inputs (nil: not differentiable).
 	grad func(in gorgonia.Nodes, out, dy *gorgonia.Node) (gorgonia.Nodes, error)
 
-	out buffer
-	in  []*tensor.Dense
+	out  buffer
+	slot *slot // where out lives when it is shared (Arena), else nil
+	in   []*tensor.Dense
 }
 
 func (op *fnOp) Arity() int { return len(op.inDims) }
@@ -58,7 +59,7 @@ func (op *fnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 		op.in[i] = d
 	}
-	out := op.out.get(op.in[0].Dtype(), op.shape...)
+	out := op.out.in(op.slot, op.in[0].Dtype(), op.shape...)
 	if err := op.run(op.in, out); err != nil {
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}
@@ -163,10 +164,10 @@ func workSlice[T float](w *work, n int) []T {
 		if cap(w.f32) < n {
 			w.f32 = make([]float32, n)
 		}
-		return any(w.f32[:n]).([]T)
+		return same[T](w.f32[:n])
 	}
 	if cap(w.f64) < n {
 		w.f64 = make([]float64, n)
 	}
-	return any(w.f64[:n]).([]T)
+	return same[T](w.f64[:n])
 }

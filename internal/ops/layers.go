@@ -14,8 +14,9 @@ import (
 // over fixed row ranges in a fixed order (gradSlots).
 
 // LayerNorm normalises x over its last axis (any rank ≥ 1, ε = 1e-5) and
-// applies the per-feature scale g and shift b, both (C).
-func LayerNorm(x, g, b *gorgonia.Node) (*gorgonia.Node, error) {
+// applies the per-feature scale g and shift b, both (C). With sh, dx lives
+// in sh's Arena.
+func LayerNorm(x, g, b *gorgonia.Node, sh *Shared) (*gorgonia.Node, error) {
 	xs := x.Shape()
 	c := xs[len(xs)-1]
 	for _, p := range []*gorgonia.Node{g, b} {
@@ -24,7 +25,8 @@ func LayerNorm(x, g, b *gorgonia.Node) (*gorgonia.Node, error) {
 		}
 	}
 	rows := xs.TotalSize() / c
-	op := &fnOp{base: newBase("layernorm " + g.Name()), inDims: []int{xs.Dims(), 1, 1}, shape: xs.Clone(),
+	dxSlot := sh.take()
+	op := &fnOp{base: newBase("layernorm " + g.Name()), inDims: []int{xs.Dims(), 1, 1}, shape: xs.Clone(), slot: sh.take(),
 		diff: []bool{true, true, true}}
 	op.run = func(in []*tensor.Dense, out *tensor.Dense) error {
 		switch xd := in[0].Data().(type) {
@@ -37,7 +39,7 @@ func LayerNorm(x, g, b *gorgonia.Node) (*gorgonia.Node, error) {
 	}
 	op.grad = func(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 		var dg, db buffer
-		bwd := &fnOp{base: newBase(op.name + "-diff"), inDims: []int{xs.Dims(), 1, xs.Dims()}, shape: xs.Clone()}
+		bwd := &fnOp{base: newBase(op.name + "-diff"), inDims: []int{xs.Dims(), 1, xs.Dims()}, shape: xs.Clone(), slot: dxSlot}
 		bwd.run = func(in []*tensor.Dense, dx *tensor.Dense) error {
 			w := getWork()
 			defer putWork(w)
@@ -142,10 +144,12 @@ func lnBackward[T float](wk *work, x, g, dy, dx, dg, db []T, rows int) {
 	sumStrided(db, part, c, 2*c, slots)
 }
 
-// GELU is x·Φ(x) (the exact, erf form), element-wise.
-func GELU(x *gorgonia.Node) (*gorgonia.Node, error) {
+// GELU is x·Φ(x) (the exact, erf form), element-wise. With sh, dx lives
+// in sh's Arena.
+func GELU(x *gorgonia.Node, sh *Shared) (*gorgonia.Node, error) {
 	xs := x.Shape()
-	op := &fnOp{base: newBase("gelu"), inDims: []int{xs.Dims()}, shape: xs.Clone(), diff: []bool{true}}
+	dxSlot := sh.take()
+	op := &fnOp{base: newBase("gelu"), inDims: []int{xs.Dims()}, shape: xs.Clone(), diff: []bool{true}, slot: sh.take()}
 	op.run = func(in []*tensor.Dense, out *tensor.Dense) error {
 		switch xd := in[0].Data().(type) {
 		case []float32:
@@ -156,7 +160,7 @@ func GELU(x *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil
 	}
 	op.grad = func(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
-		bwd := &fnOp{base: newBase("gelu-diff"), inDims: []int{xs.Dims(), xs.Dims()}, shape: xs.Clone()}
+		bwd := &fnOp{base: newBase("gelu-diff"), inDims: []int{xs.Dims(), xs.Dims()}, shape: xs.Clone(), slot: dxSlot}
 		bwd.run = func(in []*tensor.Dense, out *tensor.Dense) error {
 			switch xd := in[0].Data().(type) {
 			case []float32:
@@ -191,6 +195,10 @@ func elementwise[T float](x, y, out []T, f func(x, y, out []T)) {
 }
 
 func geluForward[T float](x, _, y []T) {
+	if x32, ok := any(x).([]float32); ok {
+		gelu32(x32, nil, any(y).([]float32), false)
+		return
+	}
 	fast := isF32(x)
 	y = y[:len(x)]
 	for i, v := range x {
@@ -202,6 +210,10 @@ func geluForward[T float](x, _, y []T) {
 // geluBackward is dy·(Φ(x) + x·φ(x)).
 func geluBackward[T float](x, dy, dx []T) {
 	const invSqrt2Pi = 0.3989422804014327 // 1/√(2π)
+	if x32, ok := any(x).([]float32); ok {
+		gelu32(x32, any(dy).([]float32), any(dx).([]float32), true)
+		return
+	}
 	fast := isF32(x)
 	dy, dx = dy[:len(x)], dx[:len(x)]
 	for i, v := range x {
@@ -209,6 +221,51 @@ func geluBackward[T float](x, dy, dx []T) {
 		e := math.Exp(-0.5 * f * f)
 		dx[i] = T(float64(dy[i]) * (phi(f, e, fast) + f*invSqrt2Pi*e))
 	}
+}
+
+// gelu32 is GELU in float32 arithmetic: y = x·Φ(x), or with diff
+// out = dy·(Φ(x) + x·φ(x)). Φ as phi's fast form, exp by expNeg32; no
+// branches (the sign of x is applied through its bits).
+func gelu32(x, dy, out []float32, diff bool) {
+	const (
+		invSqrt2   = 0.70710678118654752
+		invSqrt2Pi = 0.3989422804014327
+		sign       = 1 << 31
+	)
+	out = out[:len(x)]
+	if diff {
+		dy = dy[:len(x)]
+	}
+	for i, v := range x {
+		z := math.Float32frombits(math.Float32bits(v)&^sign) * invSqrt2
+		e := expNeg32(-0.5 * v * v)
+		t := 1 / (1 + 0.3275911*z)
+		poly := t * (0.254829592 + t*(-0.284496736+t*(1.421413741+t*(-1.453152027+t*1.061405429))))
+		erf := 1 - poly*e
+		erf = math.Float32frombits(math.Float32bits(erf) ^ math.Float32bits(v)&sign)
+		p := 0.5 * (1 + erf)
+		if diff {
+			out[i] = dy[i] * (p + v*invSqrt2Pi*e)
+		} else {
+			out[i] = v * p
+		}
+	}
+}
+
+// expNeg32 is e^x for x ≤ 0 (inputs below −87 count as −87, e^−87 ≈
+// 1.6e-38), in float32 without branches: x = n·ln2 + r, |r| ≤ ln2/2, with
+// Cephes expf's polynomial for e^r (relative error about 1e-7) and 2^n
+// built in the exponent bits.
+func expNeg32(x float32) float32 {
+	const magic = 12582912 // 1.5·2²³: adding it rounds a float32 to an integer
+	x = max(x, -87)
+	n := x*1.44269504088896341 + magic
+	n -= magic
+	r := x - n*0.693359375
+	r -= n * -2.12194440e-4
+	p := ((((1.9875691500e-4*r+1.3981999507e-3)*r+8.3334519073e-3)*r+4.1665795894e-2)*r+1.6666665459e-1)*r + 5.0000001201e-1
+	p = p*r*r + r + 1
+	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
 func isF32[T float](_ []T) bool {
@@ -236,13 +293,13 @@ func phi(x, e float64, fast bool) float64 {
 }
 
 // Add is a + b for two tensors of the same shape: a residual join. Its
-// gradient passes dy to both.
-func Add(a, b *gorgonia.Node) (*gorgonia.Node, error) {
+// gradient passes dy to both. With sh, the sum lives in sh's Arena.
+func Add(a, b *gorgonia.Node, sh *Shared) (*gorgonia.Node, error) {
 	if !a.Shape().Eq(b.Shape()) || a.Shape().Dims() == 0 {
 		return nil, fmt.Errorf("add %v + %v: shapes %v and %v", a.Name(), b.Name(), a.Shape(), b.Shape())
 	}
 	xs := a.Shape()
-	op := &fnOp{base: newBase("add"), inDims: []int{xs.Dims(), xs.Dims()}, shape: xs.Clone(), diff: []bool{true, true}}
+	op := &fnOp{base: newBase("add"), inDims: []int{xs.Dims(), xs.Dims()}, shape: xs.Clone(), diff: []bool{true, true}, slot: sh.take()}
 	op.run = func(in []*tensor.Dense, out *tensor.Dense) error {
 		switch ad := in[0].Data().(type) {
 		case []float32:
@@ -265,14 +322,16 @@ func addTo[T float](a, b, y []T) {
 	}
 }
 
-// MeanTokens averages tokens (N, L, C) into (N, C).
-func MeanTokens(x *gorgonia.Node) (*gorgonia.Node, error) {
+// MeanTokens averages tokens (N, L, C) into (N, C). With sh, dx lives in
+// sh's Arena.
+func MeanTokens(x *gorgonia.Node, sh *Shared) (*gorgonia.Node, error) {
 	xs := x.Shape()
 	if xs.Dims() != 3 {
 		return nil, fmt.Errorf("mean over tokens of %v: shape %v, want (N, L, C)", x.Name(), xs)
 	}
 	n, l, c := xs[0], xs[1], xs[2]
-	op := &fnOp{base: newBase("mean-tokens"), inDims: []int{3}, shape: tensor.Shape{n, c}, diff: []bool{true}}
+	dxSlot := sh.take()
+	op := &fnOp{base: newBase("mean-tokens"), inDims: []int{3}, shape: tensor.Shape{n, c}, diff: []bool{true}, slot: sh.take()}
 	op.run = func(in []*tensor.Dense, out *tensor.Dense) error {
 		switch xd := in[0].Data().(type) {
 		case []float32:
@@ -283,7 +342,7 @@ func MeanTokens(x *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil
 	}
 	op.grad = func(_ gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
-		bwd := &fnOp{base: newBase("mean-tokens-diff"), inDims: []int{2}, shape: xs.Clone()}
+		bwd := &fnOp{base: newBase("mean-tokens-diff"), inDims: []int{2}, shape: xs.Clone(), slot: dxSlot}
 		bwd.run = func(in []*tensor.Dense, out *tensor.Dense) error {
 			switch d := in[0].Data().(type) {
 			case []float32:

@@ -13,8 +13,8 @@ import (
 // the forward pass and dx are one sgemm per block of rows, dW = xᵀ·dy one
 // per fixed row range (summed in a fixed order, so the gradient does not
 // depend on which worker ran what). With noInputGrad no dx is computed
-// (x is data, e.g. the image patches).
-func Linear(x, w, b *gorgonia.Node, noInputGrad bool) (*gorgonia.Node, error) {
+// (x is data, e.g. the image patches). With sh, dx lives in sh's Arena.
+func Linear(x, w, b *gorgonia.Node, noInputGrad bool, sh *Shared) (*gorgonia.Node, error) {
 	xs, ws := x.Shape(), w.Shape()
 	if xs.Dims() < 2 || ws.Dims() != 2 || xs[len(xs)-1] != ws[0] {
 		return nil, fmt.Errorf("linear %v: x %v, W %v: want (..., in) and (in, out)", w.Name(), xs, ws)
@@ -24,7 +24,10 @@ func Linear(x, w, b *gorgonia.Node, noInputGrad bool) (*gorgonia.Node, error) {
 		return nil, fmt.Errorf("linear %v: bias %v, want (%d)", w.Name(), b.Shape(), out)
 	}
 	l := &linear{rows: xs.TotalSize() / in, in: in, out: out, bias: b != nil, noInputGrad: noInputGrad}
-	op := &fnOp{base: newBase("linear " + w.Name()), inDims: []int{xs.Dims(), 2}, shape: with(xs, out), run: l.forward}
+	if !noInputGrad { // dW is read by the optimizer: never shared
+		l.dxSlot = sh.take()
+	}
+	op := &fnOp{base: newBase("linear " + w.Name()), inDims: []int{xs.Dims(), 2}, shape: with(xs, out), run: l.forward, slot: sh.take()}
 	op.diff = []bool{!noInputGrad, true}
 	inputs := []*gorgonia.Node{x, w}
 	if b != nil {
@@ -42,6 +45,7 @@ type linear struct {
 	rows, in, out     int
 	bias, noInputGrad bool
 	dw, db            buffer // the backward pass's secondary outputs
+	dxSlot            *slot  // where dx lives when shared
 }
 
 func (l *linear) forward(in []*tensor.Dense, y *tensor.Dense) error {
@@ -91,6 +95,7 @@ func (l *linear) gradient(name string, xs tensor.Shape, in gorgonia.Nodes, dy *g
 		shape = tensor.Shape{l.in, l.out}
 	}
 	op := &fnOp{base: newBase(name + "-diff"), inDims: []int{xs.Dims(), 2, xs.Dims()}, shape: shape}
+	op.slot = l.dxSlot
 	op.run = func(v []*tensor.Dense, out *tensor.Dense) error {
 		dt := out.Dtype()
 		dw := l.dw.get(dt, l.in, l.out)

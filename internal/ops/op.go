@@ -5,6 +5,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -102,7 +103,10 @@ func denses(op string, vs []gorgonia.Value, arity int) ([]*tensor.Dense, error) 
 }
 
 // buffer is an output tensor an op owns and returns on every run.
-type buffer struct{ t *tensor.Dense }
+type buffer struct {
+	t    *tensor.Dense
+	base unsafe.Pointer // t's memory when it lives in an Arena
+}
 
 // get returns the buffer, (re)allocated when its dtype or shape changed.
 // Its contents are stale: callers overwrite every element.

@@ -23,7 +23,7 @@ func transformerCases() []opCase {
 			if bias {
 				b = n[2]
 			}
-			return Linear(n[0], n[1], b, noInputGrad)
+			return Linear(n[0], n[1], b, noInputGrad, nil)
 		}
 		if noInputGrad {
 			c.wrt = []int{1, 2}
@@ -46,7 +46,7 @@ func transformerCases() []opCase {
 				}
 			},
 			build: func(in []*gorgonia.Node) (*gorgonia.Node, error) {
-				return WindowAttention(in[0], in[1], in[2], in[3], side, win, shift, heads)
+				return WindowAttention(in[0], in[1], in[2], in[3], side, win, shift, heads, nil)
 			},
 		}
 	}
@@ -59,12 +59,12 @@ func transformerCases() []opCase {
 		{
 			name:   "layernorm",
 			shapes: []tensor.Shape{{2, 3, 5}, {5}, {5}},
-			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return LayerNorm(in[0], in[1], in[2]) },
+			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return LayerNorm(in[0], in[1], in[2], nil) },
 		},
 		{
 			name:   "layernorm-parallel",
 			shapes: []tensor.Shape{{2, 1100, 16}, {16}, {16}},
-			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return LayerNorm(in[0], in[1], in[2]) },
+			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return LayerNorm(in[0], in[1], in[2], nil) },
 		},
 		{
 			name:   "gelu",
@@ -74,32 +74,32 @@ func transformerCases() []opCase {
 					v[j] = -4 + 8*float64(j)/float64(len(v)-1)
 				}
 			},
-			build: func(in []*gorgonia.Node) (*gorgonia.Node, error) { return GELU(in[0]) },
+			build: func(in []*gorgonia.Node) (*gorgonia.Node, error) { return GELU(in[0], nil) },
 		},
 		{
 			name:   "gelu-parallel",
 			shapes: []tensor.Shape{{5, 4000}},
-			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return GELU(in[0]) },
+			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return GELU(in[0], nil) },
 		},
 		{
 			name:   "add",
 			shapes: []tensor.Shape{{2, 3, 4}, {2, 3, 4}},
-			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return Add(in[0], in[1]) },
+			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return Add(in[0], in[1], nil) },
 		},
 		{
 			name:   "mean-tokens",
 			shapes: []tensor.Shape{{2, 5, 3}},
-			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return MeanTokens(in[0]) },
+			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return MeanTokens(in[0], nil) },
 		},
 		{
 			name:   "patches",
 			shapes: []tensor.Shape{{2, 3, 4, 4}},
-			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return Patches(in[0], 2) },
+			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return Patches(in[0], 2, nil) },
 		},
 		{
 			name:   "patch-merge",
 			shapes: []tensor.Shape{{2, 16, 3}},
-			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return PatchMerge(in[0], 4) },
+			build:  func(in []*gorgonia.Node) (*gorgonia.Node, error) { return PatchMerge(in[0], 4, nil) },
 		},
 		attention("window-attention", 2, 4, 8, 2, 0, 2),
 		attention("window-attention-shifted", 2, 4, 8, 2, 1, 2),
@@ -123,7 +123,7 @@ func TestTransformerFloat32MatchesFloat64(t *testing.T) {
 // TestPatchMaps checks the index maps against the layouts they stand for.
 func TestPatchMaps(t *testing.T) {
 	h := newHarness(t, opCase{name: "patches", shapes: []tensor.Shape{{2, 3, 4, 4}},
-		build: func(in []*gorgonia.Node) (*gorgonia.Node, error) { return Patches(in[0], 2) }}, tensor.Float64)
+		build: func(in []*gorgonia.Node) (*gorgonia.Node, error) { return Patches(in[0], 2, nil) }}, tensor.Float64)
 	h.run(t)
 	x, got := h.vals[0], h.out.Data().([]float64)
 	for n := range 2 {
@@ -143,7 +143,7 @@ func TestPatchMaps(t *testing.T) {
 		}
 	}
 	h = newHarness(t, opCase{name: "merge", shapes: []tensor.Shape{{1, 16, 2}},
-		build: func(in []*gorgonia.Node) (*gorgonia.Node, error) { return PatchMerge(in[0], 4) }}, tensor.Float64)
+		build: func(in []*gorgonia.Node) (*gorgonia.Node, error) { return PatchMerge(in[0], 4, nil) }}, tensor.Float64)
 	h.run(t)
 	x, got = h.vals[0], h.out.Data().([]float64)
 	for i := range 2 {
@@ -200,5 +200,101 @@ func TestFastPhi(t *testing.T) {
 		if d := math.Abs(phi(x, e, true) - phi(x, e, false)); d > 1.5e-7 {
 			t.Fatalf("Φ(%g): fast %g, exact %g", x, phi(x, e, true), phi(x, e, false))
 		}
+	}
+}
+
+func TestExpNeg32(t *testing.T) {
+	worst := 0.0
+	for x := -87.0; x <= 0; x += 0.001 {
+		got, want := float64(expNeg32(float32(x))), math.Exp(float64(float32(x)))
+		worst = max(worst, math.Abs(got-want)/want)
+	}
+	if worst > 3e-7 {
+		t.Fatalf("expNeg32: max relative error %.3g", worst)
+	}
+	if v := expNeg32(-1000); v < 0 || v > 2e-38 {
+		t.Fatalf("expNeg32(-1000) = %g", v)
+	}
+}
+
+// TestGELU32 checks the float32 GELU and its derivative against float64.
+func TestGELU32(t *testing.T) {
+	var x, ones []float32
+	for v := -10.0; v <= 10; v += 0.001 {
+		x = append(x, float32(v))
+		ones = append(ones, 1)
+	}
+	y, d := make([]float32, len(x)), make([]float32, len(x))
+	gelu32(x, nil, y, false)
+	gelu32(x, ones, d, true)
+	for i, v := range x {
+		f := float64(v)
+		phi := 0.5 * (1 + math.Erf(f/math.Sqrt2))
+		wantY, wantD := f*phi, phi+f*math.Exp(-0.5*f*f)/math.Sqrt(2*math.Pi)
+		if math.Abs(float64(y[i])-wantY) > 1e-6*max(1, math.Abs(wantY)) || math.Abs(float64(d[i])-wantD) > 1e-6 {
+			t.Fatalf("x = %g: gelu %g (want %g), derivative %g (want %g)", f, y[i], wantY, d[i], wantD)
+		}
+	}
+}
+
+// blockCase is a swin-like block of the ops — LayerNorm, q/k/v linear
+// layers, shifted window attention, projection, residual, GELU MLP, patch
+// merging, mean over tokens — on n images of 4×4 tokens of 8 channels,
+// with its activation gradients in sh (nil: owned by the ops).
+func blockCase(name string, n int, sh *Shared) opCase {
+	s := tensor.Shape{n, 16, 8}
+	return opCase{
+		name: name,
+		// x, LN γ, β, Wq, Wk, Wv, Wp, W1, W2, table
+		shapes: []tensor.Shape{s, {8}, {8}, {8, 8}, {8, 8}, {8, 8}, {8, 8}, {8, 16}, {16, 8}, {9, 2}},
+		build: func(in []*gorgonia.Node) (*gorgonia.Node, error) {
+			do := func(n *gorgonia.Node, err error) *gorgonia.Node {
+				if err != nil {
+					panic(err)
+				}
+				return n
+			}
+			x := in[0]
+			h := do(LayerNorm(x, in[1], in[2], sh))
+			q, k, v := do(Linear(h, in[3], nil, false, sh)), do(Linear(h, in[4], nil, false, sh)), do(Linear(h, in[5], nil, false, sh))
+			a := do(WindowAttention(q, k, v, in[9], 4, 2, 1, 2, sh))
+			x = do(Add(x, do(Linear(a, in[6], nil, false, sh)), sh))
+			m := do(Linear(do(GELU(do(Linear(x, in[7], nil, false, sh)), sh)), in[8], nil, false, sh))
+			x = do(Add(x, m, sh))
+			return MeanTokens(do(PatchMerge(x, 4, sh)), sh)
+		},
+	}
+}
+
+func TestBlockGradients(t *testing.T) {
+	checkGradients(t, blockCase("block", 2, nil))
+}
+
+// TestArenaSharedGraphs runs two graphs whose activation gradients share
+// one Arena, alternately (the second larger, so slots grow under the
+// first), and checks every gradient against graphs that own their buffers.
+func TestArenaSharedGraphs(t *testing.T) {
+	arena := NewArena()
+	a := newHarness(t, blockCase("arena-a", 2, arena.ForGraph()), tensor.Float32)
+	b := newHarness(t, blockCase("arena-b", 3, arena.ForGraph()), tensor.Float32)
+	ra := newHarness(t, blockCase("arena-a", 2, nil), tensor.Float32)
+	rb := newHarness(t, blockCase("arena-b", 3, nil), tensor.Float32)
+	ra.run(t)
+	rb.run(t)
+	for round := range 3 {
+		for _, p := range []struct{ h, ref *harness }{{a, ra}, {b, rb}} {
+			p.h.run(t)
+			for k := range p.h.grads {
+				got, want := toF64(p.h.grads[k]), toF64(p.ref.grads[k])
+				for j := range want {
+					if got[j] != want[j] {
+						t.Fatalf("round %d, %s: grad %d [%d] = %v, unshared %v", round, p.h.c.name, k, j, got[j], want[j])
+					}
+				}
+			}
+		}
+	}
+	if len(arena.f32) == 0 {
+		t.Fatal("nothing was allocated in the arena")
 	}
 }

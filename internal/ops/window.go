@@ -23,8 +23,9 @@ import (
 // by rows, O = P·V, with the two products as OpenBLAS gemms on the gathered
 // window. The backward pass recomputes nothing but P's saved values; it
 // returns dq and, through getters, dk, dv and the table's gradient (summed
-// over windows in a fixed order).
-func WindowAttention(q, k, v, table *gorgonia.Node, side, win, shift, heads int) (*gorgonia.Node, error) {
+// over windows in a fixed order). With sh, dq, dk and dv live in sh's
+// Arena.
+func WindowAttention(q, k, v, table *gorgonia.Node, side, win, shift, heads int, sh *Shared) (*gorgonia.Node, error) {
 	qs := q.Shape()
 	name := "window-attention " + table.Name()
 	if qs.Dims() != 3 || qs[1] != side*side || !k.Shape().Eq(qs) || !v.Shape().Eq(qs) {
@@ -39,10 +40,13 @@ func WindowAttention(q, k, v, table *gorgonia.Node, side, win, shift, heads int)
 		return nil, fmt.Errorf("%s: table %v, want (%d, %d)", name, table.Shape(), r*r, heads)
 	}
 	a := newWinAttn(qs[0], side, win, shift, heads, c)
-	op := &fnOp{base: newBase(name), inDims: []int{3, 3, 3, 2}, shape: qs.Clone(), diff: []bool{true, true, true, true}}
+	dqSlot := sh.take()
+	a.dkSlot, a.dvSlot = sh.take(), sh.take()
+	op := &fnOp{base: newBase(name), inDims: []int{3, 3, 3, 2}, shape: qs.Clone(), diff: []bool{true, true, true, true}, slot: sh.take()}
+	a.pSlot = sh.take()
 	op.run = a.forward
 	op.grad = func(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
-		bwd := &fnOp{base: newBase(name + "-diff"), inDims: []int{3, 3, 3, 3}, shape: qs.Clone(), run: a.backward}
+		bwd := &fnOp{base: newBase(name + "-diff"), inDims: []int{3, 3, 3, 3}, shape: qs.Clone(), run: a.backward, slot: dqSlot}
 		dq, err := apply(bwd, in[0], in[1], in[2], dy)
 		if err != nil {
 			return nil, err
@@ -73,8 +77,10 @@ type winAttn struct {
 	rel                               []int32   // (w2, w2): the table row of each (query, key) pair
 	mask                              []float64 // (nw, w2, w2), nil without a shift
 
-	p          buffer // saved probabilities (bw, heads, w2, w2)
-	dk, dv, dt buffer // the backward pass's secondary outputs
+	p              buffer // saved probabilities (bw, heads, w2, w2)
+	dk, dv, dt     buffer // the backward pass's secondary outputs
+	dkSlot, dvSlot *slot  // where dk and dv live when shared
+	pSlot          *slot  // where p lives when shared
 }
 
 func newWinAttn(n, side, win, shift, heads, c int) *winAttn {
@@ -131,7 +137,7 @@ func newWinAttn(n, side, win, shift, heads, c int) *winAttn {
 func (a *winAttn) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	w := getWork()
 	defer putWork(w)
-	p := a.p.get(out.Dtype(), a.bw, a.heads, a.w2, a.w2)
+	p := a.p.in(a.pSlot, out.Dtype(), a.bw, a.heads, a.w2, a.w2)
 	switch q := in[0].Data().(type) {
 	case []float32:
 		attnForward(a, w, q, in[1].Data().([]float32), in[2].Data().([]float32), in[3].Data().([]float32), p.Data().([]float32), out.Data().([]float32))
@@ -213,6 +219,10 @@ func attnForward[T float](a *winAttn, wk *work, q, k, v, table, p, out []T) {
 
 // softmaxRow replaces row by its softmax.
 func softmaxRow[T float](row []T) {
+	if r32, ok := any(row).([]float32); ok {
+		softmax32(r32)
+		return
+	}
 	mx := row[0]
 	for _, v := range row[1:] {
 		mx = max(mx, v)
@@ -229,6 +239,23 @@ func softmaxRow[T float](row []T) {
 	}
 }
 
+func softmax32(row []float32) {
+	mx := row[0]
+	for _, v := range row[1:] {
+		mx = max(mx, v)
+	}
+	var z float32
+	for j, v := range row {
+		e := expNeg32(v - mx)
+		row[j] = e
+		z += e
+	}
+	inv := 1 / z
+	for j := range row {
+		row[j] *= inv
+	}
+}
+
 func (a *winAttn) backward(in []*tensor.Dense, dq *tensor.Dense) error {
 	if a.p.t == nil || a.p.t.Dtype() != dq.Dtype() {
 		return fmt.Errorf("the forward pass has not run")
@@ -236,7 +263,7 @@ func (a *winAttn) backward(in []*tensor.Dense, dq *tensor.Dense) error {
 	w := getWork()
 	defer putWork(w)
 	dt := dq.Dtype()
-	dk, dv := a.dk.get(dt, a.n, a.side*a.side, a.c), a.dv.get(dt, a.n, a.side*a.side, a.c)
+	dk, dv := a.dk.in(a.dkSlot, dt, a.n, a.side*a.side, a.c), a.dv.in(a.dvSlot, dt, a.n, a.side*a.side, a.c)
 	r := 2*a.win - 1
 	dtab := a.dt.get(dt, r*r, a.heads)
 	switch q := in[0].Data().(type) {
@@ -314,8 +341,9 @@ func attnBackward[T float](a *winAttn, wk *work, q, k, v, dout, p, dq, dk, dv, d
 
 // Patches cuts images x (N, C, S, S) into p×p patches: (N, (S/p)², C·p·p),
 // each patch's values channel-major like a p×p stride-p convolution's
-// input. An index map of rows of p values; its gradient scatters back.
-func Patches(x *gorgonia.Node, p int) (*gorgonia.Node, error) {
+// input. An index map of rows of p values; its gradient scatters back
+// (into sh's Arena with sh).
+func Patches(x *gorgonia.Node, p int, sh *Shared) (*gorgonia.Node, error) {
 	xs := x.Shape()
 	if xs.Dims() != 4 || xs[2] != xs[3] || p < 1 || xs[2]%p != 0 {
 		return nil, fmt.Errorf("patches of %v: shape %v, patch %d", x.Name(), xs, p)
@@ -334,13 +362,14 @@ func Patches(x *gorgonia.Node, p int) (*gorgonia.Node, error) {
 			}
 		}
 	}
-	return rowGather("patches", x, p, idx, tensor.Shape{n, g * g, c * p * p})
+	return rowGather("patches", x, p, idx, tensor.Shape{n, g * g, c * p * p}, sh)
 }
 
 // PatchMerge concatenates each 2×2 group of tokens x (N, side², C) into
 // (N, (side/2)², 4C), in Swin's order (0,0), (1,0), (0,1), (1,1) in
-// (row, column) offsets. An index map of token rows.
-func PatchMerge(x *gorgonia.Node, side int) (*gorgonia.Node, error) {
+// (row, column) offsets. An index map of token rows (its gradient in sh's
+// Arena with sh).
+func PatchMerge(x *gorgonia.Node, side int, sh *Shared) (*gorgonia.Node, error) {
 	xs := x.Shape()
 	if xs.Dims() != 3 || xs[1] != side*side || side%2 != 0 {
 		return nil, fmt.Errorf("patch merging of %v: shape %v, side %d", x.Name(), xs, side)
@@ -357,13 +386,13 @@ func PatchMerge(x *gorgonia.Node, side int) (*gorgonia.Node, error) {
 			}
 		}
 	}
-	return rowGather("patch-merge", x, c, idx, tensor.Shape{n, h * h, 4 * c})
+	return rowGather("patch-merge", x, c, idx, tensor.Shape{n, h * h, 4 * c}, sh)
 }
 
 // rowGather is out row j = x row idx[j], x and out viewed as rows of width
 // values; idx must not repeat a row. Its gradient scatters dy's rows back
 // (zero for rows of x that idx leaves out).
-func rowGather(name string, x *gorgonia.Node, width int, idx []int32, shape tensor.Shape) (*gorgonia.Node, error) {
+func rowGather(name string, x *gorgonia.Node, width int, idx []int32, shape tensor.Shape, sh *Shared) (*gorgonia.Node, error) {
 	xs := x.Shape()
 	rows := xs.TotalSize() / width
 	if xs.TotalSize()%width != 0 || shape.TotalSize() != len(idx)*width {
@@ -377,7 +406,8 @@ func rowGather(name string, x *gorgonia.Node, width int, idx []int32, shape tens
 		seen[r] = true
 	}
 	complete := len(idx) == rows
-	op := &fnOp{base: newBase(name), inDims: []int{xs.Dims()}, shape: shape.Clone(), diff: []bool{true}}
+	dxSlot := sh.take()
+	op := &fnOp{base: newBase(name), inDims: []int{xs.Dims()}, shape: shape.Clone(), diff: []bool{true}, slot: sh.take()}
 	op.run = func(in []*tensor.Dense, out *tensor.Dense) error {
 		switch xd := in[0].Data().(type) {
 		case []float32:
@@ -388,7 +418,7 @@ func rowGather(name string, x *gorgonia.Node, width int, idx []int32, shape tens
 		return nil
 	}
 	op.grad = func(_ gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
-		bwd := &fnOp{base: newBase(name + "-diff"), inDims: []int{shape.Dims()}, shape: xs.Clone()}
+		bwd := &fnOp{base: newBase(name + "-diff"), inDims: []int{shape.Dims()}, shape: xs.Clone(), slot: dxSlot}
 		bwd.run = func(in []*tensor.Dense, out *tensor.Dense) error {
 			switch d := in[0].Data().(type) {
 			case []float32:
