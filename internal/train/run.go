@@ -35,8 +35,10 @@ type trainer struct {
 	st         state
 	session    time.Time // when this session (Run or resume) started
 	wallBefore float64   // st.WallSeconds when it started
-	// hook, when set (tests), is called after every optimizer update.
+	// hook, when set (tests), is called after every optimizer update,
+	// once the checkpoints written so far are on disk.
 	hook func(step int)
+	bg   bgCheckpoint // the checkpoint being written in the background
 }
 
 // state is everything about a run's progress that a checkpoint carries
@@ -163,7 +165,14 @@ func (t *trainer) close() {
 
 // run is the training loop: epochs of batches, each batch used for the
 // schedule's consecutive updates, an evaluation after each due epoch.
-func (t *trainer) run(ctx context.Context) (Result, error) {
+// Checkpoints before the last are written in the background (see
+// bgCheckpoint); run returns once every one has been written.
+func (t *trainer) run(ctx context.Context) (res Result, err error) {
+	defer func() {
+		if werr := t.checkpointWait(); werr != nil && err == nil {
+			res, err = Result{Steps: t.st.Step}, werr
+		}
+	}()
 	cfg := t.cfg
 	if t.opt.Resume && t.opt.CheckpointPath != "" {
 		if err := t.load(t.opt.CheckpointPath); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -189,6 +198,9 @@ func (t *trainer) run(ctx context.Context) (Result, error) {
 
 	t.st.Done = true
 	t.st.Final = t.summaries()
+	if err := t.checkpointWait(); err != nil {
+		return Result{}, err
+	}
 	if err := t.checkpoint(); err != nil {
 		return Result{}, err
 	}
@@ -219,6 +231,9 @@ func (t *trainer) trainEpoch(ctx context.Context) error {
 			t.st.Update++
 			t.st.Step++
 			if t.hook != nil {
+				if err := t.checkpointWait(); err != nil {
+					return err
+				}
 				t.hook(t.st.Step)
 			}
 		}
@@ -235,7 +250,7 @@ func (t *trainer) trainEpoch(ctx context.Context) error {
 			interval, intervalImages = time.Now(), 0
 		}
 		if t.opt.CheckpointEvery > 0 && t.st.Batches%t.opt.CheckpointEvery == 0 {
-			if err := t.checkpoint(); err != nil {
+			if err := t.checkpointSoon(); err != nil {
 				return err
 			}
 		}
@@ -249,7 +264,7 @@ func (t *trainer) trainEpoch(ctx context.Context) error {
 	t.st.Epoch++
 	t.st.Batch = 0
 	t.st.EvalDue = true
-	return t.checkpoint()
+	return t.checkpointSoon()
 }
 
 // trainBatches is the training pass over epoch (0-based), from batch start
@@ -350,14 +365,18 @@ func (t *trainer) evaluateEpoch(ctx context.Context) error {
 		}
 	}
 	t.st.EvalDue = false
-	return t.checkpoint()
+	return t.checkpointSoon()
 }
 
 // stop ends a run early: on cancellation it saves the position reached and
 // wraps ErrInterrupted.
 func (t *trainer) stop(err error) (Result, error) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		if cerr := t.checkpoint(); cerr != nil {
+		cerr := t.checkpointWait()
+		if cerr == nil {
+			cerr = t.checkpoint()
+		}
+		if cerr != nil {
 			return Result{}, fmt.Errorf("%w at step %d (%v); writing the checkpoint failed: %v", ErrInterrupted, t.st.Step, err, cerr)
 		}
 		return Result{Steps: t.st.Step}, fmt.Errorf("%w at step %d (%v)", ErrInterrupted, t.st.Step, err)
