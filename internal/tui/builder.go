@@ -18,6 +18,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/mksmt/workbench/internal/data"
 	"github.com/mksmt/workbench/internal/experiment"
 	"github.com/mksmt/workbench/internal/runspec"
 	"github.com/mksmt/workbench/internal/store"
@@ -133,7 +134,8 @@ type builderPlan struct {
 	errs     []string
 	skipped  []string // combinations the spec parser rejects, with why
 	merged   int      // combinations that train the same run as an earlier one
-	estimate string
+	estimate string // the expected time
+	basis    string // what the estimate rests on
 }
 
 // throughputEvery is how many refreshes pass between reloads of the
@@ -727,7 +729,7 @@ func planStudy(b *builderScreen, samples []throughputSample) builderPlan {
 		return p
 	}
 	p.study, p.text, p.runs = parsed, text, runs
-	p.estimate = estimate(runs, samples)
+	p.estimate, p.basis = estimate(runs, samples)
 	return p
 }
 
@@ -933,27 +935,77 @@ func specErrors(err error) []string {
 	return out
 }
 
-// estimate says how long the runs should take, from the measured speed of
-// finished runs: the median training time of identical settings when there
-// are some, else images to train / the median throughput of runs with the
-// same network, else of the same backbone.
-func estimate(runs []experiment.RunSpec, samples []throughputSample) string {
+// defaultImagesPerSec is the training throughput assumed for a network no
+// finished run has measured: the README's benchmark (the reference resnet,
+// 2 CPU cores, 2026-11-26: 172 img/s), rounded.
+const defaultImagesPerSec = 170
+
+// netKeys are the params that set a network's size and so its speed.
+var netKeys = []string{"backbone", "widths", "depths", "embed_dim", "heads", "batch_size", "image_size"}
+
+// scheduleKeys are the params that change the work per image: heads
+// trained, updates per batch.
+var scheduleKeys = []string{"steps", "mode", "distill", "updates"}
+
+// runEstimate is the time one run should take and what it rests on.
+type runEstimate struct {
+	seconds float64
+	basis   string // the same text for runs estimated the same way
+	ok      bool
+}
+
+// estimate says how long the runs should take and on what basis: per run,
+// the median training time of finished runs with the same settings (network,
+// schedule, data set, epochs) when there are some, else the images it
+// trains (classes × images per class of its data set × epochs) over the
+// median throughput measured for the same network and schedule, else for
+// the same network, else a stated default. Runs on the same basis are
+// counted together in the basis line.
+func estimate(runs []experiment.RunSpec, samples []throughputSample) (text, basis string) {
 	if samples == nil {
-		return "estimating from the finished runs…"
+		return "estimating from the finished runs…", ""
 	}
 	if len(runs) == 0 {
-		return ""
+		return "", ""
 	}
-	cfg := runs[0].Config
+	var total float64
+	var order []string
+	count := map[string]int{}
+	for _, r := range runs {
+		e := estimateRun(r.Config, samples)
+		if !e.ok {
+			return "no estimate: " + e.basis, ""
+		}
+		total += e.seconds
+		if count[e.basis] == 0 {
+			order = append(order, e.basis)
+		}
+		count[e.basis]++
+	}
+	secs := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
+	text = fmt.Sprintf("≈ %s for %d run(s), %s a run on average", fmtDuration(secs(total)), len(runs), fmtDuration(secs(total/float64(len(runs)))))
+	parts := make([]string, len(order))
+	for i, b := range order {
+		parts[i] = b
+		if len(order) > 1 {
+			parts[i] = fmt.Sprintf("%d run(s): %s", count[b], b)
+		}
+	}
+	return text, strings.Join(parts, "; ")
+}
+
+// estimateRun estimates one run (see estimate).
+func estimateRun(cfg runspec.Config, samples []throughputSample) runEstimate {
 	pr := experiment.Params(cfg)
-	match := func(keys ...string) []throughputSample {
+	match := func(keys ...[]string) []throughputSample {
 		var out []throughputSample
 		for _, s := range samples {
 			ok := true
-			for _, k := range keys {
-				if s.params[k] != pr[k] {
-					ok = false
-					break
+			for _, ks := range keys {
+				for _, k := range ks {
+					if s.params[k] != pr[k] {
+						ok = false
+					}
 				}
 			}
 			if ok {
@@ -962,35 +1014,30 @@ func estimate(runs []experiment.RunSpec, samples []throughputSample) string {
 		}
 		return out
 	}
-	median := func(xs []float64) float64 {
-		sort.Float64s(xs)
-		n := len(xs)
-		if n%2 == 1 {
-			return xs[n/2]
-		}
-		return (xs[n/2-1] + xs[n/2]) / 2
-	}
-	netKeys := []string{"backbone", "widths", "depths", "embed_dim", "heads", "batch_size", "image_size"}
-	if same := match(append(netKeys, "dataset", "epochs")...); len(same) > 0 {
-		var secs []float64
-		for _, s := range same {
-			if s.seconds > 0 {
-				secs = append(secs, s.seconds)
-			}
-		}
-		if len(secs) > 0 {
-			per := median(secs)
-			return fmt.Sprintf("≈ %s (%s a run, median of %d finished runs with these settings)",
-				fmtDuration(time.Duration(per*float64(len(runs))*float64(time.Second))), fmtDuration(time.Duration(per*float64(time.Second))), len(secs))
+	var secs []float64
+	for _, s := range match(netKeys, scheduleKeys, []string{"dataset", "epochs"}) {
+		if s.seconds > 0 {
+			secs = append(secs, s.seconds)
 		}
 	}
-	images := trainImages(cfg.Dataset)
-	if images <= 0 {
-		return "no estimate: the size of " + cfg.Dataset + " is known only once it is opened"
+	if len(secs) > 0 {
+		return runEstimate{seconds: median(secs), ok: true,
+			basis: fmt.Sprintf("median time of %d identical finished run(s)", len(secs))}
 	}
-	total := float64(images*cfg.Epochs) * float64(len(runs))
-	for _, keys := range [][]string{netKeys, {"backbone"}} {
-		same := match(keys...)
+	classes, perClass, ok := trainImages(cfg.Dataset)
+	if !ok {
+		return runEstimate{basis: "the size of " + cfg.Dataset + " is known only once it is opened"}
+	}
+	images := float64(classes*perClass) * float64(cfg.Epochs)
+	what := fmt.Sprintf("%d classes × %d images × %d epoch(s)", classes, perClass, cfg.Epochs)
+	for _, tier := range []struct {
+		keys [][]string
+		name string
+	}{
+		{[][]string{netKeys, scheduleKeys}, "this network and schedule"},
+		{[][]string{netKeys}, "this network"},
+	} {
+		same := match(tier.keys...)
 		if len(same) == 0 {
 			continue
 		}
@@ -999,30 +1046,49 @@ func estimate(runs []experiment.RunSpec, samples []throughputSample) string {
 			rates[i] = s.imagesPerSec
 		}
 		r := median(rates)
-		what := "this network"
-		if len(keys) == 1 {
-			what = cfg.Backbone + " runs of other sizes"
-		}
-		return fmt.Sprintf("≈ %s at %.0f img/s (median of %d finished %s)",
-			fmtDuration(time.Duration(total/r*float64(time.Second))), r, len(same), what)
+		return runEstimate{seconds: images / r, ok: true,
+			basis: fmt.Sprintf("%s at %.0f img/s (median of %d finished run(s) of %s)", what, r, len(same), tier.name)}
 	}
-	return fmt.Sprintf("no estimate yet: no finished %s run has measured its speed", cfg.Backbone)
+	return runEstimate{seconds: images / defaultImagesPerSec, ok: true,
+		basis: fmt.Sprintf("%s at %d img/s, a default (no finished %s run of this size has measured its speed)", what, defaultImagesPerSec, cfg.Backbone)}
 }
 
-// trainImages is the number of training images of a synthetic spec (0 when
-// the spec does not say).
-func trainImages(spec string) int {
-	kind, opts, _ := strings.Cut(spec, ":")
-	if kind != "synthetic" {
-		return 0
+func median(xs []float64) float64 {
+	xs = slices.Clone(xs)
+	sort.Float64s(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
 	}
-	for _, kv := range strings.Split(opts, ",") {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == "train" {
-			n, _ := strconv.Atoi(v)
-			return n
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// fashionMNISTPerClass is Fashion-MNIST's training images per class (60,000
+// over 10 classes).
+const fashionMNISTPerClass = 6000
+
+// trainImages is the number of classes and training images per class of a
+// data set spec, when the spec alone tells (synthetic, with its defaults;
+// Fashion-MNIST, capped by train_per_class); ok is false for data sets
+// whose size is known only once opened.
+func trainImages(spec string) (classes, perClass int, ok bool) {
+	sp, err := data.ParseSpec(spec)
+	if err != nil {
+		return 0, 0, false
+	}
+	opt := func(key string, def int) int {
+		if v, err := strconv.Atoi(sp.Options[key]); err == nil && v > 0 {
+			return v
 		}
+		return def
 	}
-	return 0
+	switch sp.Kind {
+	case data.KindSynthetic:
+		return opt("classes", data.DefaultSyntheticClasses), opt("train", data.DefaultSyntheticTrain), true
+	case data.KindFashionMNIST:
+		return 10, min(opt("train_per_class", fashionMNISTPerClass), fashionMNISTPerClass), true
+	}
+	return 0, 0, false
 }
 
 func (b *builderScreen) view(m *Model, w, h int) string {
@@ -1110,6 +1176,9 @@ func (b *builderScreen) view(m *Model, w, h int) string {
 		lines = append(lines, fmt.Sprintf("%d variant(s) × %d seed(s) = %d runs · profile %s",
 			len(p.study.Variants), len(p.study.Seeds), len(p.runs), b.field(fProfile).value()))
 		lines = append(lines, "time: "+p.estimate)
+		if p.basis != "" {
+			lines = append(lines, stDim.Render("  from "+p.basis))
+		}
 		if !b.fromList() {
 			lines = append(lines, stDim.Render("variants: "+strings.Join(p.study.Labels(), ", ")))
 		}
