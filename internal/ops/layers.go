@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/mksmt/workbench/internal/ops/vec"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -235,6 +236,18 @@ func gelu32(x, dy, out []float32, diff bool) {
 	out = out[:len(x)]
 	if diff {
 		dy = dy[:len(x)]
+	}
+	var k int
+	if diff {
+		k = vec.GELUDiff(x, dy, out)
+	} else {
+		k = vec.GELU(x, out)
+	}
+	if k > 0 {
+		x, out = x[k:], out[k:]
+		if diff {
+			dy = dy[k:]
+		}
 	}
 	for i, v := range x {
 		z := math.Float32frombits(math.Float32bits(v)&^sign) * invSqrt2
