@@ -1,12 +1,21 @@
 // Package ops holds the custom gorgonia operations the workbench's networks
-// are built from: convolution, batch normalisation (training and inference,
-// with an optional fused ReLU), the fused residual join relu(a+b), global
-// average pooling and a stop-gradient, plus the BLAS set-up they need.
+// are built from. For the resnet: convolution, batch normalisation
+// (training and inference, with an optional fused ReLU), the fused residual
+// join relu(a+b), global average pooling. For the swin (linear.go,
+// layers.go, window.go): linear layers on sgemm over
+// any rank, LayerNorm, GELU (AVX2 kernels in ops/vec), residual sums, the
+// mean over tokens, (shifted) window attention with its relative position
+// bias, and patch embedding and merging as index maps. And a stop-gradient,
+// plus the BLAS set-up they need.
 //
-// Every op works on NCHW tensors of float32 (training) or float64 (gradient
-// checks), is differentiated symbolically (gorgonia.Grad followed by a
-// TapeMachine; the LispMachine's DoDiff path is not supported), and has a
-// finite-difference gradient test in this package.
+// Every op works on float32 (training) or float64 (gradient checks), is
+// differentiated symbolically (gorgonia.Grad followed by a TapeMachine; the
+// LispMachine's DoDiff path is not supported), and has a finite-difference
+// gradient test in this package.
+//
+// Memory: the transformer ops can keep their outputs and activation
+// gradients in an Arena shared by graphs that run one after the other (the
+// trainer's update graphs), instead of one set per graph.
 //
 // Ownership of values: for speed, an op returns the same output tensor on
 // every run instead of allocating a new one. A value read from one of these

@@ -122,13 +122,23 @@ func gradSlots(rows, work int) int {
 // goroutine: splitting it would cost more than it saves.
 const smallWork = 1 << 15
 
-// parallelRows is parallelFor over rows, or a single call for small work.
+// parallelRows calls f on up to 16 row ranges covering [0, rows), in
+// parallel, or once on all rows for small work. The ranges depend on rows
+// only, never on the number of workers: OpenBLAS's results for a row
+// depend on how many rows one call has, and training must be bit-for-bit
+// reproducible on any number of cores.
 func parallelRows(rows, work int, f func(lo, hi int)) {
 	if work < smallWork {
 		f(0, rows)
 		return
 	}
-	parallelFor(rows, f)
+	const tasks = 16
+	chunk := max(1, (rows+tasks-1)/tasks)
+	parallelFor((rows+chunk-1)/chunk, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			f(t*chunk, min((t+1)*chunk, rows))
+		}
+	})
 }
 
 // work is a process-wide workspace of both dtypes, handed out to one op's

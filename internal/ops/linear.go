@@ -145,12 +145,37 @@ func outData[T float](t *tensor.Dense, use bool) []T {
 }
 
 // linearBackward: dx = dy·Wᵀ (when dx != nil), dW = xᵀ·dy, db = Σ_rows dy
-// (when db != nil). Each of gradSlots fixed row ranges computes its dx rows
-// and its partial dW and db in one task; the partials are then summed in
-// range order.
+// (when db != nil). With many rows, each of linearSlots fixed row ranges
+// computes its dx rows and its partial dW and db in one task, and the
+// partials are summed in range order; with few rows (the deep stages), dx
+// is split by rows and dW and db by fixed blocks of columns, each summed
+// over all rows in one gemm. Either way every value is computed the same
+// way whichever worker runs it.
 func linearBackward[T float](l *linear, wk *work, x, w, dy, dx, dw, db []T) {
 	in, out, rows := l.in, l.out, l.rows
-	slots := gradSlots(rows, rows*in*out)
+	slots := linearSlots(rows, rows*in*out)
+	if slots == 1 && rows*in*out >= smallWork {
+		if dx != nil {
+			parallelRows(rows, rows*in*out, func(lo, hi int) {
+				gemm(false, true, hi-lo, in, out, 1, dy[lo*out:hi*out], out, w, out, 0, dx[lo*in:hi*in], in)
+			})
+		}
+		const block = 64 // columns of dW per task
+		parallelFor((out+block-1)/block, func(lo, hi int) {
+			c0, c1 := lo*block, min(hi*block, out)
+			gemm(true, false, in, c1-c0, rows, 1, x, in, dy[c0:], out, 0, dw[c0:], out)
+			if db != nil {
+				d := db[c0:c1]
+				clear(d)
+				for r := range rows {
+					for j, v := range dy[r*out+c0 : r*out+c1] {
+						d[j] += v
+					}
+				}
+			}
+		})
+		return
+	}
 	stride := in*out + out
 	part := workSlice[T](wk, slots*stride)
 	task := func(s int) {
@@ -179,6 +204,16 @@ func linearBackward[T float](l *linear, wk *work, x, w, dy, dx, dw, db []T) {
 	if db != nil {
 		sumStrided(db, part, in*out, stride, slots)
 	}
+}
+
+// linearSlots is the number of row ranges dW is summed over: ranges of at
+// least 1024 rows (shorter ones make skinny gemms and large partials to
+// add), at most 8.
+func linearSlots(rows, work int) int {
+	if work < smallWork {
+		return 1
+	}
+	return max(1, min(8, rows/1024))
 }
 
 // sumStrided sets dst to Σ_s part[s·stride+off : …+len(dst)], in slot order.

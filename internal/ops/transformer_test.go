@@ -55,7 +55,8 @@ func transformerCases() []opCase {
 		linear("linear-3d", tensor.Shape{2, 3, 4}, 6, true, false),
 		linear("linear-nobias", tensor.Shape{2, 3, 4}, 5, false, false),
 		linear("linear-noInputGrad", tensor.Shape{2, 3, 4}, 5, true, true),
-		linear("linear-parallel", tensor.Shape{4, 32, 32}, 40, true, false),
+		linear("linear-parallel", tensor.Shape{4, 32, 32}, 40, true, false), // dW by column blocks
+		linear("linear-slots", tensor.Shape{2, 1100, 8}, 4, true, false),    // dW over row slots
 		{
 			name:   "layernorm",
 			shapes: []tensor.Shape{{2, 3, 5}, {5}, {5}},
@@ -164,7 +165,7 @@ func TestPatchMaps(t *testing.T) {
 // the linear layer, LayerNorm and window attention are bit-for-bit the
 // same for 1, 2 and 3 workers: exact resumption relies on it.
 func TestTransformerGradDeterministic(t *testing.T) {
-	for _, name := range []string{"linear-parallel", "layernorm-parallel", "window-attention-shifted"} {
+	for _, name := range []string{"linear-parallel", "linear-slots", "layernorm-parallel", "window-attention-shifted"} {
 		var c opCase
 		for _, k := range transformerCases() {
 			if k.name == name {
