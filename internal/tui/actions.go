@@ -106,6 +106,63 @@ func (m *Model) cancelRuns(runs []store.Run) tea.Cmd {
 	return nil
 }
 
+// runsChangedMsg says that runs were archived or removed: Runs reloads
+// (and closes the detail of a removed run).
+type runsChangedMsg struct{ removed []int64 }
+
+// cancelOrArchive is x: it cancels the queued or running runs among runs
+// (asking first); when none is, it archives the ended ones, or unarchives
+// them when all are archived (asking first). archived[i] is whether
+// runs[i] is archived.
+func (m *Model) cancelOrArchive(runs []store.Run, archived []bool) tea.Cmd {
+	if len(runIDs(runs, store.Running, store.Queued)) > 0 {
+		return m.cancelRuns(runs)
+	}
+	ids := runIDs(runs, store.Finished, store.Failed, store.Interrupted, store.Diverged)
+	if len(ids) == 0 {
+		m.setStatus("nothing to cancel or archive", nil)
+		return nil
+	}
+	undo := !slices.Contains(archived, false)
+	prompt := fmt.Sprintf("Archive %s?\nArchived runs are kept (tables, reuse) but hidden from Runs; /archived:true shows them, x there unarchives.", runList(ids))
+	done := "archived "
+	if undo {
+		prompt = fmt.Sprintf("Unarchive %s?", runList(ids))
+		done = "unarchived "
+	}
+	st, ctx := m.be.store, m.ctx
+	m.ask(prompt, func() tea.Cmd {
+		return tea.Sequence(func() tea.Msg {
+			if _, err := st.Archive(ctx, ids, !undo); err != nil {
+				return statusMsg{err: err}
+			}
+			return statusMsg{text: done + runList(ids)}
+		}, func() tea.Msg { return runsChangedMsg{} })
+	})
+	return nil
+}
+
+// removeRuns is X: it asks, then removes the ended runs among runs for
+// good (store.DeleteRuns: rows, metric points and files).
+func (m *Model) removeRuns(runs []store.Run) tea.Cmd {
+	ids := runIDs(runs, store.Finished, store.Failed, store.Interrupted, store.Diverged)
+	if len(ids) == 0 {
+		m.setStatus("nothing to remove: only ended runs can be removed (x cancels a running one)", nil)
+		return nil
+	}
+	st, ctx := m.be.store, m.ctx
+	m.ask(fmt.Sprintf("Remove %s for good?\nTheir metrics, summaries and checkpoint files are deleted; x archives instead.", runList(ids)), func() tea.Cmd {
+		return tea.Sequence(func() tea.Msg {
+			rm, err := st.DeleteRuns(ctx, ids)
+			if err != nil {
+				return statusMsg{err: err}
+			}
+			return statusMsg{text: fmt.Sprintf("removed %s (%d file(s))", runList(rm.IDs), len(rm.Files))}
+		}, func() tea.Msg { return runsChangedMsg{removed: ids} })
+	})
+	return nil
+}
+
 // resumeRuns queues the interrupted or failed ones among runs again.
 func (m *Model) resumeRuns(runs []store.Run) tea.Cmd {
 	if m.be.runner == nil {

@@ -28,6 +28,14 @@ type Store interface {
 	Artifacts(ctx context.Context, runID int64) ([]store.Artifact, error)
 	Series(ctx context.Context, ids []int64, keys []string, maxPoints int) ([]store.Series, error)
 	LatestPoints(ctx context.Context, ids []int64, keys []string, n int) (map[int64]map[string][]store.Point, error)
+	// What the filter language (internal/filter) looks at.
+	ParamKeys(ctx context.Context) ([]string, error)
+	SummaryKeys(ctx context.Context) ([]string, error)
+	Marks(ctx context.Context, ids ...int64) (map[int64]store.Marks, error)
+	Memberships(ctx context.Context, ids ...int64) (map[int64][]store.Membership, error)
+	// Run management: archive (hide, keep) or remove ended runs.
+	Archive(ctx context.Context, ids []int64, archive bool) ([]int64, error)
+	DeleteRuns(ctx context.Context, ids []int64) (store.Removed, error)
 }
 
 // Runner is how the TUI starts and stops training (internal/runner's

@@ -134,8 +134,8 @@ type builderPlan struct {
 	errs     []string
 	skipped  []string // combinations the spec parser rejects, with why
 	merged   int      // combinations that train the same run as an earlier one
-	estimate string // the expected time
-	basis    string // what the estimate rests on
+	estimate string   // the expected time
+	basis    string   // what the estimate rests on
 }
 
 // throughputEvery is how many refreshes pass between reloads of the

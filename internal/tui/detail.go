@@ -22,6 +22,7 @@ type detailLoaded struct {
 	params    map[string]string
 	summaries map[string]float64
 	artifacts []store.Artifact
+	marks     store.Marks              // archived, note, tags
 	series    map[string][]store.Point // the curves: losses by step, accuracies by epoch
 	err       error
 }
@@ -61,6 +62,12 @@ func (d *runDetail) load(m *Model) tea.Cmd {
 			return out
 		}
 		out.params, out.summaries = ps[id], sums[id]
+		marks, err := st.Marks(ctx, id)
+		if err != nil {
+			out.err = err
+			return out
+		}
+		out.marks = marks[id]
 		if out.artifacts, err = st.Artifacts(ctx, id); err != nil {
 			out.err = err
 			return out
@@ -140,6 +147,9 @@ func checkpointText(r store.Run, arts []store.Artifact) string {
 	return strings.Join(parts, " · ")
 }
 
+// archived reports whether the run shown is archived.
+func (d *runDetail) archived() bool { return d.data != nil && d.data.marks.IsArchived() }
+
 func (d *runDetail) set(msg detailLoaded) {
 	d.data = &msg
 	if msg.err == nil {
@@ -180,7 +190,17 @@ func (d *runDetail) text(w int) []string {
 	var out []string
 	out = append(out, stHeader.Render(fmt.Sprintf("Run %d · %s · %s · seed %d", r.ID, r.Study, r.Variant, r.Seed)))
 	kv := func(k, v string) { out = append(out, fmt.Sprintf("  %-12s %s", k, v)) }
-	kv("status", statusStyle(string(r.Status)).Render(string(r.Status)))
+	status := statusStyle(string(r.Status)).Render(string(r.Status))
+	if mk := d.data.marks; mk.IsArchived() {
+		status += " · archived " + fmtTime(mk.Archived)
+	}
+	kv("status", status)
+	if mk := d.data.marks; len(mk.Tags) > 0 {
+		kv("tags", strings.Join(mk.Tags, ", "))
+	}
+	if mk := d.data.marks; mk.Note != "" {
+		kv("note", mk.Note)
+	}
 	if r.Error != "" {
 		kv("error", stErr.Render(r.Error))
 	}

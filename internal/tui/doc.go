@@ -6,8 +6,9 @@
 // screen unless a text input is being typed into): 1 Studies (spec files
 // and recorded studies with their progress), 2 Builder (a form that defines
 // a study, validates it with the spec parser, saves experiments/NAME.toml
-// and enqueues it), 3 Runs (filter, sort, select, details with curves,
-// a side-by-side diff of selected runs, cancel, resume), 4 Live (progress
+// and enqueues it), 3 Runs (filter with the language of
+// runs --where, sort, select, details with curves, a side-by-side diff
+// of selected runs, cancel, resume, archive, remove), 4 Live (progress
 // from the metric stream, ETA and charts of the running runs, or of any
 // run opened from Runs), 5 Compare (the
 // table `workbench table` prints, exported with e). One keymap table

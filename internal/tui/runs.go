@@ -12,6 +12,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/mksmt/workbench/internal/filter"
 	"github.com/mksmt/workbench/internal/runspec"
 	"github.com/mksmt/workbench/internal/store"
 )
@@ -19,7 +20,8 @@ import (
 // runRow is one run as the Runs screen shows it.
 type runRow struct {
 	run  store.Run
-	s3   float64 // NaN when unknown
+	rec  filter.Record // what the filter language looks at
+	s3   float64       // NaN when unknown
 	s4   float64
 	text [len(runCols)]string // cell texts, computed once per load
 	// match are the values the filter sees, in lower case: the cells, with
@@ -27,8 +29,7 @@ type runRow struct {
 	match [len(runCols)]string
 }
 
-// runCols are the Runs table's columns; the filter's field names are their
-// titles in lower case.
+// runCols are the Runs table's columns.
 var runCols = [...]column{
 	{title: "ID", width: 5, right: true},
 	{title: "STATUS", width: 11},
@@ -40,18 +41,12 @@ var runCols = [...]column{
 	{title: "TIME", width: 7, right: true},
 }
 
-var runFields = func() []string {
-	out := make([]string, len(runCols))
-	for i, c := range runCols {
-		out[i] = strings.ToLower(c.title)
-	}
-	return out
-}()
-
-// newRunRow fills a row from a run and its summaries. A running run shows
-// its latest evaluated accuracies and its progress.
-func newRunRow(r store.Run, sums map[string]float64) *runRow {
-	row := &runRow{run: r, s3: math.NaN(), s4: math.NaN()}
+// newRunRow fills a row from a run's record (summaries, params, marks,
+// studies). A running run shows its latest evaluated accuracies and its
+// progress.
+func newRunRow(rec filter.Record) *runRow {
+	r, sums := rec.Run, rec.Summaries
+	row := &runRow{run: r, rec: rec, s3: math.NaN(), s4: math.NaN()}
 	src := sums
 	if r.Status == store.Running || len(src) == 0 {
 		src = r.Progress.Latest
@@ -83,10 +78,11 @@ func newRunRow(r store.Run, sums map[string]float64) *runRow {
 
 // runsData is what a load of the Runs screen brings back.
 type runsData struct {
-	rows map[int64]*runRow
-	live map[int64]bool // ids that are queued or running
-	full bool           // a full reload (else an update of the rows it holds)
-	err  error
+	rows  map[int64]*runRow
+	live  map[int64]bool // ids that are queued or running
+	full  bool           // a full reload (else an update of the rows it holds)
+	known *filter.Known  // what a filter may name (full reloads)
+	err   error
 }
 
 // loadRunsFull reads every run and the summaries of the finished ones.
@@ -95,7 +91,11 @@ func loadRunsFull(ctx context.Context, st Store) runsData {
 	if err != nil {
 		return runsData{err: err}
 	}
-	return fillRuns(ctx, st, runs, runsData{full: true})
+	known, err := knownIn(ctx, st)
+	if err != nil {
+		return runsData{err: err}
+	}
+	return fillRuns(ctx, st, runs, runsData{full: true, known: &known})
 }
 
 // newestProbe is how many of the newest runs a refresh reads to find runs
@@ -152,21 +152,57 @@ func loadRunsLive(ctx context.Context, st Store, wasLive map[int64]bool, newestK
 	return fillRuns(ctx, st, runs, runsData{})
 }
 
-func fillRuns(ctx context.Context, st Store, runs []store.Run, d runsData) runsData {
-	var done []int64
-	for _, r := range runs {
-		if r.Status == store.Finished {
-			done = append(done, r.ID)
-		}
+// knownIn is what a filter on st may name (filter.KnownIn, through the
+// TUI's Store).
+func knownIn(ctx context.Context, st Store) (filter.Known, error) {
+	params, err := st.ParamKeys(ctx)
+	if err != nil {
+		return filter.Known{}, err
 	}
-	sums, err := st.Summaries(ctx, done...)
+	sums, err := st.SummaryKeys(ctx)
+	if err != nil {
+		return filter.Known{}, err
+	}
+	union := func(a, b []string) []string {
+		out := append(slices.Clone(a), b...)
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return filter.Known{Params: union(params, filter.ConfigParams()), Summaries: union(sums, filter.SummaryKeys())}, nil
+}
+
+// fillRuns reads what the rows and the filter need: params, summaries,
+// marks (archived, note, tags) and study memberships (filter.Load, through
+// the TUI's Store).
+func fillRuns(ctx context.Context, st Store, runs []store.Run, d runsData) runsData {
+	ids := make([]int64, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	params, err := st.Params(ctx, ids...)
+	if err != nil {
+		return runsData{err: err}
+	}
+	sums, err := st.Summaries(ctx, ids...)
+	if err != nil {
+		return runsData{err: err}
+	}
+	marks, err := st.Marks(ctx, ids...)
+	if err != nil {
+		return runsData{err: err}
+	}
+	studies, err := st.Memberships(ctx, ids...)
 	if err != nil {
 		return runsData{err: err}
 	}
 	d.rows = make(map[int64]*runRow, len(runs))
 	d.live = map[int64]bool{}
 	for _, r := range runs {
-		d.rows[r.ID] = newRunRow(r, sums[r.ID])
+		rec := filter.Record{Run: r, Params: params[r.ID], Summaries: sums[r.ID], Marks: marks[r.ID], Studies: studies[r.ID]}
+		if rec.Studies == nil {
+			rec.Studies = []store.Membership{}
+		}
+		d.rows[r.ID] = newRunRow(rec)
 		if r.Status == store.Queued || r.Status == store.Running {
 			d.live[r.ID] = true
 		}
@@ -198,14 +234,22 @@ type runsScreen struct {
 	err      error
 	listH    int
 
+	known    filter.Known // what a filter may name, from the last full load
+	query    runQuery     // the query applied
+	before   runQuery     // the query applied when the filter was opened for editing
+	queryErr error        // what is wrong with the query typed (then before stays applied)
+	hidden   int          // archived runs the query matched but hides
+
 	detail *runDetail // non-nil while the detail view is open
 	diff   *runDiff   // non-nil while the diff of runs is open
 }
 
 func newRuns() *runsScreen {
+	fb := newFilterBox()
+	fb.input.Placeholder = "status:finished acc.S4>60 tag:x … or words"
 	return &runsScreen{
 		rows: map[int64]*runRow{}, live: map[int64]bool{}, selected: map[int64]bool{},
-		filter: newFilterBox(),
+		filter: fb,
 		table:  tableView{cols: runCols[:], sortCol: 0, sortRev: true},
 	}
 }
@@ -270,6 +314,17 @@ func (s *runsScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 		if s.detail != nil && s.detail.id == msg.id {
 			s.detail.set(msg)
 		}
+	case runsChangedMsg:
+		// Marks or rows changed: the next load reads every run again.
+		s.sinceAll = fullEvery
+		s.selected = map[int64]bool{}
+		if s.detail != nil && slices.Contains(msg.removed, s.detail.id) {
+			s.detail = nil
+		}
+		if s.diff != nil && slices.ContainsFunc(s.diff.ids, func(id int64) bool { return slices.Contains(msg.removed, id) }) {
+			s.diff = nil
+		}
+		return s.load(m)
 	case diffLoaded:
 		if s.diff != nil && slices.Equal(s.diff.ids, msg.ids) {
 			s.diff.set(msg)
@@ -314,6 +369,9 @@ func (s *runsScreen) apply(d runsData) {
 		}
 	}
 	s.live = d.live
+	if d.known != nil {
+		s.known = *d.known
+	}
 	if n := len(s.all); n > 0 {
 		s.newest = s.all[n-1].run.ID
 	}
@@ -327,12 +385,22 @@ func (s *runsScreen) resort() {
 	if s.cur.pos < len(s.order) {
 		keep = s.order[s.cur.pos].run.ID
 	}
-	q := parseQuery(s.filter.query())
+	if q, err := parseRunQuery(s.filter.query(), s.known); err != nil {
+		s.query, s.queryErr = s.before, err
+	} else {
+		s.query, s.queryErr = q, nil
+	}
 	s.order = s.order[:0]
+	s.hidden = 0
 	for _, r := range s.all { // in id order
-		if q.empty() || q.matchLower(runFields, r.match[:]) {
-			s.order = append(s.order, r)
+		if !s.query.match(r) {
+			continue
 		}
+		if r.rec.Marks.IsArchived() && !s.query.archivedShown() {
+			s.hidden++
+			continue
+		}
+		s.order = append(s.order, r)
 	}
 	col, rev := s.table.sortCol, s.table.sortRev
 	if col != 0 {
@@ -421,7 +489,9 @@ func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 			s.detail.scroll(a)
 			return nil, true
 		case actCancelRun:
-			return m.cancelRuns([]store.Run{s.detail.run}), true
+			return m.cancelOrArchive([]store.Run{s.detail.run}, []bool{s.detail.archived()}), true
+		case actRemoveRun:
+			return m.removeRuns([]store.Run{s.detail.run}), true
 		case actResumeRun:
 			return m.resumeRuns([]store.Run{s.detail.run}), true
 		case actWatchRun:
@@ -442,6 +512,9 @@ func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 			return nil, true
 		}
 		return nil, false
+	}
+	if a == actFilter && !s.filter.editing && s.queryErr == nil {
+		s.before = s.query
 	}
 	if cmd, ok := s.filter.handleList(a, s.resort); ok {
 		return cmd, true
@@ -506,13 +579,18 @@ func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 		}
 		s.diff = &runDiff{ids: ids}
 		return s.diff.load(m), true
-	case actCancelRun, actResumeRun:
+	case actCancelRun, actResumeRun, actRemoveRun:
 		var runs []store.Run
+		var archived []bool
 		for _, r := range s.targets() {
 			runs = append(runs, r.run)
+			archived = append(archived, r.rec.Marks.IsArchived())
 		}
-		if a == actCancelRun {
-			return m.cancelRuns(runs), true
+		switch a {
+		case actCancelRun:
+			return m.cancelOrArchive(runs, archived), true
+		case actRemoveRun:
+			return m.removeRuns(runs), true
 		}
 		return m.resumeRuns(runs), true
 	}
@@ -536,9 +614,15 @@ func (s *runsScreen) view(m *Model, w, h int) string {
 	if fl := s.filter.view(w); fl != "" {
 		lines = append(lines, fl)
 	}
+	if s.queryErr != nil {
+		lines = append(lines, stErr.Render("✗ filter: "+s.queryErr.Error()))
+	}
 	info := fmt.Sprintf("%d runs", len(s.rows))
 	if len(s.order) != len(s.rows) {
 		info = fmt.Sprintf("%d of %d runs", len(s.order), len(s.rows))
+	}
+	if s.hidden > 0 {
+		info += fmt.Sprintf(" · %d archived hidden (archived:true shows them)", s.hidden)
 	}
 	if len(s.selected) > 0 {
 		info += fmt.Sprintf(" · %d selected", len(s.selected))
