@@ -203,8 +203,8 @@ func focusStates(t *testing.T, f *fixture) []focusState {
 	return states
 }
 
-// TestKeymapNeverTraps drives 1–5 and q from every screen in every state
-// of focus. Outside a text input they always switch screens and quit (a
+// TestKeymapNeverTraps drives 1–5, ? and q from every screen in every
+// state of focus. Outside a text input they always switch screens and quit (a
 // builder field that has the focus but is not being edited takes none of
 // them). In a text input (a builder field after enter or i, a filter after
 // /) they are typed into it; esc then leaves the input, and 1–5 and q do
@@ -243,7 +243,14 @@ func TestKeymapNeverTraps(t *testing.T) {
 						t.Errorf("key %d changed the builder form:\n%s\n->\n%s", k, before, after)
 					}
 				}
+				// ? opens the help (closes it when open), nothing typed.
 				d := fresh()
+				wasHelp, before := d.m.help != nil, formValues(d.builder())
+				d.press("?")
+				if (d.m.help != nil) == wasHelp || d.m.active != st.screen || formValues(d.builder()) != before {
+					t.Errorf("?: help open %v (was %v), screen %d, form changed %v", d.m.help != nil, wasHelp, d.m.active+1, formValues(d.builder()) != before)
+				}
+				d = fresh()
 				d.press("q")
 				if !d.quit {
 					t.Error("q did not quit")
@@ -252,18 +259,18 @@ func TestKeymapNeverTraps(t *testing.T) {
 			}
 			d := fresh()
 			before := st.input(d)
-			d.press("1", "2", "3", "4", "5", "q")
-			if d.m.active != st.screen || d.quit {
-				t.Fatalf("typing 12345q switched to screen %d (quit %v)", d.m.active+1, d.quit)
+			d.press("1", "2", "3", "4", "5", "q", "?")
+			if d.m.active != st.screen || d.quit || d.m.help != nil {
+				t.Fatalf("typing 12345q? switched to screen %d (quit %v, help %v)", d.m.active+1, d.quit, d.m.help != nil)
 			}
-			if got := st.input(d); got != before+"12345q" {
-				t.Fatalf("input %q after typing 12345q into %q", got, before)
+			if got := st.input(d); got != before+"12345q?" {
+				t.Fatalf("input %q after typing 12345q? into %q", got, before)
 			}
 			d.press("esc")
 			if d.m.screens[st.screen].typing() {
 				t.Fatal("still typing after esc")
 			}
-			want := before + "12345q"
+			want := before + "12345q?"
 			if st.leave == "cleared" {
 				want = ""
 			}

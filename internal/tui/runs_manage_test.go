@@ -153,4 +153,3 @@ func TestRunsArchiveAndRemove(t *testing.T) {
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
-
