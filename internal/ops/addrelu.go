@@ -43,7 +43,7 @@ func (op *addReLUOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *addReLUOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, err := denses(op.String(), vs, 2)
+	in, err := denses(op, vs, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (op *reluMaskOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) 
 }
 
 func (op *reluMaskOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, err := denses(op.String(), vs, 2)
+	in, err := denses(op, vs, 2)
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ func (op *bnOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *bnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, err := denses(op.String(), vs, 3)
+	in, err := denses(op, vs, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func (op *bnDiffOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *bnDiffOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, err := denses(op.String(), vs, 4)
+	in, err := denses(op, vs, 4)
 	if err != nil {
 		return nil, err
 	}

@@ -253,7 +253,7 @@ func (op *convOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, err := denses(op.String(), vs, 2)
+	in, err := denses(op, vs, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -603,7 +603,7 @@ func (op *convBwdOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *convBwdOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, err := denses(op.String(), vs, 3)
+	in, err := denses(op, vs, 3)
 	if err != nil {
 		return nil, err
 	}

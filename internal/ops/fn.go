@@ -50,7 +50,7 @@ func (op *fnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		op.in = make([]*tensor.Dense, len(vs))
 	}
 	for i, v := range vs {
-		d, err := dense(op.String(), i, v)
+		d, err := dense(op, i, v)
 		if err != nil {
 			return nil, err
 		}

@@ -30,11 +30,13 @@ func LayerNorm(x, g, b *gorgonia.Node, sh *Shared) (*gorgonia.Node, error) {
 	op := &fnOp{base: newBase("layernorm " + g.Name()), inDims: []int{xs.Dims(), 1, 1}, shape: xs.Clone(), slot: sh.take(),
 		diff: []bool{true, true, true}}
 	op.run = func(in []*tensor.Dense, out *tensor.Dense) error {
-		switch xd := in[0].Data().(type) {
-		case []float32:
-			lnForward(xd, in[1].Data().([]float32), in[2].Data().([]float32), out.Data().([]float32), rows)
-		case []float64:
-			lnForward(xd, in[1].Data().([]float64), in[2].Data().([]float64), out.Data().([]float64), rows)
+		switch in[0].Dtype() {
+		case tensor.Float32:
+			xd := in[0].Float32s()
+			lnForward(xd, in[1].Float32s(), in[2].Float32s(), out.Float32s(), rows)
+		case tensor.Float64:
+			xd := in[0].Float64s()
+			lnForward(xd, in[1].Float64s(), in[2].Float64s(), out.Float64s(), rows)
 		}
 		return nil
 	}
@@ -46,11 +48,13 @@ func LayerNorm(x, g, b *gorgonia.Node, sh *Shared) (*gorgonia.Node, error) {
 			defer putWork(w)
 			dt := dx.Dtype()
 			g, b := dg.get(dt, c), db.get(dt, c)
-			switch xd := in[0].Data().(type) {
-			case []float32:
-				lnBackward(w, xd, in[1].Data().([]float32), in[2].Data().([]float32), dx.Data().([]float32), g.Data().([]float32), b.Data().([]float32), rows)
-			case []float64:
-				lnBackward(w, xd, in[1].Data().([]float64), in[2].Data().([]float64), dx.Data().([]float64), g.Data().([]float64), b.Data().([]float64), rows)
+			switch in[0].Dtype() {
+			case tensor.Float32:
+				xd := in[0].Float32s()
+				lnBackward(w, xd, in[1].Float32s(), in[2].Float32s(), dx.Float32s(), g.Float32s(), b.Float32s(), rows)
+			case tensor.Float64:
+				xd := in[0].Float64s()
+				lnBackward(w, xd, in[1].Float64s(), in[2].Float64s(), dx.Float64s(), g.Float64s(), b.Float64s(), rows)
 			}
 			return nil
 		}
@@ -152,22 +156,26 @@ func GELU(x *gorgonia.Node, sh *Shared) (*gorgonia.Node, error) {
 	dxSlot := sh.take()
 	op := &fnOp{base: newBase("gelu"), inDims: []int{xs.Dims()}, shape: xs.Clone(), diff: []bool{true}, slot: sh.take()}
 	op.run = func(in []*tensor.Dense, out *tensor.Dense) error {
-		switch xd := in[0].Data().(type) {
-		case []float32:
-			elementwise(xd, nil, out.Data().([]float32), geluForward[float32])
-		case []float64:
-			elementwise(xd, nil, out.Data().([]float64), geluForward[float64])
+		switch in[0].Dtype() {
+		case tensor.Float32:
+			xd := in[0].Float32s()
+			elementwise(xd, nil, out.Float32s(), geluForward[float32])
+		case tensor.Float64:
+			xd := in[0].Float64s()
+			elementwise(xd, nil, out.Float64s(), geluForward[float64])
 		}
 		return nil
 	}
 	op.grad = func(in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 		bwd := &fnOp{base: newBase("gelu-diff"), inDims: []int{xs.Dims(), xs.Dims()}, shape: xs.Clone(), slot: dxSlot}
 		bwd.run = func(in []*tensor.Dense, out *tensor.Dense) error {
-			switch xd := in[0].Data().(type) {
-			case []float32:
-				elementwise(xd, in[1].Data().([]float32), out.Data().([]float32), geluBackward[float32])
-			case []float64:
-				elementwise(xd, in[1].Data().([]float64), out.Data().([]float64), geluBackward[float64])
+			switch in[0].Dtype() {
+			case tensor.Float32:
+				xd := in[0].Float32s()
+				elementwise(xd, in[1].Float32s(), out.Float32s(), geluBackward[float32])
+			case tensor.Float64:
+				xd := in[0].Float64s()
+				elementwise(xd, in[1].Float64s(), out.Float64s(), geluBackward[float64])
 			}
 			return nil
 		}
@@ -314,11 +322,13 @@ func Add(a, b *gorgonia.Node, sh *Shared) (*gorgonia.Node, error) {
 	xs := a.Shape()
 	op := &fnOp{base: newBase("add"), inDims: []int{xs.Dims(), xs.Dims()}, shape: xs.Clone(), diff: []bool{true, true}, slot: sh.take()}
 	op.run = func(in []*tensor.Dense, out *tensor.Dense) error {
-		switch ad := in[0].Data().(type) {
-		case []float32:
-			elementwise(ad, in[1].Data().([]float32), out.Data().([]float32), addTo[float32])
-		case []float64:
-			elementwise(ad, in[1].Data().([]float64), out.Data().([]float64), addTo[float64])
+		switch in[0].Dtype() {
+		case tensor.Float32:
+			ad := in[0].Float32s()
+			elementwise(ad, in[1].Float32s(), out.Float32s(), addTo[float32])
+		case tensor.Float64:
+			ad := in[0].Float64s()
+			elementwise(ad, in[1].Float64s(), out.Float64s(), addTo[float64])
 		}
 		return nil
 	}
@@ -346,22 +356,26 @@ func MeanTokens(x *gorgonia.Node, sh *Shared) (*gorgonia.Node, error) {
 	dxSlot := sh.take()
 	op := &fnOp{base: newBase("mean-tokens"), inDims: []int{3}, shape: tensor.Shape{n, c}, diff: []bool{true}, slot: sh.take()}
 	op.run = func(in []*tensor.Dense, out *tensor.Dense) error {
-		switch xd := in[0].Data().(type) {
-		case []float32:
-			meanTokens(xd, out.Data().([]float32), n, l, c)
-		case []float64:
-			meanTokens(xd, out.Data().([]float64), n, l, c)
+		switch in[0].Dtype() {
+		case tensor.Float32:
+			xd := in[0].Float32s()
+			meanTokens(xd, out.Float32s(), n, l, c)
+		case tensor.Float64:
+			xd := in[0].Float64s()
+			meanTokens(xd, out.Float64s(), n, l, c)
 		}
 		return nil
 	}
 	op.grad = func(_ gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 		bwd := &fnOp{base: newBase("mean-tokens-diff"), inDims: []int{2}, shape: xs.Clone(), slot: dxSlot}
 		bwd.run = func(in []*tensor.Dense, out *tensor.Dense) error {
-			switch d := in[0].Data().(type) {
-			case []float32:
-				spreadTokens(d, out.Data().([]float32), n, l, c)
-			case []float64:
-				spreadTokens(d, out.Data().([]float64), n, l, c)
+			switch in[0].Dtype() {
+			case tensor.Float32:
+				d := in[0].Float32s()
+				spreadTokens(d, out.Float32s(), n, l, c)
+			case tensor.Float64:
+				d := in[0].Float64s()
+				spreadTokens(d, out.Float64s(), n, l, c)
 			}
 			return nil
 		}

@@ -49,19 +49,21 @@ type linear struct {
 }
 
 func (l *linear) forward(in []*tensor.Dense, y *tensor.Dense) error {
-	switch x := in[0].Data().(type) {
-	case []float32:
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		x := in[0].Float32s()
 		var b []float32
 		if l.bias {
-			b = in[2].Data().([]float32)
+			b = in[2].Float32s()
 		}
-		linearForward(l, x, in[1].Data().([]float32), b, y.Data().([]float32))
-	case []float64:
+		linearForward(l, x, in[1].Float32s(), b, y.Float32s())
+	case tensor.Float64:
+		x := in[0].Float64s()
 		var b []float64
 		if l.bias {
-			b = in[2].Data().([]float64)
+			b = in[2].Float64s()
 		}
-		linearForward(l, x, in[1].Data().([]float64), b, y.Data().([]float64))
+		linearForward(l, x, in[1].Float64s(), b, y.Float64s())
 	}
 	return nil
 }
@@ -108,11 +110,13 @@ func (l *linear) gradient(name string, xs tensor.Shape, in gorgonia.Nodes, dy *g
 		}
 		w := getWork()
 		defer putWork(w)
-		switch x := v[0].Data().(type) {
-		case []float32:
-			linearBackward(l, w, x, v[1].Data().([]float32), v[2].Data().([]float32), outData[float32](out, !l.noInputGrad), dw.Data().([]float32), outData[float32](db, l.bias))
-		case []float64:
-			linearBackward(l, w, x, v[1].Data().([]float64), v[2].Data().([]float64), outData[float64](out, !l.noInputGrad), dw.Data().([]float64), outData[float64](db, l.bias))
+		switch v[0].Dtype() {
+		case tensor.Float32:
+			x := v[0].Float32s()
+			linearBackward(l, w, x, v[1].Float32s(), v[2].Float32s(), outData[float32](out, !l.noInputGrad), dw.Float32s(), outData[float32](db, l.bias))
+		case tensor.Float64:
+			x := v[0].Float64s()
+			linearBackward(l, w, x, v[1].Float64s(), v[2].Float64s(), outData[float64](out, !l.noInputGrad), dw.Float64s(), outData[float64](db, l.bias))
 		}
 		return nil
 	}
@@ -141,7 +145,11 @@ func outData[T float](t *tensor.Dense, use bool) []T {
 	if !use || t == nil {
 		return nil
 	}
-	return t.Data().([]T)
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return same[T](t.Float32s())
+	}
+	return same[T](t.Float64s())
 }
 
 // linearBackward: dx = dy·Wᵀ (when dx != nil), dW = xᵀ·dy, db = Σ_rows dy

@@ -63,8 +63,9 @@ func sameShape(op fmt.Stringer, in []gorgonia.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-// dense returns v as a *tensor.Dense of float32 or float64.
-func dense(op string, i int, v gorgonia.Value) (*tensor.Dense, error) {
+// dense returns v as a *tensor.Dense of float32 or float64. op names the
+// op in errors only (formatting it on every run would allocate).
+func dense(op fmt.Stringer, i int, v gorgonia.Value) (*tensor.Dense, error) {
 	d, ok := v.(*tensor.Dense)
 	if !ok {
 		return nil, fmt.Errorf("%s: input %d is %T, want *tensor.Dense", op, i, v)
@@ -84,9 +85,9 @@ func dense(op string, i int, v gorgonia.Value) (*tensor.Dense, error) {
 }
 
 // denses converts all inputs with dense and checks they share one dtype.
-func denses(op string, vs []gorgonia.Value, arity int) ([]*tensor.Dense, error) {
+func denses(op fmt.Stringer, vs []gorgonia.Value, arity int) ([]*tensor.Dense, error) {
 	if len(vs) != arity {
-		return nil, fmt.Errorf("%s: got %d inputs, want %d", op, len(vs), arity)
+		return nil, fmt.Errorf("%v: got %d inputs, want %d", op, len(vs), arity)
 	}
 	out := make([]*tensor.Dense, len(vs))
 	for i, v := range vs {
@@ -95,7 +96,7 @@ func denses(op string, vs []gorgonia.Value, arity int) ([]*tensor.Dense, error) 
 			return nil, err
 		}
 		if i > 0 && d.Dtype() != out[0].Dtype() {
-			return nil, fmt.Errorf("%s: input %d has dtype %v, input 0 has %v", op, i, d.Dtype(), out[0].Dtype())
+			return nil, fmt.Errorf("%v: input %d has dtype %v, input 0 has %v", op, i, d.Dtype(), out[0].Dtype())
 		}
 		out[i] = d
 	}

@@ -36,7 +36,7 @@ func (op *gapOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *gapOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, err := denses(op.String(), vs, 1)
+	in, err := denses(op, vs, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (op *gapDiffOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *gapDiffOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, err := denses(op.String(), vs, 1)
+	in, err := denses(op, vs, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func (op *stopGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) 
 }
 
 func (op *stopGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	in, err := denses(op.String(), vs, 1)
+	in, err := denses(op, vs, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -138,11 +138,13 @@ func (a *winAttn) forward(in []*tensor.Dense, out *tensor.Dense) error {
 	w := getWork()
 	defer putWork(w)
 	p := a.p.in(a.pSlot, out.Dtype(), a.bw, a.heads, a.w2, a.w2)
-	switch q := in[0].Data().(type) {
-	case []float32:
-		attnForward(a, w, q, in[1].Data().([]float32), in[2].Data().([]float32), in[3].Data().([]float32), p.Data().([]float32), out.Data().([]float32))
-	case []float64:
-		attnForward(a, w, q, in[1].Data().([]float64), in[2].Data().([]float64), in[3].Data().([]float64), p.Data().([]float64), out.Data().([]float64))
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		q := in[0].Float32s()
+		attnForward(a, w, q, in[1].Float32s(), in[2].Float32s(), in[3].Float32s(), p.Float32s(), out.Float32s())
+	case tensor.Float64:
+		q := in[0].Float64s()
+		attnForward(a, w, q, in[1].Float64s(), in[2].Float64s(), in[3].Float64s(), p.Float64s(), out.Float64s())
 	}
 	return nil
 }
@@ -266,13 +268,15 @@ func (a *winAttn) backward(in []*tensor.Dense, dq *tensor.Dense) error {
 	dk, dv := a.dk.in(a.dkSlot, dt, a.n, a.side*a.side, a.c), a.dv.in(a.dvSlot, dt, a.n, a.side*a.side, a.c)
 	r := 2*a.win - 1
 	dtab := a.dt.get(dt, r*r, a.heads)
-	switch q := in[0].Data().(type) {
-	case []float32:
-		attnBackward(a, w, q, in[1].Data().([]float32), in[2].Data().([]float32), in[3].Data().([]float32), a.p.t.Data().([]float32),
-			dq.Data().([]float32), dk.Data().([]float32), dv.Data().([]float32), dtab.Data().([]float32))
-	case []float64:
-		attnBackward(a, w, q, in[1].Data().([]float64), in[2].Data().([]float64), in[3].Data().([]float64), a.p.t.Data().([]float64),
-			dq.Data().([]float64), dk.Data().([]float64), dv.Data().([]float64), dtab.Data().([]float64))
+	switch in[0].Dtype() {
+	case tensor.Float32:
+		q := in[0].Float32s()
+		attnBackward(a, w, q, in[1].Float32s(), in[2].Float32s(), in[3].Float32s(), a.p.t.Float32s(),
+			dq.Float32s(), dk.Float32s(), dv.Float32s(), dtab.Float32s())
+	case tensor.Float64:
+		q := in[0].Float64s()
+		attnBackward(a, w, q, in[1].Float64s(), in[2].Float64s(), in[3].Float64s(), a.p.t.Float64s(),
+			dq.Float64s(), dk.Float64s(), dv.Float64s(), dtab.Float64s())
 	}
 	return nil
 }
@@ -409,28 +413,32 @@ func rowGather(name string, x *gorgonia.Node, width int, idx []int32, shape tens
 	dxSlot := sh.take()
 	op := &fnOp{base: newBase(name), inDims: []int{xs.Dims()}, shape: shape.Clone(), diff: []bool{true}, slot: sh.take()}
 	op.run = func(in []*tensor.Dense, out *tensor.Dense) error {
-		switch xd := in[0].Data().(type) {
-		case []float32:
-			gatherIdx(xd, out.Data().([]float32), idx, width, false)
-		case []float64:
-			gatherIdx(xd, out.Data().([]float64), idx, width, false)
+		switch in[0].Dtype() {
+		case tensor.Float32:
+			xd := in[0].Float32s()
+			gatherIdx(xd, out.Float32s(), idx, width, false)
+		case tensor.Float64:
+			xd := in[0].Float64s()
+			gatherIdx(xd, out.Float64s(), idx, width, false)
 		}
 		return nil
 	}
 	op.grad = func(_ gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 		bwd := &fnOp{base: newBase(name + "-diff"), inDims: []int{shape.Dims()}, shape: xs.Clone(), slot: dxSlot}
 		bwd.run = func(in []*tensor.Dense, out *tensor.Dense) error {
-			switch d := in[0].Data().(type) {
-			case []float32:
+			switch in[0].Dtype() {
+			case tensor.Float32:
+				d := in[0].Float32s()
 				if !complete {
-					clear(out.Data().([]float32))
+					clear(out.Float32s())
 				}
-				gatherIdx(d, out.Data().([]float32), idx, width, true)
-			case []float64:
+				gatherIdx(d, out.Float32s(), idx, width, true)
+			case tensor.Float64:
+				d := in[0].Float64s()
 				if !complete {
-					clear(out.Data().([]float64))
+					clear(out.Float64s())
 				}
-				gatherIdx(d, out.Data().([]float64), idx, width, true)
+				gatherIdx(d, out.Float64s(), idx, width, true)
 			}
 			return nil
 		}
