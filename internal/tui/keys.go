@@ -208,11 +208,11 @@ var keymap = []binding{
 	typing(bind(ScopeEdit, actFieldPrev, "stop editing, previous field", "up").brief("field")),
 	typing(bind(ScopeEdit, actFieldNext, "stop editing, next field", "down").brief("field")),
 
-	bind(ScopeRuns, actFilter, "filter as runs --where: status:finished acc.S4>60 temperature=4 tag:x archived:true; bare words match any cell", "/").brief("filter"),
+	bind(ScopeRuns, actFilter, "filter as runs --where (status:finished acc.S4>60 tag:x), or words", "/").brief("filter"),
 	bind(ScopeRuns, actOpenRun, "details of the run", "enter").brief("details"),
 	bind(ScopeRuns, actSelect, "select / unselect the run", " ").brief("select"),
-	bind(ScopeRuns, actCancelRun, "cancel queued/running run(s); archive ended ones, unarchive archived ones (asks first)", "x").brief("cancel/archive"),
-	bind(ScopeRuns, actRemoveRun, "remove ended run(s) for good: rows, metrics, files (asks first)", "X").brief("remove"),
+	bind(ScopeRuns, actCancelRun, "cancel running run(s), archive (unarchive) ended ones; asks", "x").brief("cancel/archive"),
+	bind(ScopeRuns, actRemoveRun, "remove ended run(s) and their files for good; asks", "X").brief("remove"),
 	bind(ScopeRuns, actResumeRun, "resume the run(s)", "r").brief("resume"),
 	bind(ScopeRuns, actDiffRuns, "diff the selected runs side by side (two or more)", "d").brief("diff"),
 	bind(ScopeRuns, actWatchRun, "open the run on Live (any run, finished too)", "w").brief("live"),
@@ -222,7 +222,7 @@ var keymap = []binding{
 
 	bind(ScopeDetail, actUp, "scroll up", "up", "k").brief("scroll"),
 	bind(ScopeDetail, actDown, "scroll down", "down", "j").brief("scroll"),
-	bind(ScopeDetail, actCancelRun, "cancel the run, or archive / unarchive it once ended (asks first)", "x").brief("cancel/archive"),
+	bind(ScopeDetail, actCancelRun, "cancel the run, or archive (unarchive) it once ended; asks", "x").brief("cancel/archive"),
 	bind(ScopeDetail, actRemoveRun, "remove the ended run for good (asks first)", "X").brief("remove"),
 	bind(ScopeDetail, actResumeRun, "resume the run", "r").brief("resume"),
 	bind(ScopeDetail, actWatchRun, "open the run on Live", "w").brief("live"),
