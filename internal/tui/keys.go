@@ -208,7 +208,7 @@ var keymap = []binding{
 	typing(bind(ScopeEdit, actFieldPrev, "stop editing, previous field", "up").brief("field")),
 	typing(bind(ScopeEdit, actFieldNext, "stop editing, next field", "down").brief("field")),
 
-	bind(ScopeRuns, actFilter, "filter as runs --where (status:finished acc.S4>60 tag:x), or words", "/").brief("filter"),
+	bind(ScopeRuns, actFilter, "filter as runs --where (status:finished acc.S4>60), or words", "/").brief("filter"),
 	bind(ScopeRuns, actOpenRun, "details of the run", "enter").brief("details"),
 	bind(ScopeRuns, actSelect, "select / unselect the run", " ").brief("select"),
 	bind(ScopeRuns, actCancelRun, "cancel running run(s), archive (unarchive) ended ones; asks", "x").brief("cancel/archive"),
