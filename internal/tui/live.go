@@ -260,7 +260,8 @@ func (s *liveScreen) view(m *Model, w, h int) string {
 	}
 	if len(s.runs) == 0 {
 		lines = append(lines, "", "Nothing is running.",
-			"Start a study from 1 Studies (r) or 2 Builder (ctrl+r); w on 3 Runs opens any run here.")
+			"Start a study from 1 Studies (r) or 2 Builder (ctrl+r).",
+			"Any run, finished ones too, opens here with w on 3 Runs.")
 		return clip(strings.Join(lines, "\n"), w, h)
 	}
 	// The list takes up to a third of the body; the charts the rest.
