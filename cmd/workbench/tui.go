@@ -64,7 +64,7 @@ func runTUI(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	q := &runner.Queue{Runner: r, Store: st, Fingerprint: datasetFingerprint, CodeVersion: version.Code}
-	m, err := tui.New(ctx, tui.Options{Store: st, Runner: q, SpecDir: "experiments", PlotDir: "plots"})
+	m, err := tui.New(ctx, tui.Options{Store: st, Runner: q, SpecDir: "experiments", PlotDir: "plots", Changes: st.Watch(ctx)})
 	if err != nil {
 		r.Close()
 		return err

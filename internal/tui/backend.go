@@ -63,8 +63,14 @@ type Options struct {
 	// SpecDir holds the study specs (experiments/); PlotDir receives
 	// exports (plots/).
 	SpecDir, PlotDir string
-	// Refresh is how often the active screen reloads (default 1 s).
+	// Refresh is how often the active screen reloads (default 1 s; 5 s
+	// when Changes announces changes).
 	Refresh time.Duration
+	// Changes, when not nil, tells the TUI that runs changed in any process
+	// on any host (store.Watch on PostgreSQL): the active screen reloads at
+	// once, and the periodic reload is only a fallback. When it closes (the
+	// notice connection is lost) the TUI polls every second again.
+	Changes <-chan struct{}
 	// Start is the first screen (0 Studies … 4 Compare).
 	Start int
 	// Now is the clock used for the age of running runs (default time.Now);

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,4 +82,31 @@ func BenchmarkRunsClusterLive(b *testing.B) {
 	}
 	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
 	b.Logf("%s: %d live runs on %d hosts", st.Backend(), runs, hosts)
+}
+
+// An announced change reloads the active screen at once; when the notices
+// stop, the TUI says so and polls every second.
+func TestChangesReloadAtOnce(t *testing.T) {
+	st := newFixture(t).st
+	changes := make(chan struct{}, 1)
+	m, err := New(context.Background(), Options{Store: st, Start: screenRuns, Changes: changes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.refresh != 5*time.Second {
+		t.Fatalf("refresh with change notices: %s, want the 5 s fallback", m.refresh)
+	}
+	changes <- struct{}{}
+	if msg := m.waitChange()(); msg != (changeMsg{}) {
+		t.Fatalf("after a change: %#v", msg)
+	}
+	if _, cmd := m.Update(changeMsg{}); cmd == nil {
+		t.Fatal("a change reloads nothing")
+	}
+	close(changes)
+	msg := m.waitChange()()
+	m.Update(msg)
+	if m.changes != nil || m.refresh != time.Second || !strings.Contains(m.status, "change notices") {
+		t.Fatalf("after the notices stopped: changes %v, refresh %s, status %q", m.changes, m.refresh, m.status)
+	}
 }

@@ -214,6 +214,11 @@ func (d *runDetail) text(w int) []string {
 		kv("duration", fmtDuration(r.Duration()))
 	}
 	kv("attempts", fmt.Sprint(r.Attempts))
+	if r.Status == store.Running {
+		// A worker renews its lease with this every few seconds: an old one
+		// means its worker is gone and the run will be queued again.
+		kv("heartbeat", fmtTime(r.Heartbeat)+" from "+r.Host)
+	}
 	kv("checkpoint", checkpointText(r, d.data.artifacts))
 	if r.Status == store.Running || r.Status == store.Queued || r.Progress.TotalBatches > 0 {
 		p := r.Progress

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -85,6 +86,7 @@ type Model struct {
 	be      *backend
 	ctx     context.Context
 	refresh time.Duration
+	changes <-chan struct{} // announced changes (nil: poll)
 
 	width, height int
 	active        int
@@ -112,9 +114,12 @@ func New(ctx context.Context, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{be: be, ctx: ctx, refresh: opts.Refresh, width: minWidth, height: minHeight}
+	m := &Model{be: be, ctx: ctx, refresh: opts.Refresh, changes: opts.Changes, width: minWidth, height: minHeight}
 	if m.refresh <= 0 {
 		m.refresh = time.Second
+		if m.changes != nil {
+			m.refresh = 5 * time.Second
+		}
 	}
 	m.screens = [numScreens]screen{
 		newStudies(), newBuilder(be), newRuns(), newLive(), newCompare(),
@@ -134,7 +139,28 @@ func (m *Model) Active() int { return m.active }
 
 // Init starts the first load and the refresh ticker.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.screens[m.active].load(m), m.tick(), m.loadActive())
+	return tea.Batch(m.screens[m.active].load(m), m.tick(), m.loadActive(), m.waitChange())
+}
+
+// changeMsg says runs changed somewhere; changesLostMsg that the TUI no
+// longer hears of changes.
+type (
+	changeMsg      struct{}
+	changesLostMsg struct{}
+)
+
+// waitChange waits for the next announced change.
+func (m *Model) waitChange() tea.Cmd {
+	ch := m.changes
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		if _, ok := <-ch; !ok {
+			return changesLostMsg{}
+		}
+		return changeMsg{}
+	}
 }
 
 func (m *Model) tick() tea.Cmd {
@@ -158,6 +184,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.screens[m.active].update(m, msg)
 	case tickMsg:
 		return m, tea.Batch(m.screens[m.active].load(m), m.loadActive(), m.tick())
+	case changeMsg:
+		return m, tea.Batch(m.screens[m.active].load(m), m.waitChange())
+	case changesLostMsg:
+		m.changes, m.refresh = nil, time.Second
+		m.setStatus("", errors.New("lost the database's change notices: refreshing every second"))
+		return m, nil
 	case inspectMsg:
 		msg(m)
 		return m, nil

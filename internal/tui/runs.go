@@ -36,6 +36,7 @@ var runCols = [...]column{
 	{title: "STUDY", min: 10},
 	{title: "VARIANT", min: 10},
 	{title: "SEED", width: 4, right: true},
+	{title: "HOST", min: 6}, // where it ran or runs: workers on a cluster
 	{title: "S3", width: 5, right: true},
 	{title: "S4", width: 5, right: true},
 	{title: "TIME", width: 7, right: true},
@@ -66,7 +67,7 @@ func newRunRow(rec filter.Record) *runRow {
 		dur = fmtDuration(r.Duration())
 	}
 	row.text = [len(runCols)]string{
-		strconv.FormatInt(r.ID, 10), status, r.Study, r.Variant, strconv.FormatInt(r.Seed, 10),
+		strconv.FormatInt(r.ID, 10), status, r.Study, r.Variant, strconv.FormatInt(r.Seed, 10), r.Host,
 		fmtPct(row.s3), fmtPct(row.s4), dur,
 	}
 	for i, t := range row.text {
@@ -434,10 +435,12 @@ func compareRuns(a, b *runRow, col int) int {
 	case 4:
 		return cmp.Compare(a.run.Seed, b.run.Seed)
 	case 5:
-		return cmpNaN(a.s3, b.s3)
+		return cmp.Compare(a.run.Host, b.run.Host)
 	case 6:
-		return cmpNaN(a.s4, b.s4)
+		return cmpNaN(a.s3, b.s3)
 	case 7:
+		return cmpNaN(a.s4, b.s4)
+	case 8:
 		return cmp.Compare(a.run.Duration(), b.run.Duration())
 	}
 	return 0
