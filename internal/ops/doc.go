@@ -2,11 +2,11 @@
 // are built from. For the resnet: convolution, batch normalisation
 // (training and inference, with an optional fused ReLU), the fused residual
 // join relu(a+b), global average pooling. For the swin (linear.go,
-// layers.go, window.go): linear layers on sgemm over
-// any rank, LayerNorm, GELU (AVX2 kernels in ops/vec), residual sums, the
-// mean over tokens, (shifted) window attention with its relative position
-// bias, and patch embedding and merging as index maps. And a stop-gradient,
-// plus the BLAS set-up they need.
+// layers.go, window.go): linear layers on sgemm over any rank, LayerNorm,
+// GELU (AVX2 kernels in ops/vec), residual sums, the mean over tokens,
+// (shifted) window attention with its relative position bias, and patch
+// embedding and merging as index maps. And a stop-gradient, plus the BLAS
+// set-up they need.
 //
 // Every op works on float32 (training) or float64 (gradient checks), is
 // differentiated symbolically (gorgonia.Grad followed by a TapeMachine; the
