@@ -91,13 +91,36 @@ func (s *Store) ClaimRun(ctx context.Context, p Provenance, f ClaimFilter) (Run,
 		}
 	}
 	pick += " ORDER BY id LIMIT 1" + s.db.d.skipLocked()
+	// On PostgreSQL the claim runs on a connection of its own that takes
+	// the run's lease lock in the same statement and keeps it for the run
+	// (lease_lock.go); its token says whether it got the lock.
+	owner, q := "?", s.db.QueryRowContext
+	var conn *sql.Conn
+	if s.db.d.name() == "postgres" {
+		var err error
+		if conn, err = s.db.Conn(ctx); err != nil {
+			return Run{}, Lease{}, fmt.Errorf("store: claim a run: %w", err)
+		}
+		owner = "? || CASE WHEN pg_try_advisory_lock(?, id::int4) THEN '" + lockMark + "' ELSE '' END"
+		args = append(args[:5], append([]any{s.lockClass}, args[5:]...)...)
+		q = func(ctx context.Context, query string, args ...any) *sql.Row {
+			return conn.QueryRowContext(ctx, s.db.d.rebind(query), args...)
+		}
+	}
 	var id int64
 	var attempts int
-	err := s.db.QueryRowContext(ctx, `UPDATE runs SET status = 'running', error = '', diverged_step = NULL,
+	err := q(ctx, `UPDATE runs SET status = 'running', error = '', diverged_step = NULL,
 			started = COALESCE(started, ?), ended = NULL, heartbeat = ?, attempts = attempts + 1,
-			host = ?, pid = ?, owner = ?, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?
+			host = ?, pid = ?, owner = `+owner+`, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?
 		WHERE id = (`+pick+`) AND status = 'queued'
-		RETURNING id, attempts`, args...).Scan(&id, &attempts)
+		RETURNING id, attempts, owner`, args...).Scan(&id, &attempts, &token)
+	if conn != nil {
+		if err == nil && locked(token) {
+			s.holds.put(token, conn)
+		} else {
+			conn.Close()
+		}
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return Run{}, Lease{}, fmt.Errorf("store: claim a run: none queued: %w", ErrNotFound)
 	}
@@ -121,6 +144,7 @@ func (s *Store) guarded(ctx context.Context, l Lease, what, set string, args ...
 		return fmt.Errorf("store: %s run %d: %w", what, l.RunID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		s.holds.drop(l.Token)
 		return fmt.Errorf("store: %s run %d: %w", what, l.RunID, ErrLeaseLost)
 	}
 	return nil
@@ -141,12 +165,14 @@ func (s *Store) Renew(ctx context.Context, l Lease, p Progress) error {
 // SIGTERM, preemption, eviction — after its checkpoint): another worker
 // continues it from that checkpoint.
 func (s *Store) Release(ctx context.Context, l Lease, why string) error {
+	defer s.holds.drop(l.Token)
 	return s.guarded(ctx, l, "release", "status = 'queued', owner = '', error = ?, heartbeat = ?", why, ms(time.Now()))
 }
 
 // EndLeased records the end of a leased run (see EndRun), only while the
 // lease holds.
 func (s *Store) EndLeased(ctx context.Context, l Lease, e End) error {
+	defer s.holds.drop(l.Token)
 	return s.endRun(ctx, l.RunID, e, l.Token)
 }
 
@@ -161,22 +187,31 @@ func (s *Store) RequeueExpired(ctx context.Context, grace time.Duration, maxAtte
 	}
 	cutoff := ms(time.Now().Add(-grace))
 	// Leased runs only (owner "process/claim"): a local runner's runs are
-	// found by the stale sweep (RecoverStale) instead.
-	rows, err := s.db.QueryContext(ctx, `SELECT id, lost_leases + 1, host, pid FROM runs
-		WHERE status = 'running' AND owner LIKE '%/%' AND (heartbeat IS NULL OR heartbeat < ?)`, cutoff)
+	// found by the stale sweep (RecoverStale) instead. Expired: no
+	// heartbeat for grace, or (PostgreSQL) a lease lock nobody holds.
+	expiry, args := "(heartbeat IS NULL OR heartbeat < ?)", []any{cutoff}
+	if s.db.d.name() == "postgres" {
+		expiry = `(heartbeat IS NULL OR heartbeat < ? OR (owner LIKE '%` + lockMark + `' AND NOT EXISTS (SELECT 1 FROM pg_locks l
+			WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND l.classid::bigint = ? AND l.objid::bigint = runs.id AND l.objsubid = 2)))`
+		args = append(args, s.lockClass)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, lost_leases + 1, host, pid, heartbeat IS NOT NULL AND heartbeat >= ? FROM runs
+		WHERE status = 'running' AND owner LIKE '%/%' AND `+expiry, append([]any{cutoff}, args...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: find expired leases: %w", err)
 	}
 	type expired struct {
-		id   int64
-		lost int // lost leases, this one included
-		host string
-		pid  int
+		id     int64
+		lost   int // lost leases, this one included
+		host   string
+		pid    int
+		byLock bool // the heartbeat is fresh, the lock free
 	}
 	var found []expired
 	for rows.Next() {
 		var e expired
-		if err := rows.Scan(&e.id, &e.lost, &e.host, &e.pid); err != nil {
+		if err := rows.Scan(&e.id, &e.lost, &e.host, &e.pid, &e.byLock); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("store: find expired leases: %w", err)
 		}
@@ -188,6 +223,9 @@ func (s *Store) RequeueExpired(ctx context.Context, grace time.Duration, maxAtte
 	now := ms(time.Now())
 	for _, e := range found {
 		why := fmt.Sprintf("lease expired: no heartbeat from pid %d on %s for %s", e.pid, e.host, grace)
+		if e.byLock {
+			why = fmt.Sprintf("lease expired: the database connection of pid %d on %s is gone (its lease lock is free)", e.pid, e.host)
+		}
 		status, list := "queued", &requeued
 		if e.lost >= maxAttempts {
 			status, list = "failed", &failed
@@ -196,8 +234,8 @@ func (s *Store) RequeueExpired(ctx context.Context, grace time.Duration, maxAtte
 		// Only if nothing changed since we looked.
 		res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = ?, owner = '', error = ?, heartbeat = ?,
 				lost_leases = lost_leases + 1, ended = CASE WHEN ? = 'failed' THEN ? ELSE ended END
-			WHERE id = ? AND status = 'running' AND owner LIKE '%/%' AND (heartbeat IS NULL OR heartbeat < ?)`,
-			status, why, now, status, now, e.id, cutoff)
+			WHERE id = ? AND status = 'running' AND owner LIKE '%/%' AND `+expiry,
+			append([]any{status, why, now, status, now, e.id}, args...)...)
 		if err != nil {
 			return requeued, failed, fmt.Errorf("store: requeue run %d: %w", e.id, err)
 		}

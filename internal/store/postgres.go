@@ -121,7 +121,12 @@ func connectPostgres(dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: cannot reach %s within %s: %w", masked, ConnectTimeout, err)
 	}
-	return &Store{db: &dbx{DB: db, d: postgresDialect{}}, path: masked}, nil
+	var schema string
+	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", masked, err)
+	}
+	return &Store{db: &dbx{DB: db, d: postgresDialect{}}, path: masked, lockClass: lockClass(schema)}, nil
 }
 
 // writeMetrics copies the points into a temporary table with COPY (one

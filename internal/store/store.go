@@ -44,6 +44,10 @@ type Store struct {
 	artifactDir string
 	recovered   []int64
 	readOnly    bool
+	// PostgreSQL: the lease locks this process holds, and the first key of
+	// this schema's locks (lease_lock.go).
+	holds     leaseHolds
+	lockClass int32
 }
 
 // Options tune Open. The zero value is what the workbench uses.
@@ -146,7 +150,10 @@ func openDB(path string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.holds.dropAll()
+	return s.db.Close()
+}
 
 // Path is the database file's path, or its URL with the password masked.
 func (s *Store) Path() string { return s.path }
