@@ -163,6 +163,65 @@ func (m *Model) removeRuns(runs []store.Run) tea.Cmd {
 	return nil
 }
 
+// tagRuns asks for tags and adds them to runs (a "-name" removes one).
+func (m *Model) tagRuns(runs []store.Run) tea.Cmd {
+	if len(runs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	slices.Sort(ids)
+	st, ctx := m.be.store, m.ctx
+	return m.askText(fmt.Sprintf("Tags for %s: names to add, -name to remove", runList(ids)), "", func(text string) tea.Cmd {
+		var add, del []string
+		for _, w := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == ',' }) {
+			if name, ok := strings.CutPrefix(w, "-"); ok {
+				del = append(del, name)
+			} else {
+				add = append(add, w)
+			}
+		}
+		if len(add)+len(del) == 0 {
+			return nil
+		}
+		return tea.Sequence(func() tea.Msg {
+			for _, id := range ids {
+				if len(add) > 0 {
+					if _, err := st.AddTags(ctx, id, add...); err != nil {
+						return statusMsg{err: err}
+					}
+				}
+				if len(del) > 0 {
+					if _, err := st.RemoveTags(ctx, id, del...); err != nil {
+						return statusMsg{err: err}
+					}
+				}
+			}
+			return statusMsg{text: fmt.Sprintf("tagged %s: %s", runList(ids), text)}
+		}, func() tea.Msg { return runsChangedMsg{} })
+	})
+}
+
+// noteRun asks for a run's note (starting from the one it has) and sets
+// it; an empty note clears it.
+func (m *Model) noteRun(r store.Run, current string) tea.Cmd {
+	st, ctx := m.be.store, m.ctx
+	return m.askText(fmt.Sprintf("Note for run %d (empty clears it)", r.ID), current, func(text string) tea.Cmd {
+		text = strings.TrimSpace(text)
+		return tea.Sequence(func() tea.Msg {
+			if err := st.SetNote(ctx, r.ID, text); err != nil {
+				return statusMsg{err: err}
+			}
+			if text == "" {
+				return statusMsg{text: fmt.Sprintf("cleared the note of run %d", r.ID)}
+			}
+			return statusMsg{text: fmt.Sprintf("noted run %d", r.ID)}
+		}, func() tea.Msg { return runsChangedMsg{} })
+	})
+}
+
 // resumeRuns queues the interrupted or failed ones among runs again.
 func (m *Model) resumeRuns(runs []store.Run) tea.Cmd {
 	if m.be.runner == nil {

@@ -36,6 +36,9 @@ type Store interface {
 	// Run management: archive (hide, keep) or remove ended runs.
 	Archive(ctx context.Context, ids []int64, archive bool) ([]int64, error)
 	DeleteRuns(ctx context.Context, ids []int64) (store.Removed, error)
+	SetNote(ctx context.Context, id int64, note string) error
+	AddTags(ctx context.Context, id int64, tags ...string) ([]string, error)
+	RemoveTags(ctx context.Context, id int64, tags ...string) ([]string, error)
 }
 
 // Runner is how the TUI starts and stops training (internal/runner's

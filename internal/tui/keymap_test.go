@@ -95,6 +95,18 @@ func (d *driver) send(msg tea.KeyMsg) {
 	d.run(cmd)
 }
 
+// typing reports whether keys are typed into a text input: a prompt, or
+// the active screen's field or filter.
+func (d *driver) typing() bool { return d.m.prompt != nil || d.m.screens[d.m.active].typing() }
+
+// promptText is the text of the open prompt ("" when none is open).
+func promptText(d *driver) string {
+	if d.m.prompt == nil {
+		return ""
+	}
+	return d.m.prompt.input.Value()
+}
+
 func (d *driver) builder() *builderScreen { return d.m.screens[screenBuilder].(*builderScreen) }
 
 // focusState is a screen in one state of focus: setup brings a fresh
@@ -124,6 +136,10 @@ func focusStates(t *testing.T, f *fixture) []focusState {
 		{name: "runs/filter", screen: screenRuns, setup: func(d *driver) { d.press("/") },
 			input: func(d *driver) string { return d.m.screens[screenRuns].(*runsScreen).filter.input.Value() }, leave: "cleared"},
 		{name: "runs/selection", screen: screenRuns, setup: func(d *driver) { d.press("space", "space") }},
+		{name: "runs/tag-prompt", screen: screenRuns, setup: func(d *driver) { d.press("space", "space", "t") },
+			input: promptText, leave: "cleared"},
+		{name: "runs/note-prompt", screen: screenRuns, setup: func(d *driver) { d.press("enter", "n") },
+			input: promptText, leave: "cleared"},
 		{name: "runs/detail", screen: screenRuns, setup: func(d *driver) { d.press("enter") }},
 		{name: "runs/diff", screen: screenRuns, setup: func(d *driver) {
 			d.press("space", "space", "d")
@@ -222,7 +238,7 @@ func TestKeymapNeverTraps(t *testing.T) {
 				if st.setup != nil {
 					st.setup(d)
 				}
-				if got := d.m.screens[d.m.active].typing(); got != (st.input != nil) {
+				if got := d.typing(); got != (st.input != nil) {
 					t.Fatalf("typing() = %v after setup", got)
 				}
 				return d
@@ -267,7 +283,7 @@ func TestKeymapNeverTraps(t *testing.T) {
 				t.Fatalf("input %q after typing 12345q? into %q", got, before)
 			}
 			d.press("esc")
-			if d.m.screens[st.screen].typing() {
+			if d.typing() {
 				t.Fatal("still typing after esc")
 			}
 			want := before + "12345q?"

@@ -24,6 +24,7 @@ const (
 	ScopeCompare              // 5 Compare
 	ScopeFilter               // while typing a filter
 	ScopeConfirm              // a yes/no question
+	ScopePrompt               // a line of text asked for (a note, tags)
 	ScopeQuit                 // the question asked when quitting with active runs
 	ScopeHelp                 // this help
 	numScopes
@@ -42,6 +43,7 @@ var scopeNames = [numScopes]string{
 	ScopeCompare: "Compare",
 	ScopeFilter:  "Filter",
 	ScopeConfirm: "Confirmation",
+	ScopePrompt:  "Text prompt (note, tags)",
 	ScopeQuit:    "Quit with active runs",
 	ScopeHelp:    "Help",
 }
@@ -104,6 +106,8 @@ const (
 	actResumeRun
 	actDiffRuns
 	actRemoveRun
+	actTagRun
+	actNoteRun
 	actWatchRun
 	actShowAll
 	// Compare.
@@ -115,6 +119,9 @@ const (
 	// Filter.
 	actFilterApply
 	actFilterClear
+	// Prompt.
+	actPromptApply
+	actPromptCancel
 	// Confirm.
 	actYes
 	actNo
@@ -216,6 +223,8 @@ var keymap = []binding{
 	bind(ScopeRuns, actResumeRun, "resume the run(s)", "r").brief("resume"),
 	bind(ScopeRuns, actDiffRuns, "diff the selected runs side by side (two or more)", "d").brief("diff"),
 	bind(ScopeRuns, actWatchRun, "open the run on Live (any run, finished too)", "w").brief("live"),
+	bind(ScopeRuns, actTagRun, "tag the run(s): names to add, -name to remove", "t").brief("tag"),
+	bind(ScopeRuns, actNoteRun, "write the run's note (empty clears it)", "n").brief("note"),
 	bind(ScopeRuns, actSortNext, "sort by the next column", "s").brief("sort"),
 	bind(ScopeRuns, actSortReverse, "reverse the sort order", "S").brief("reverse"),
 	bind(ScopeRuns, actSelectAll, "select all shown / none", "a").brief("all"),
@@ -226,6 +235,8 @@ var keymap = []binding{
 	bind(ScopeDetail, actRemoveRun, "remove the ended run for good (asks first)", "X").brief("remove"),
 	bind(ScopeDetail, actResumeRun, "resume the run", "r").brief("resume"),
 	bind(ScopeDetail, actWatchRun, "open the run on Live", "w").brief("live"),
+	bind(ScopeDetail, actTagRun, "tag the run: names to add, -name to remove", "t").brief("tag"),
+	bind(ScopeDetail, actNoteRun, "write the run's note (empty clears it)", "n").brief("note"),
 
 	bind(ScopeDiff, actUp, "scroll up", "up", "k").brief("scroll"),
 	bind(ScopeDiff, actDown, "scroll down", "down", "j").brief("scroll"),
@@ -241,6 +252,9 @@ var keymap = []binding{
 
 	typing(bind(ScopeFilter, actFilterApply, "keep the filter", "enter").brief("keep")),
 	typing(bind(ScopeFilter, actFilterClear, "clear the filter", "esc").brief("clear")),
+
+	typing(bind(ScopePrompt, actPromptApply, "done", "enter")),
+	typing(bind(ScopePrompt, actPromptCancel, "cancel", "esc")),
 
 	bind(ScopeConfirm, actYes, "yes", "y"),
 	bind(ScopeConfirm, actNo, "no", "n", "esc"),

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	bcursor "github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 )
@@ -94,12 +96,21 @@ type Model struct {
 
 	help    *helpView
 	confirm *confirmDialog
+	prompt  *promptDialog
 	quitAsk bool
 	quit    QuitChoice
 	running int // runs the runner has in flight (queued or running)
 
 	status    string
 	statusErr bool
+}
+
+// promptDialog asks for a line of text (a note, tags); onDone runs with
+// it on enter, esc cancels. While it is open every other key is typed.
+type promptDialog struct {
+	label  string
+	input  textinput.Model
+	onDone func(text string) tea.Cmd
 }
 
 // confirmDialog is a yes/no question; onYes runs when the user says yes.
@@ -238,6 +249,22 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.setStatus("cancelled", nil)
 		}
 		return nil
+	case m.prompt != nil:
+		a, ok := lookup(msg, []Scope{ScopePrompt}, true)
+		switch {
+		case !ok:
+			var cmd tea.Cmd
+			m.prompt.input, cmd = m.prompt.input.Update(msg)
+			return cmd
+		case a == actPromptApply:
+			p := m.prompt
+			m.prompt = nil
+			return p.onDone(p.input.Value())
+		case a == actPromptCancel:
+			m.prompt = nil
+			m.setStatus("cancelled", nil)
+		}
+		return nil
 	case m.help != nil:
 		a, ok := lookup(msg, []Scope{ScopeHelp, ScopeGlobal}, false)
 		if !ok {
@@ -319,6 +346,18 @@ func (m *Model) switchTo(i int) tea.Cmd {
 	return m.screens[i].load(m)
 }
 
+// askText opens a prompt for a line of text, starting with value.
+func (m *Model) askText(label, value string, onDone func(text string) tea.Cmd) tea.Cmd {
+	ti := textinput.New()
+	ti.Prompt = "> "
+	ti.CharLimit = 4096
+	ti.Cursor.SetMode(bcursor.CursorStatic)
+	ti.SetValue(value)
+	ti.Width = max(min(m.width-10, 70), 10)
+	m.prompt = &promptDialog{label: label, input: ti, onDone: onDone}
+	return m.prompt.input.Focus()
+}
+
 // ask opens a yes/no confirmation.
 func (m *Model) ask(prompt string, onYes func() tea.Cmd) {
 	m.confirm = &confirmDialog{prompt: prompt, onYes: onYes}
@@ -345,7 +384,7 @@ func (m *Model) View() string {
 	default:
 		body = m.screens[m.active].view(m, w, bh)
 	}
-	if m.confirm != nil || m.quitAsk {
+	if m.confirm != nil || m.quitAsk || m.prompt != nil {
 		body = m.overlay(body, w, bh)
 	}
 	return strings.Join([]string{m.tabs(w), clip(body, w, bh), m.statusLine(w), m.keyLine(w)}, "\n")
@@ -354,12 +393,15 @@ func (m *Model) View() string {
 // overlay draws the open question in a box in the middle of the body.
 func (m *Model) overlay(body string, w, h int) string {
 	var text string
-	if m.quitAsk {
+	switch {
+	case m.prompt != nil:
+		text = m.prompt.label + "\n\n" + m.prompt.input.View() + "\n\n[enter] done   [esc] cancel"
+	case m.quitAsk:
 		text = fmt.Sprintf("%d run(s) are still active.\n\n", m.running) +
 			"[s] stop them (they checkpoint; `workbench resume` continues them)\n" +
 			"[l] leave them running\n" +
 			"[esc] do not quit"
-	} else {
+	default:
 		text = m.confirm.prompt + "\n\n[y] yes   [n] no"
 	}
 	box := stBox.Render(text)
@@ -413,6 +455,8 @@ func (m *Model) keyLine(w int) string {
 		scopes = []Scope{ScopeQuit}
 	case m.confirm != nil:
 		scopes = []Scope{ScopeConfirm}
+	case m.prompt != nil:
+		scopes = []Scope{ScopePrompt}
 	case m.help != nil:
 		scopes = []Scope{ScopeHelp}
 	default:
@@ -424,7 +468,7 @@ func (m *Model) keyLine(w int) string {
 			hs = append(hs, shortHelp(s)...)
 		}
 	}
-	if m.help == nil && m.confirm == nil && !m.quitAsk {
+	if m.help == nil && m.confirm == nil && m.prompt == nil && !m.quitAsk {
 		hs = append([]key.Help{keyHelp(ScopeGlobal, actHelp)}, hs...)
 		hs = append(hs, keyHelp(ScopeGlobal, actQuit))
 	}

@@ -495,6 +495,14 @@ func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 			return m.cancelOrArchive([]store.Run{s.detail.run}, []bool{s.detail.archived()}), true
 		case actRemoveRun:
 			return m.removeRuns([]store.Run{s.detail.run}), true
+		case actTagRun:
+			return m.tagRuns([]store.Run{s.detail.run}), true
+		case actNoteRun:
+			note := ""
+			if s.detail.data != nil {
+				note = s.detail.data.marks.Note
+			}
+			return m.noteRun(s.detail.run, note), true
 		case actResumeRun:
 			return m.resumeRuns([]store.Run{s.detail.run}), true
 		case actWatchRun:
@@ -582,6 +590,18 @@ func (s *runsScreen) handle(m *Model, a Action) (tea.Cmd, bool) {
 		}
 		s.diff = &runDiff{ids: ids}
 		return s.diff.load(m), true
+	case actTagRun:
+		var runs []store.Run
+		for _, r := range s.targets() {
+			runs = append(runs, r.run)
+		}
+		return m.tagRuns(runs), true
+	case actNoteRun:
+		if s.cur.pos < len(s.order) {
+			r := s.order[s.cur.pos]
+			return m.noteRun(r.run, r.rec.Marks.Note), true
+		}
+		return nil, true
 	case actCancelRun, actResumeRun, actRemoveRun:
 		var runs []store.Run
 		var archived []bool

@@ -153,3 +153,68 @@ func TestRunsArchiveAndRemove(t *testing.T) {
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+// t tags the selected runs (-name removes a tag), n writes the note of the
+// run under the cursor, in a prompt; both are filterable at once.
+func TestRunsTagAndNote(t *testing.T) {
+	f := newFixture(t)
+	d := newDriver(t, f, &fakeRunner{}, screenRuns)
+	rs := d.runs()
+	ctx := context.Background()
+	d.filterTo("variant=two-step status:finished")
+	d.press("a", "t")
+	if d.m.prompt == nil || !strings.HasPrefix(d.m.prompt.label, "Tags for runs 4, 5, 6") {
+		t.Fatalf("t opens %v", promptLabel(d))
+	}
+	d.press("best lr-sweep")
+	shot := screenShot{d.m.View(), 80, 24}
+	d.press("enter")
+	marks, err := f.st.Marks(ctx, f.ids["two-step/1"], f.ids["two-step/3"], f.ids["baseline/1"])
+	must(t, err)
+	if got := strings.Join(marks[f.ids["two-step/3"]].Tags, " "); got != "best lr-sweep" || len(marks[f.ids["baseline/1"]].Tags) != 0 {
+		t.Fatalf("tags %v", marks)
+	}
+	d.filterTo("tag:lr-sweep")
+	if len(rs.order) != 3 {
+		t.Errorf("tag:lr-sweep: %v", d.shownIDs())
+	}
+	d.press("t", "-lr-sweep", "enter")
+	d.filterTo("tag:lr-sweep")
+	if len(rs.order) != 2 { // the selection was cleared: only the run under the cursor lost it
+		t.Errorf("after -lr-sweep on one run: %v", d.shownIDs())
+	}
+
+	d.filterTo("variant=baseline seed=2")
+	d.press("n", "ran on a busy machine", "enter")
+	id := f.ids["baseline/2"]
+	marks, err = f.st.Marks(ctx, id)
+	must(t, err)
+	if marks[id].Note != "ran on a busy machine" {
+		t.Fatalf("note %q", marks[id].Note)
+	}
+	d.filterTo("note~busy")
+	if got := d.shownIDs(); len(got) != 1 || got[0] != id {
+		t.Errorf("note~busy: %v", got)
+	}
+	// In the detail: the note is shown, and n starts from it.
+	d.press("enter")
+	if text := strings.Join(rs.detail.text(80), "\n"); !strings.Contains(text, "note         ran on a busy machine") {
+		t.Errorf("the detail lacks the note:\n%s", text)
+	}
+	d.press("n")
+	if d.m.prompt == nil || d.m.prompt.input.Value() != "ran on a busy machine" {
+		t.Fatalf("n in the detail: %q %q", promptLabel(d), promptText(d))
+	}
+	d.press("esc")
+	if d.m.prompt != nil || rs.detail == nil {
+		t.Error("esc did not just close the prompt")
+	}
+	requireScreen(t, shot)
+}
+
+func promptLabel(d *driver) string {
+	if d.m.prompt == nil {
+		return "no prompt"
+	}
+	return d.m.prompt.label
+}

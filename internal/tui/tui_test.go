@@ -593,6 +593,8 @@ var screenDocs = []struct{ golden, title, text string }{
 		"`/` takes the filter language of `workbench runs --where` (`status:finished`, `temperature=4`, `acc.S4>60`, `tag:x`, `archived:true`; bare words match any cell). An unknown field is an error naming the nearest known one, shown above the list, and the filter applied before stays applied: a typo never silently shows nothing."},
 	{"TestRunsArchiveAndRemove", "3 Runs: an archived run hidden",
 		"`x` on an ended run archives it after asking (on a queued or running one it cancels); archived runs are hidden and counted, `archived:true` shows them and `x` there unarchives. `X` removes ended runs for good after asking."},
+	{"TestRunsTagAndNote", "3 Runs: tagging runs",
+		"`t` tags the selected runs (or the one under the cursor): names to add, `-name` to remove; `n` writes the note of the run under the cursor (in its details too, starting from the note it has). Both show in the run's details and are filterable (`tag:best`, `note~busy`)."},
 	{"TestRunDetail", "3 Runs: the details of a run",
 		"Status, times, checkpoint (file and step), progress and provenance of one run, its curves as Live draws them (finished runs too), then its summaries, params and artifacts, scrollable."},
 	{"TestRunsDiff", "3 Runs: two runs side by side",
