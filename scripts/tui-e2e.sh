@@ -2,7 +2,8 @@
 # End-to-end test of the terminal UI through the real binary, driven by tmux:
 # start `workbench` on a fresh database, build a 2-variant study with the
 # keyboard in the ablation builder, run it (smoke profile), export its table
-# from the Compare screen, and check the exported file.
+# from the Compare screen, and check the exported file; then diff the two
+# runs, note and tag one, filter by the tag and archive it on Runs.
 #
 # usage: scripts/tui-e2e.sh [CAPTURE_DIR]
 #   WORKBENCH=path/to/workbench  use this binary instead of building one
@@ -113,7 +114,41 @@ grep -q "two-step" "$proj/plots/e2e.md" || fail "plots/e2e.md has no two-step ro
 grep -q "two-step" "$proj/plots/e2e.csv" || fail "plots/e2e.csv has no two-step row"
 ls "$proj"/plots/*.png >/dev/null 2>&1 || fail "no plot was exported"
 
-# 5. The other screens, for the record; then quit (nothing is running).
+# 5. Finished runs on Runs: select both and diff them; note and tag the
+#    run under the cursor, filter by the tag, archive it (it is hidden).
+keys 3
+wait_for "[3 Runs]"
+keys Space Space d
+wait_for "Diff of runs"
+wait_for "Summaries"
+save_capture diff
+keys Escape # closes the diff (one key at a time: two escapes at once read as alt+esc)
+wait_for "2 selected"
+sleep 0.3
+keys Escape # clears the selection
+wait_for "2 runs · sorted"
+keys n
+wait_for "Note for run"
+typed "busy machine"
+keys Enter
+wait_for "noted run"
+keys t
+wait_for "Tags for run"
+typed "best"
+keys Enter
+wait_for "tagged run"
+keys /
+typed "tag:best"
+keys Enter
+wait_for "1 of 2 runs"
+keys x
+wait_for "Archive run"
+keys y
+wait_for "1 archived hidden"
+save_capture archived
+keys Escape
+
+# 6. The other screens, for the record; then quit (nothing is running).
 if [[ -n "$capture" ]]; then
 	keys 1
 	wait_for "[1 Studies]"
