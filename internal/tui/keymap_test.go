@@ -309,6 +309,28 @@ func TestKeymapNeverTraps(t *testing.T) {
 	}
 }
 
+// ctrl+c quits from every text input too.
+func TestCtrlCQuitsWhileTyping(t *testing.T) {
+	f := newFixture(t)
+	for _, st := range focusStates(t, f) {
+		if st.input == nil {
+			continue
+		}
+		t.Run(st.name, func(t *testing.T) {
+			first := st.screen
+			if st.from > 0 {
+				first = st.from - 1
+			}
+			d := newDriver(t, f, &fakeRunner{}, first)
+			st.setup(d)
+			d.press("ctrl+c")
+			if !d.quit {
+				t.Error("ctrl+c did not quit")
+			}
+		})
+	}
+}
+
 // formValues is the builder form as text, to see that no key typed into it.
 func formValues(b *builderScreen) string {
 	var out []string

@@ -250,8 +250,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	case m.prompt != nil:
-		a, ok := lookup(msg, []Scope{ScopePrompt}, true)
+		a, ok := lookup(msg, []Scope{ScopePrompt, ScopeGlobal}, true)
 		switch {
+		case ok && a == actForceQuit:
+			m.prompt = nil
+			return m.askQuit()
 		case !ok:
 			var cmd tea.Cmd
 			m.prompt.input, cmd = m.prompt.input.Update(msg)
