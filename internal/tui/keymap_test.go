@@ -421,3 +421,37 @@ func TestBuilderSaveRunShowsLive(t *testing.T) {
 		t.Errorf("2 then 4: screen %d, name %q", d.m.active+1, d.builder().field(fName).value())
 	}
 }
+
+// An error cut on the status line says so; ! shows it whole in a box, esc
+// closes it.
+func TestFullErrorPopup(t *testing.T) {
+	f := newFixture(t)
+	d := newDriver(t, f, &fakeRunner{}, screenBuilder)
+	d.press("!")
+	if d.m.errPopup || d.m.status != "no error to show" {
+		t.Fatalf("! without an error: popup %v, status %q", d.m.errPopup, d.m.status)
+	}
+	d.press("i", "../etc", "esc", "ctrl+s")
+	full := d.m.lastErr
+	const tail = "starting with a letter or digit)"
+	if !strings.HasSuffix(full, tail) {
+		t.Fatalf("last error %q", full)
+	}
+	if line := d.m.statusLine(80); !strings.Contains(line, "(! shows all)") || strings.Contains(line, tail) {
+		t.Errorf("a cut error does not say so: %q", line)
+	}
+	d.press("!")
+	shot := screenShot{d.m.View(), 80, 24}
+	if !d.m.errPopup || !strings.Contains(shot.view, tail) {
+		t.Errorf("the popup does not show the whole error:\n%s", shot.view)
+	}
+	d.press("1")
+	if d.m.active != screenBuilder {
+		t.Error("the popup let a key through")
+	}
+	d.press("esc")
+	if d.m.errPopup {
+		t.Error("esc did not close the popup")
+	}
+	requireScreen(t, shot)
+}

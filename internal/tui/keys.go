@@ -72,6 +72,7 @@ const (
 	actScreenRuns
 	actScreenLive
 	actScreenCompare
+	actShowError
 	// Lists.
 	actUp
 	actDown
@@ -187,6 +188,7 @@ var keymap = []binding{
 	bind(ScopeGlobal, actScreenRuns, "Runs", "3"),
 	bind(ScopeGlobal, actScreenLive, "Live", "4"),
 	bind(ScopeGlobal, actScreenCompare, "Compare", "5"),
+	bind(ScopeGlobal, actShowError, "show the last error in full", "!"),
 
 	bind(ScopeList, actUp, "up", "up", "k"),
 	bind(ScopeList, actDown, "down", "down", "j"),

@@ -103,6 +103,8 @@ type Model struct {
 
 	status    string
 	statusErr bool
+	lastErr   string // the last error, in full
+	errPopup  bool   // the last error is shown in full (!)
 }
 
 // promptDialog asks for a line of text (a note, tags); onDone runs with
@@ -249,6 +251,14 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.setStatus("cancelled", nil)
 		}
 		return nil
+	case m.errPopup:
+		if a, ok := lookup(msg, []Scope{ScopeGlobal}, false); ok && (a == actBack || a == actShowError || a == actForceQuit) {
+			m.errPopup = false
+			if a == actForceQuit {
+				return m.askQuit()
+			}
+		}
+		return nil
 	case m.prompt != nil:
 		a, ok := lookup(msg, []Scope{ScopePrompt, ScopeGlobal}, true)
 		switch {
@@ -307,6 +317,12 @@ func (m *Model) global(a Action) tea.Cmd {
 		return m.askQuit()
 	case actHelp:
 		m.help = &helpView{}
+	case actShowError:
+		if m.lastErr == "" {
+			m.setStatus("no error to show", nil)
+			return nil
+		}
+		m.errPopup = true
 	case actBack:
 		// Nothing left to close: esc never walks back through screens, so
 		// pressing it one time too many is harmless.
@@ -369,6 +385,7 @@ func (m *Model) ask(prompt string, onYes func() tea.Cmd) {
 func (m *Model) setStatus(text string, err error) {
 	if err != nil {
 		m.status, m.statusErr = err.Error(), true
+		m.lastErr = err.Error()
 		return
 	}
 	m.status, m.statusErr = text, false
@@ -387,7 +404,7 @@ func (m *Model) View() string {
 	default:
 		body = m.screens[m.active].view(m, w, bh)
 	}
-	if m.confirm != nil || m.quitAsk || m.prompt != nil {
+	if m.confirm != nil || m.quitAsk || m.prompt != nil || m.errPopup {
 		body = m.overlay(body, w, bh)
 	}
 	return strings.Join([]string{m.tabs(w), clip(body, w, bh), m.statusLine(w), m.keyLine(w)}, "\n")
@@ -397,6 +414,9 @@ func (m *Model) View() string {
 func (m *Model) overlay(body string, w, h int) string {
 	var text string
 	switch {
+	case m.errPopup:
+		text = stErr.Render("error") + "\n\n" + m.lastErr + "\n\n[esc] close"
+		return centre(stBox.Width(max(min(w-4, 76), 10)).Render(text), w, h)
 	case m.prompt != nil:
 		text = m.prompt.label + "\n\n" + m.prompt.input.View() + "\n\n[enter] done   [esc] cancel"
 	case m.quitAsk:
@@ -444,7 +464,13 @@ func (m *Model) statusLine(w int) string {
 		return fit("", w)
 	}
 	if m.statusErr {
-		return fit(stErr.Render("error: "+m.status), w)
+		line := "error: " + m.status
+		if lipgloss.Width(line) > w {
+			// Cut: ! shows it whole.
+			const more = " (! shows all)"
+			return fit(stErr.Render(fit(line, max(w-len(more), 1))+more), w)
+		}
+		return fit(stErr.Render(line), w)
 	}
 	return fit(m.status, w)
 }

@@ -110,8 +110,11 @@ func TestBuilderSaveNeverReplacesTheStore(t *testing.T) {
 	s.keys("enter", "abl-1", "ctrl+s")
 	s.waitFor("Replace")
 	s.keys("y")
-	s.waitFor("refusing to write over")
-	s.finish()
+	s.waitFor("refusing to writ", "(! shows all)")
+	m = s.finish()
+	if !strings.Contains(m.lastErr, "refusing to write over") {
+		t.Errorf("last error %q", m.lastErr)
+	}
 	if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
 		t.Fatalf("the database changed: %d bytes before, %d after", len(before), len(after))
 	}

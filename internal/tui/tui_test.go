@@ -605,6 +605,8 @@ var screenDocs = []struct{ golden, title, text string }{
 		"`w` on Runs (or in a run's details) opens any run on Live, finished ones too: it is listed after the active runs, with its curves, until `esc`."},
 	{"TestCompareScreen", "5 Compare",
 		"The paper-style table of a study as `workbench table` prints it: mean ± std (n seeds) per variant, paired deltas against the baseline, the paper's claims with verdicts. `[`/`]` choose the study, `e` exports the table (Markdown, CSV, LaTeX) and the study's plots to `plots/`."},
+	{"TestFullErrorPopup", "! An error in full",
+		"An error too long for the status line ends in \"(! shows all)\"; `!` shows the last error whole in a box, `esc` closes it."},
 	{"TestHelpScreen", "? Help",
 		"Generated from the one keymap table that also dispatches the keys; ⌨ marks the keys that still work while typing in a field."},
 }
