@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Workers claim runs: any number of identical `workbench worker` processes,
@@ -94,32 +96,23 @@ func (s *Store) ClaimRun(ctx context.Context, p Provenance, f ClaimFilter) (Run,
 	// On PostgreSQL the claim runs on a connection of its own that takes
 	// the run's lease lock in the same statement and keeps it for the run
 	// (lease_lock.go); its token says whether it got the lock.
-	owner, q := "?", s.db.QueryRowContext
-	var conn *sql.Conn
+	owner := "?"
 	if s.db.d.name() == "postgres" {
-		var err error
-		if conn, err = s.db.Conn(ctx); err != nil {
-			return Run{}, Lease{}, fmt.Errorf("store: claim a run: %w", err)
-		}
 		owner = "? || CASE WHEN pg_try_advisory_lock(?, id::int4) THEN '" + lockMark + "' ELSE '' END"
 		args = append(args[:5], append([]any{s.lockClass}, args[5:]...)...)
-		q = func(ctx context.Context, query string, args ...any) *sql.Row {
-			return conn.QueryRowContext(ctx, s.db.d.rebind(query), args...)
-		}
 	}
+	query := `UPDATE runs SET status = 'running', error = '', diverged_step = NULL,
+			started = COALESCE(started, ?), ended = NULL, heartbeat = ?, attempts = attempts + 1,
+			host = ?, pid = ?, owner = ` + owner + `, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?
+		WHERE id = (` + pick + `) AND status = 'queued'
+		RETURNING id, attempts, owner`
 	var id int64
 	var attempts int
-	err := q(ctx, `UPDATE runs SET status = 'running', error = '', diverged_step = NULL,
-			started = COALESCE(started, ?), ended = NULL, heartbeat = ?, attempts = attempts + 1,
-			host = ?, pid = ?, owner = `+owner+`, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?
-		WHERE id = (`+pick+`) AND status = 'queued'
-		RETURNING id, attempts, owner`, args...).Scan(&id, &attempts, &token)
-	if conn != nil {
-		if err == nil && locked(token) {
-			s.holds.put(token, conn)
-		} else {
-			conn.Close()
-		}
+	var err error
+	if s.db.d.name() == "postgres" {
+		id, attempts, token, err = s.claimLocked(ctx, query, args)
+	} else {
+		err = s.db.QueryRowContext(ctx, query, args...).Scan(&id, &attempts, &token)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return Run{}, Lease{}, fmt.Errorf("store: claim a run: none queued: %w", ErrNotFound)
@@ -132,6 +125,32 @@ func (s *Store) ClaimRun(ctx context.Context, p Provenance, f ClaimFilter) (Run,
 		return Run{}, Lease{}, err
 	}
 	return r, Lease{RunID: id, Token: token, Attempt: attempts}, nil
+}
+
+// claimLocked runs the claim on a connection of its own (PostgreSQL), kept
+// while the lease holds its lock.
+func (s *Store) claimLocked(ctx context.Context, query string, args []any) (id int64, attempts int, token string, err error) {
+	conn := s.holds.get()
+	if conn == nil {
+		cctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+		defer cancel()
+		if conn, err = pgx.Connect(cctx, s.dsn); err != nil {
+			return 0, 0, "", err
+		}
+	}
+	err = conn.QueryRow(ctx, numbered(query), args...).Scan(&id, &attempts, &token)
+	switch {
+	case err == nil && locked(token):
+		s.holds.put(token, conn)
+	case err == nil || errors.Is(err, pgx.ErrNoRows):
+		s.holds.park(conn) // no lock taken: reusable as it is
+	default:
+		conn.Close(context.Background())
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = sql.ErrNoRows
+	}
+	return id, attempts, token, err
 }
 
 // guarded runs an update of the leased run that must only happen while the

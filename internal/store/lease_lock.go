@@ -2,11 +2,12 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // On PostgreSQL a worker's lease is also a session advisory lock on the run,
@@ -21,17 +22,48 @@ import (
 const lockMark = "+lock"
 
 // leaseHolds are the connections holding this process's lease locks, by
-// lease token.
+// lease token. They are dialled for the claim and are not the store's pool:
+// a process holding as many leases as its pool has connections must still
+// be able to write.
 type leaseHolds struct {
 	mu    sync.Mutex
-	conns map[string]*sql.Conn
+	conns map[string]*pgx.Conn
+	idle  []*pgx.Conn // unlocked, for the next claims
 }
 
-func (h *leaseHolds) put(token string, c *sql.Conn) {
+// maxIdleLeaseConns bounds the lease connections kept between claims.
+const maxIdleLeaseConns = 16
+
+// get is an idle lease connection, or nil.
+func (h *leaseHolds) get() *pgx.Conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n := len(h.idle); n > 0 {
+		c := h.idle[n-1]
+		h.idle = h.idle[:n-1]
+		return c
+	}
+	return nil
+}
+
+// park keeps an unlocked connection for a later claim, or closes it.
+func (h *leaseHolds) park(c *pgx.Conn) {
+	h.mu.Lock()
+	if len(h.idle) < maxIdleLeaseConns && !c.IsClosed() {
+		h.idle = append(h.idle, c)
+		c = nil
+	}
+	h.mu.Unlock()
+	if c != nil {
+		c.Close(context.Background())
+	}
+}
+
+func (h *leaseHolds) put(token string, c *pgx.Conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.conns == nil {
-		h.conns = map[string]*sql.Conn{}
+		h.conns = map[string]*pgx.Conn{}
 	}
 	h.conns[token] = c
 }
@@ -47,8 +79,11 @@ func (h *leaseHolds) drop(token string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c.ExecContext(ctx, "SELECT pg_advisory_unlock_all()")
-	c.Close()
+	if _, err := c.Exec(ctx, "SELECT pg_advisory_unlock_all()"); err != nil {
+		c.Close(ctx)
+		return
+	}
+	h.park(c)
 }
 
 // dropAll frees every lease lock (Close).
@@ -61,6 +96,13 @@ func (h *leaseHolds) dropAll() {
 	h.mu.Unlock()
 	for _, t := range tokens {
 		h.drop(t)
+	}
+	h.mu.Lock()
+	idle := h.idle
+	h.idle = nil
+	h.mu.Unlock()
+	for _, c := range idle {
+		c.Close(context.Background())
 	}
 }
 

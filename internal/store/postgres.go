@@ -126,7 +126,7 @@ func connectPostgres(dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", masked, err)
 	}
-	return &Store{db: &dbx{DB: db, d: postgresDialect{}}, path: masked, lockClass: lockClass(schema)}, nil
+	return &Store{db: &dbx{DB: db, d: postgresDialect{}}, path: masked, dsn: u.String(), lockClass: lockClass(schema)}, nil
 }
 
 // writeMetrics copies the points into a temporary table with COPY (one

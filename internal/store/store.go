@@ -48,6 +48,7 @@ type Store struct {
 	// this schema's locks (lease_lock.go).
 	holds     leaseHolds
 	lockClass int32
+	dsn       string // PostgreSQL: the URL the lease connections dial
 }
 
 // Options tune Open. The zero value is what the workbench uses.
