@@ -261,6 +261,9 @@ func watchRuns(ctx context.Context, st *store.Store, io IO, list func(IO) error)
 	for {
 		var buf bytes.Buffer
 		err := list(IO{In: io.In, Out: &buf, Err: io.Err, IsTTY: io.IsTTY, Getenv: io.Getenv})
+		if ctx.Err() != nil {
+			return nil // interrupted, perhaps in the middle of a redraw
+		}
 		if err != nil {
 			return err
 		}
