@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/mksmt/workbench/internal/report"
 	"math"
 	"strings"
 	"time"
@@ -114,21 +115,8 @@ func bar(frac float64, w int) string {
 	return strings.Repeat("█", full) + strings.Repeat("░", w-full)
 }
 
-// fmtDuration prints a duration compactly: 12s, 3m05s, 1h02m.
-func fmtDuration(d time.Duration) string {
-	if d < 0 {
-		return "-"
-	}
-	s := int(d.Round(time.Second) / time.Second)
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
-	default:
-		return fmt.Sprintf("%dh%02dm", s/3600, (s%3600)/60)
-	}
-}
+// fmtDuration prints a duration as the CLI does: 12s, 3m05s, 1h02m.
+func fmtDuration(d time.Duration) string { return report.Duration(d) }
 
 // fmtPct prints an accuracy in percent, or "-" when missing (NaN).
 func fmtPct(v float64) string {
