@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mksmt/workbench/internal/filter"
+	"github.com/mksmt/workbench/internal/report"
 	"github.com/mksmt/workbench/internal/store"
 	"github.com/mksmt/workbench/internal/train"
 )
@@ -223,17 +224,9 @@ func orDash(s string) string {
 	return s
 }
 
-// clock writes a duration as 0:07, 3:25 or 1:02:03.
-func clock(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	sec := int64(d.Round(time.Second) / time.Second)
-	if h := sec / 3600; h > 0 {
-		return fmt.Sprintf("%d:%02d:%02d", h, sec/60%60, sec%60)
-	}
-	return fmt.Sprintf("%d:%02d", sec/60, sec%60)
-}
+// clock is a run's duration or an age in the one format of the CLI and
+// the TUI (report.Duration: 2s, 1m05s, 1h02m).
+func clock(d time.Duration) string { return report.Duration(max(d, 0)) }
 
 func firstLineOf(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
