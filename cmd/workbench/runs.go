@@ -233,12 +233,21 @@ func firstLineOf(s string) string {
 	return line
 }
 
+// trimText shortens s to n runes, between words where it can, ending in
+// "…" (show prints the whole text).
 func trimText(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	cut := n - 1
+	for i := cut; i > n/2; i-- {
+		if r[i] == ' ' {
+			cut = i
+			break
+		}
+	}
+	return strings.TrimRight(string(r[:cut]), " ,;:") + "…"
 }
 
 // watchRuns redraws the list every 2 s and, on PostgreSQL, as soon as a run

@@ -276,3 +276,19 @@ func TestVersionVerb(t *testing.T) {
 		t.Fatalf("version --json: %v\n%s", err, out)
 	}
 }
+
+func TestTrimTextCutsBetweenWords(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"data set synthetic: out of memory while loading", 20, "data set synthetic…"},
+		{"averyveryverylongwordwithoutspaces", 10, "averyvery…"},
+	} {
+		if got := trimText(tc.in, tc.n); got != tc.want || len([]rune(got)) > tc.n {
+			t.Errorf("trimText(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}
