@@ -50,14 +50,15 @@ var profiles = []Profile{
 	},
 	{
 		Name: "quick",
-		// Measured on a 2-core CPU: 36 distinct runs, 31–72 s each (two-step
-		// ~60 s at ~140 images/s), all six paper studies in 35 minutes;
-		// two-step S4 ~62 % on 10 classes. The update-count controls
-		// (baseline ×2, ×3; issue 12) add 6 runs, estimated (not measured)
-		// at about two-step's cost each: about 8 minutes more.
+		// Measured 2026-12-01 on a 2-core CPU, clean clone, go run
+		// ./cmd/workbench reproduce: 42 distinct runs in 55 min 46 s with
+		// the cores shared (load average median 7.7), 2,974 s of CPU; a
+		// two-step run alone on the quiet machine 37 s (62 s of CPU), so
+		// about 25 minutes on an idle 2-core CPU. Runs 32–184 s each under
+		// that load (two-step 115 s, baseline 65 s, three-step 133 s).
 		Description: "the default: every paper study with 3 seeds (14 distinct variants × 3 seeds; " +
 			"the reference resnet on 10 synthetic classes × 200 training images, 4 epochs; " +
-			"about 43 minutes on a 2-core CPU)",
+			"about 25 minutes on an idle 2-core CPU, 56 minutes measured with the cores shared)",
 		Overrides: map[string]any{
 			"epochs":        4,
 			"batch_size":    32,
