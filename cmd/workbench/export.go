@@ -13,6 +13,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mksmt/workbench/internal/store"
@@ -207,7 +208,7 @@ func jsonFloats(m map[string]float64) map[string]*float64 {
 // writeRecordsCSV writes one row per run: the run's columns, then its
 // summaries (one column per key found in any run), then its params as
 // param.KEY.
-func writeRecordsCSV(w io.Writer, recs []runRecord) error {
+func writeRecordsCSV(w io.Writer, recs []runRecord, marks map[int64]store.Marks) error {
 	sumKeys, paramKeys := map[string]bool{}, map[string]bool{}
 	for _, r := range recs {
 		for k := range r.Summaries {
@@ -221,7 +222,7 @@ func writeRecordsCSV(w io.Writer, recs []runRecord) error {
 	cw := csv.NewWriter(w)
 	header := []string{"id", "study", "variant", "seed", "status", "error", "diverged_step", "config_hash", "code_version",
 		"dataset", "dataset_fingerprint", "host", "pid", "go_version", "git_commit", "git_dirty",
-		"created", "started", "ended", "seconds", "attempts"}
+		"created", "started", "ended", "seconds", "attempts", "archived", "tags", "note"}
 	header = append(header, sk...)
 	for _, k := range pk {
 		header = append(header, "param."+k)
@@ -239,6 +240,12 @@ func writeRecordsCSV(w io.Writer, recs []runRecord) error {
 			r.GoVersion, r.GitCommit, strconv.FormatBool(r.GitDirty),
 			csvTime(r.Created), csvTime(r.Started), csvTime(r.Ended),
 			strconv.FormatFloat(r.Seconds, 'f', -1, 64), strconv.Itoa(r.Attempts)}
+		m := marks[r.ID]
+		archived := ""
+		if m.IsArchived() {
+			archived = csvTime(&m.Archived)
+		}
+		row = append(row, archived, strings.Join(m.Tags, " "), m.Note)
 		for _, k := range sk {
 			v, ok := r.Summaries[k]
 			switch {
@@ -295,11 +302,11 @@ func csvTime(t *time.Time) string {
 // exportDoc is the JSON export: the studies, and the runs with everything
 // recorded about them.
 type exportDoc struct {
-	SchemaVersion int           `json:"schema_version"`
-	Exported      time.Time     `json:"exported"`
-	Database      string        `json:"database"`
-	Studies       []studyRecord `json:"studies"`
-	Runs          []runRecord   `json:"runs"`
+	SchemaVersion int            `json:"schema_version"`
+	Exported      time.Time      `json:"exported"`
+	Database      string         `json:"database"`
+	Studies       []studyRecord  `json:"studies"`
+	Runs          []markedRecord `json:"runs"`
 }
 
 type studyRecord struct {
@@ -392,7 +399,15 @@ func exportWriter(ctx context.Context, st *store.Store, recs []runRecord, study 
 		case asCSV && metrics:
 			return writeMetricsCSV(w, recs)
 		case asCSV:
-			return writeRecordsCSV(w, recs)
+			ids := make([]int64, len(recs))
+			for i, r := range recs {
+				ids[i] = r.ID
+			}
+			marks, err := st.Marks(ctx, ids...)
+			if err != nil {
+				return err
+			}
+			return writeRecordsCSV(w, recs, marks)
 		}
 		return writeExportJSON(ctx, w, st, recs, study)
 	}
@@ -407,15 +422,24 @@ func writeExportJSON(ctx context.Context, w io.Writer, st *store.Store, recs []r
 	if err != nil {
 		return err
 	}
-	doc := exportDoc{SchemaVersion: version, Exported: time.Now().UTC(), Database: st.Path(), Studies: []studyRecord{}, Runs: recs}
+	ids := make([]int64, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	marks, err := st.Marks(ctx, ids...)
+	if err != nil {
+		return err
+	}
+	doc := exportDoc{SchemaVersion: version, Exported: time.Now().UTC(), Database: st.Path(), Studies: []studyRecord{},
+		Runs: make([]markedRecord, len(recs))}
+	for i, r := range recs {
+		doc.Runs[i] = withMarks(r, marks[r.ID])
+	}
 	for _, s := range infos {
 		if onlyStudy != "" && s.Name != onlyStudy {
 			continue
 		}
 		doc.Studies = append(doc.Studies, studyRecord{Name: s.Name, Title: s.Title, SpecHash: s.SpecHash, Spec: s.Spec, Total: s.Total, Finished: s.Finished})
-	}
-	if doc.Runs == nil {
-		doc.Runs = []runRecord{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mksmt/workbench/internal/store"
 	"github.com/mksmt/workbench/internal/testenv"
@@ -421,5 +423,64 @@ func TestManagePostgres(t *testing.T) {
 	}
 	if got := strings.Join(listedIDs(ok("runs", "--all")), " "); got != "2 3" {
 		t.Errorf("runs --all after rm: %s", got)
+	}
+}
+
+// export (JSON and CSV) and runs --csv carry each run's archive time, tags
+// and note, as runs --json does.
+func TestExportCarriesMarks(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "runs.db")
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := st.PutStudy(ctx, store.Study{Name: "m", Spec: "x", SpecHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := st.CreateRun(ctx, store.NewRun{Study: "m", Variant: "v", Seed: 1, Config: "{}", ConfigHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EndRun(ctx, id, store.End{Status: store.Finished}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, args := range [][]string{{"tag", "--db", db, "1", "keep"}, {"note", "--db", db, "1", "lr too high"}, {"archive", "--db", db, "1"}} {
+		if _, errs, code := cli(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+	}
+	out, errs, code := cli(t, "export", "--db", db)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Runs []struct {
+			Archived *time.Time `json:"archived"`
+			Tags     []string   `json:"tags"`
+			Note     string     `json:"note"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Runs) != 1 || doc.Runs[0].Archived == nil ||
+		len(doc.Runs[0].Tags) != 1 || doc.Runs[0].Note != "lr too high" {
+		t.Fatalf("export JSON marks: %+v, %v\n%s", doc, err, out)
+	}
+	for _, args := range [][]string{{"export", "--csv", "--db", db}, {"runs", "--csv", "--all", "--db", db}} {
+		out, errs, code := cli(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		col := map[string]string{}
+		for i, h := range recs[0] {
+			col[h] = recs[1][i]
+		}
+		if col["archived"] == "" || col["tags"] != "keep" || col["note"] != "lr too high" {
+			t.Fatalf("%v: marks columns %q %q %q", args, col["archived"], col["tags"], col["note"])
+		}
 	}
 }

@@ -122,7 +122,11 @@ func listRuns(ctx context.Context, st *store.Store, io IO, rf store.RunFilter, p
 			return err
 		}
 		if asCSV {
-			return writeRecordsCSV(io.Out, recs)
+			marks := make(map[int64]store.Marks, len(sel.Records))
+			for _, rec := range sel.Records {
+				marks[rec.Run.ID] = rec.Marks
+			}
+			return writeRecordsCSV(io.Out, recs, marks)
 		}
 		out := make([]markedRecord, len(recs))
 		for i, rec := range recs {
