@@ -107,10 +107,7 @@ type recordOptions struct {
 
 // loadRecords builds the records of runs with their params and summaries.
 func loadRecords(ctx context.Context, st *store.Store, runs []store.Run, o recordOptions) ([]runRecord, error) {
-	ids := make([]int64, len(runs))
-	for i, r := range runs {
-		ids[i] = r.ID
-	}
+	ids := idsOf(runs)
 	params, err := st.Params(ctx, ids...)
 	if err != nil {
 		return nil, err
@@ -371,8 +368,12 @@ func runExport(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
+	marks, err := st.Marks(ctx, idsOf(runs)...)
+	if err != nil {
+		return err
+	}
 
-	write := exportWriter(ctx, st, recs, *study, *asCSV, *metrics)
+	write := exportWriter(ctx, st, recs, marks, *study, *asCSV, *metrics)
 	if !outSet {
 		bw := bufio.NewWriter(io.Out)
 		err = write(bw)
@@ -393,40 +394,24 @@ func runExport(ctx context.Context, args []string, io IO) error {
 }
 
 // exportWriter writes the export in the chosen format.
-func exportWriter(ctx context.Context, st *store.Store, recs []runRecord, study string, asCSV, metrics bool) func(io.Writer) error {
+func exportWriter(ctx context.Context, st *store.Store, recs []runRecord, marks map[int64]store.Marks, study string, asCSV, metrics bool) func(io.Writer) error {
 	return func(w io.Writer) error {
 		switch {
 		case asCSV && metrics:
 			return writeMetricsCSV(w, recs)
 		case asCSV:
-			ids := make([]int64, len(recs))
-			for i, r := range recs {
-				ids[i] = r.ID
-			}
-			marks, err := st.Marks(ctx, ids...)
-			if err != nil {
-				return err
-			}
 			return writeRecordsCSV(w, recs, marks)
 		}
-		return writeExportJSON(ctx, w, st, recs, study)
+		return writeExportJSON(ctx, w, st, recs, marks, study)
 	}
 }
 
-func writeExportJSON(ctx context.Context, w io.Writer, st *store.Store, recs []runRecord, onlyStudy string) error {
+func writeExportJSON(ctx context.Context, w io.Writer, st *store.Store, recs []runRecord, marks map[int64]store.Marks, onlyStudy string) error {
 	version, err := st.SchemaVersion(ctx)
 	if err != nil {
 		return err
 	}
 	infos, err := st.Studies(ctx)
-	if err != nil {
-		return err
-	}
-	ids := make([]int64, len(recs))
-	for i, r := range recs {
-		ids[i] = r.ID
-	}
-	marks, err := st.Marks(ctx, ids...)
 	if err != nil {
 		return err
 	}
@@ -444,4 +429,13 @@ func writeExportJSON(ctx context.Context, w io.Writer, st *store.Store, recs []r
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// idsOf lists the runs' ids, in order.
+func idsOf(runs []store.Run) []int64 {
+	ids := make([]int64, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	return ids
 }

@@ -608,8 +608,7 @@ func (r *Runner) train(t *task, opts train.Options) (train.Result, error) {
 func (r *Runner) end(t *task, e store.End) {
 	bg := context.WithoutCancel(r.ctx)
 	t.mu.Lock()
-	prog := t.prog
-	prog.Latest = copyLatest(t.prog.Latest)
+	prog := t.progressLocked()
 	started, lease := t.started, t.lease
 	t.running = false
 	t.mu.Unlock()

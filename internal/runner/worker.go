@@ -196,8 +196,7 @@ func (w *Worker) execute(ctx context.Context, mw *store.MetricWriter, run store.
 			case <-tick.C:
 			}
 			t.mu.Lock()
-			p := t.prog
-			p.Latest = copyLatest(t.prog.Latest)
+			p := t.progressLocked()
 			t.mu.Unlock()
 			if err := w.st.Renew(bg, lease, p); errors.Is(err, store.ErrLeaseLost) {
 				close(lost)
