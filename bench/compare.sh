@@ -18,7 +18,10 @@
 #                        (OPENBLAS_CORETYPE=Haswell on CI: AVX2 kernels);
 #                native  OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for
 #                        both sides' commands only (OpenBLAS picks the CPU's
-#                        own kernels, as on a user's machine).
+#                        own kernels, as on a user's machine). Where it does
+#                        not know the CPU and falls back to Prescott, the
+#                        workbench selects the CPU's kernels itself; the peer
+#                        then gets OPENBLAS_CORETYPE set to the same kernels.
 #                Without either variable set, only native runs.
 #   GOPKG, GOBENCH            override which Go benchmark runs
 #
@@ -92,6 +95,12 @@ while [ "$i" -le "$REPS" ]; do
 		g=$(metric "$tmp/go.out" img/s)
 		params=$(metric "$tmp/go.out" params)
 		allocs=$(metric "$tmp/go.out" allocs/op)
+		# The peer runs the kernels the Go side ran: where OpenBLAS does not
+		# know the CPU and falls back to Prescott, the workbench selects the
+		# CPU's own (internal/ops/blascore.go); the peer is told the same.
+		core=$(awk '$2 == "blas_core" {print $3; exit}' "$tmp/go.out")
+		peer_core=
+		[ "$setting" = native ] && [ -n "$core" ] && peer_core=OPENBLAS_CORETYPE=$core
 		if [ -z "$g" ] || [ -z "$params" ]; then
 			echo "compare.sh: no img/s or params figure in the Go benchmark's output:" >&2
 			cat "$tmp/go.out" >&2
@@ -107,7 +116,7 @@ while [ "$i" -le "$REPS" ]; do
 			*) echo "compare.sh: unknown peer policy $policy" >&2; exit 2 ;;
 			esac
 			# shellcheck disable=SC2086
-			env $unset_blas $envset /usr/bin/time -f "rss_kb %M" -o "$tmp/py.rss" "$PYTHON" bench/torch_peer.py \
+			env $unset_blas $peer_core $envset /usr/bin/time -f "rss_kb %M" -o "$tmp/py.rss" "$PYTHON" bench/torch_peer.py \
 				--backbone "$BACKBONE" --schedule "$SCHEDULE" --batches "$BATCHES" \
 				--expect-params "${params%.*}" >"$tmp/py.out" 2>&1 || {
 				cat "$tmp/py.out" >&2
@@ -126,7 +135,7 @@ while [ "$i" -le "$REPS" ]; do
 		done
 		gr=$(awk '$1 == "rss_kb" {print $2}' "$tmp/go.rss")
 		load=$(cut -d' ' -f1 /proc/loadavg)
-		echo "rep $i, OpenBLAS $setting: go $g img/s ($((gr / 1024)) MB, ${allocs:-?} allocs/batch), pytorch $p img/s ($((pr / 1024)) MB, OpenMP $pol), $params params each, load $load"
+		echo "rep $i, OpenBLAS $setting (${core:-?} kernels): go $g img/s ($((gr / 1024)) MB, ${allocs:-?} allocs/batch), pytorch $p img/s ($((pr / 1024)) MB, OpenMP $pol), $params params each, load $load"
 		echo "$g $p $gr $pr ${allocs:-0} $load" >>"$tmp/runs.$setting"
 	done
 	i=$((i + 1))

@@ -16,6 +16,8 @@ import (
 var blasImpl netlib.Implementation
 
 // Importing ops sets up BLAS for the whole process:
+//   - OpenBLAS runs the kernels the CPU supports, also on CPU models newer
+//     than its release (selectBLASCore);
 //   - OpenBLAS runs single-threaded: the kernels here split their work over
 //     goroutines themselves (parallelFor), which beats OpenBLAS's own threads
 //     on 2 cores, and two thread pools would fight over the cores;
@@ -25,6 +27,7 @@ var blasImpl netlib.Implementation
 // openblas_set_num_threads is called directly, so no environment variable
 // (OPENBLAS_NUM_THREADS) needs to be set by anyone.
 func init() {
+	selectBLASCore()
 	C.openblas_set_num_threads(1)
 	gorgonia.Use(blasImpl)
 }

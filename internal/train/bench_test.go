@@ -4,6 +4,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mksmt/workbench/internal/ops"
 )
 
 // benchConfig is DESIGN §2's reference backbone with two-step MKSMT, sync,
@@ -58,6 +60,8 @@ func benchmarkBatch(b *testing.B, c Config) {
 		params += p.Size()
 	}
 	b.ReportMetric(float64(params), "params")
+	// The OpenBLAS kernels this ran on, which compare.sh gives its peer.
+	b.Logf("blas_core %s %s", ops.BLASCore, ops.BLASCoreNote)
 }
 
 // BenchmarkTrainBatch is one training batch of the reference resnet and
