@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mksmt/workbench/internal/report"
 )
 
 // display shows the runner's progress: on a terminal one bar per running
@@ -149,14 +151,14 @@ func snapshotOf(t *task, now time.Time) snapshot {
 
 const barWidth = 20
 
-// bar renders "#12 table9/two-step seed 1 [██████░░░░]  45% ETA 0:12  epoch 2/4  310 img/s  elapsed 0:20".
+// bar renders "#12 table9/two-step seed 1 [██████░░░░]  45% ETA 12s  epoch 2/4  310 img/s  elapsed 20s".
 func (s snapshot) bar() string {
 	full := int(s.fraction*barWidth + 0.5)
 	eta := "ETA ?"
 	if s.eta >= 0 {
 		eta = "ETA " + fmtDuration(s.eta)
 	}
-	return fmt.Sprintf("#%-3d %-26s [%s%s] %3.0f%% %-9s %s", s.id, trim(s.label, 26),
+	return fmt.Sprintf("#%-3d %-26s [%s%s] %3.0f%% %-10s %s", s.id, trim(s.label, 26),
 		strings.Repeat("█", full), strings.Repeat("░", barWidth-full), 100*s.fraction, eta, strings.Join(s.counters(), "  "))
 }
 
@@ -187,18 +189,9 @@ func (s snapshot) stats() string {
 	return strings.Join(parts, "  ")
 }
 
-// fmtDuration writes 0:07, 3:25 or 1:02:03.
-func fmtDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	sec := int64(d.Round(time.Second) / time.Second)
-	h, m, s := sec/3600, sec/60%60, sec%60
-	if h > 0 {
-		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
-	}
-	return fmt.Sprintf("%d:%02d", m, s)
-}
+// fmtDuration is the workbench's one duration format (report.Duration:
+// 7s, 3m25s, 1h02m), a negative span shown as 0s.
+func fmtDuration(d time.Duration) string { return report.Duration(max(d, 0)) }
 
 func trim(s string, n int) string {
 	r := []rune(s)

@@ -16,11 +16,11 @@ func TestFmtDuration(t *testing.T) {
 		d    time.Duration
 		want string
 	}{
-		{0, "0:00"},
-		{-time.Second, "0:00"},
-		{7 * time.Second, "0:07"},
-		{205*time.Second + 400*time.Millisecond, "3:25"},
-		{time.Hour + 2*time.Minute + 3*time.Second, "1:02:03"},
+		{0, "0s"},
+		{-time.Second, "0s"},
+		{7 * time.Second, "7s"},
+		{205*time.Second + 400*time.Millisecond, "3m25s"},
+		{time.Hour + 2*time.Minute + 3*time.Second, "1h02m"},
 	}
 	for _, tt := range tests {
 		if got := fmtDuration(tt.d); got != tt.want {
@@ -48,14 +48,14 @@ func TestSnapshot(t *testing.T) {
 		line string
 	}{
 		{"midway", func() *task { return runningTask(now) },
-			"#12  table9/two-step seed 1     [████████░░░░░░░░░░░░]  40% ETA 1:00  epoch 2/4  310 img/s  elapsed 0:40",
-			"run 12 table9/two-step seed 1:  40%  epoch 2/4  310 img/s  elapsed 0:40  ETA 1:00"},
+			"#12  table9/two-step seed 1     [████████░░░░░░░░░░░░]  40% ETA 1m00s  epoch 2/4  310 img/s  elapsed 40s",
+			"run 12 table9/two-step seed 1:  40%  epoch 2/4  310 img/s  elapsed 40s  ETA 1m00s"},
 		{"no events yet", func() *task {
 			tk := runningTask(now)
 			tk.prog, tk.rateFrom.at = store.Progress{}, time.Time{}
 			return tk
-		}, "#12  table9/two-step seed 1     [░░░░░░░░░░░░░░░░░░░░]   0% ETA ?     elapsed 0:40",
-			"run 12 table9/two-step seed 1:   0%  elapsed 0:40  ETA ?"},
+		}, "#12  table9/two-step seed 1     [░░░░░░░░░░░░░░░░░░░░]   0% ETA ?      elapsed 40s",
+			"run 12 table9/two-step seed 1:   0%  elapsed 40s  ETA ?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,8 +97,8 @@ func TestDisplayModes(t *testing.T) {
 	d.refresh() // same tenth: not repeated
 	tk.prog.Batch = 55
 	d.refresh()
-	want := "run 12 table9/two-step seed 1:  40%  epoch 2/4  310 img/s  elapsed 0:40  ETA 1:00\n" +
-		"run 12 table9/two-step seed 1:  55%  epoch 2/4  310 img/s  elapsed 0:40  ETA 0:30\n"
+	want := "run 12 table9/two-step seed 1:  40%  epoch 2/4  310 img/s  elapsed 40s  ETA 1m00s\n" +
+		"run 12 table9/two-step seed 1:  55%  epoch 2/4  310 img/s  elapsed 40s  ETA 30s\n"
 	if plain.String() != want {
 		t.Fatalf("plain output:\n%s\nwant:\n%s", plain.String(), want)
 	}
