@@ -9,8 +9,9 @@
 // set-up they need.
 //
 // Every op works on float32 (training) or float64 (gradient checks), is
-// differentiated symbolically (gorgonia.Grad followed by a TapeMachine; the
-// LispMachine's DoDiff path is not supported), and has a finite-difference
+// differentiated symbolically (gorgonia.Grad, then run in order by a
+// TapeMachine or the trainer's executor; the LispMachine's DoDiff path is
+// not supported), and has a finite-difference
 // gradient test in this package.
 //
 // Memory: the transformer ops can keep their outputs and activation

@@ -134,11 +134,16 @@ func parallelRows(rows, work int, f func(lo, hi int)) {
 	}
 	const tasks = 16
 	chunk := max(1, (rows+tasks-1)/tasks)
-	parallelFor((rows+chunk-1)/chunk, func(lo, hi int) {
-		for t := lo; t < hi; t++ {
+	n := (rows + chunk - 1) / chunk
+	if min(maxWorkers, n) == 1 {
+		for t := range n {
 			f(t*chunk, min((t+1)*chunk, rows))
 		}
-	})
+		return
+	}
+	l := newLoop(n)
+	l.span, l.rowChunk, l.rows = f, chunk, rows
+	l.runAll()
 }
 
 // work is a process-wide workspace of both dtypes, handed out to one op's

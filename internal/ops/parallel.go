@@ -21,46 +21,129 @@ func parallelForWorker(n int, f func(worker, lo, hi int, first bool)) (used uint
 	if n <= 0 {
 		return 0
 	}
-	w := min(maxWorkers, n)
-	if w == 1 {
+	if min(maxWorkers, n) == 1 {
 		f(0, 0, n, true)
 		return 1
 	}
-	// About four chunks per worker: fine enough to balance, coarse enough
-	// that the atomic counter costs nothing.
-	chunk := max(1, n/(4*w))
-	var next atomic.Int64
-	var mu sync.Mutex
-	run := func(worker int) {
-		first := true
-		for {
-			lo := int(next.Add(int64(chunk))) - chunk
-			if lo >= n {
-				return
-			}
-			if first {
-				mu.Lock()
-				used |= 1 << worker
-				mu.Unlock()
-			}
-			f(worker, lo, min(lo+chunk, n), first)
-			first = false
-		}
-	}
-	var wg sync.WaitGroup
-	for k := 1; k < w; k++ {
-		wg.Add(1)
-		go func(k int) {
-			defer wg.Done()
-			run(k)
-		}(k)
-	}
-	run(0)
-	wg.Wait()
-	return used
+	l := newLoop(n)
+	l.body = f
+	return l.runAll()
 }
 
 // parallelFor calls f on disjoint chunks [lo,hi) covering [0,n), in parallel.
 func parallelFor(n int, f func(lo, hi int)) {
-	parallelForWorker(n, func(_, lo, hi int, _ bool) { f(lo, hi) })
+	if n <= 0 {
+		return
+	}
+	if min(maxWorkers, n) == 1 {
+		f(0, n)
+		return
+	}
+	l := newLoop(n)
+	l.span = f
+	l.runAll()
+}
+
+// loop is one parallel loop's shared state. Loops are recycled (loops) and
+// call their body directly, whichever form it has, so a kernel's loop
+// allocates only its body's closure and each helper goroutine's start:
+// a swin batch runs ~350 loops, which allocated ~10 objects each when the
+// counter, lock, wait group and wrapping closures were new every time.
+type loop struct {
+	n, chunk int
+	// One of: body (parallelForWorker), span (parallelFor), or span over
+	// row ranges of rowChunk rows each, rows in all (parallelRows).
+	body           func(worker, lo, hi int, first bool)
+	span           func(lo, hi int)
+	rowChunk, rows int
+
+	next atomic.Int64
+	used atomic.Uint64
+	wg   sync.WaitGroup
+}
+
+var loops = sync.Pool{New: func() any { return new(loop) }}
+
+func newLoop(n int) *loop {
+	l := loops.Get().(*loop)
+	w := min(maxWorkers, n)
+	// About four chunks per worker: fine enough to balance, coarse enough
+	// that the atomic counter costs nothing.
+	l.n, l.chunk = n, max(1, n/(4*w))
+	l.next.Store(0)
+	l.used.Store(0)
+	return l
+}
+
+// runAll runs the loop on the caller and min(maxWorkers, n)-1 helpers,
+// waits for all, recycles the loop and returns the used mask.
+func (l *loop) runAll() uint64 {
+	for k := 1; k < min(maxWorkers, l.n); k++ {
+		l.wg.Add(1)
+		select {
+		case idleHelpers <- helperJob{l, k}: // a waiting helper took it
+		default:
+			// None waits (all busy in other loops, or a loop inside a
+			// loop): a new goroutine, so no loop ever waits for another.
+			go l.help(k)
+		}
+	}
+	l.run(0)
+	l.wg.Wait()
+	used := l.used.Load()
+	l.body, l.span, l.rowChunk, l.rows = nil, nil, 0, 0
+	loops.Put(l)
+	return used
+}
+
+// idleHelpers hands a loop's worker k to one of the maxWorkers-1 helper
+// goroutines started once for the process; a send succeeds only when a
+// helper is waiting (unbuffered), so starting a loop never blocks. Starting
+// a goroutine per worker and loop cost an allocation each (~650 per swin
+// batch).
+var idleHelpers = make(chan helperJob)
+
+type helperJob struct {
+	l      *loop
+	worker int
+}
+
+func init() {
+	for range maxWorkers - 1 {
+		go func() {
+			for j := range idleHelpers {
+				j.l.help(j.worker)
+			}
+		}()
+	}
+}
+
+func (l *loop) help(worker int) {
+	defer l.wg.Done()
+	l.run(worker)
+}
+
+func (l *loop) run(worker int) {
+	first := true
+	for {
+		lo := int(l.next.Add(int64(l.chunk))) - l.chunk
+		if lo >= l.n {
+			return
+		}
+		hi := min(lo+l.chunk, l.n)
+		if first {
+			l.used.Or(1 << worker)
+		}
+		switch {
+		case l.body != nil:
+			l.body(worker, lo, hi, first)
+		case l.rowChunk > 0:
+			for t := lo; t < hi; t++ {
+				l.span(t*l.rowChunk, min((t+1)*l.rowChunk, l.rows))
+			}
+		default:
+			l.span(lo, hi)
+		}
+		first = false
+	}
 }

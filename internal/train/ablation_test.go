@@ -214,7 +214,6 @@ func TestKDDetachOffTrainsTheTeacher(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer ceOnly.close()
 			alone := updateGradients(t, tr, ceOnly)
 			differ := 0
 			for j, p := range tr.model.Params {

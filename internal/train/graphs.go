@@ -14,30 +14,31 @@ import (
 // its own graph (gorgonia's Grad must not run twice on one graph) and tape
 // machine, over the model's shared parameter tensors.
 type updateGraph struct {
-	u   update
-	net *nets.Net
-	vm  G.VM
+	u    update
+	net  *nets.Net
+	exec *executor
 
 	// The parameters the update's loss reaches, in model order: their
 	// indices, nodes, values and decay flags.
-	wrt   []int
-	nodes []*G.Node
-	w     [][]float32
-	decay []bool
-	grads [][]float32 // refreshed after every backward pass
+	wrt       []int
+	nodes     []*G.Node
+	w         [][]float32
+	decay     []bool
+	gradNodes []*G.Node   // d cost / d nodes[k], from gorgonia.Grad
+	grads     [][]float32 // refreshed after every backward pass
 	// idle are the model's other parameters, which optimizer =
 	// "pytorch-shared" steps with a zero gradient.
 	idle []int
 
-	cost       G.Value
-	components []*component
+	cost       *G.Node
+	components []component
 }
 
 // component is one logged loss of an update: CE of a head, or the sum of
 // its KD terms, before weighting.
 type component struct {
-	key string
-	val G.Value
+	key  string
+	node *G.Node
 }
 
 // reaches reports whether the update's loss has a gradient with respect to
@@ -75,10 +76,12 @@ func newUpdateGraph(m *nets.Model, cfg Config, u update, targets *tensor.Dense) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := G.Grad(cost, ug.nodes...); err != nil {
+	if ug.gradNodes, err = G.Grad(cost, ug.nodes...); err != nil {
 		return nil, fmt.Errorf("update %v: gradient: %w", u, err)
 	}
-	ug.vm = G.NewTapeMachine(ug.net.G, G.BindDualValues(ug.nodes...))
+	if ug.exec, err = newExecutor(ug.net.G); err != nil {
+		return nil, fmt.Errorf("update %v: %w", u, err)
+	}
 	return ug, nil
 }
 
@@ -100,7 +103,7 @@ func buildUpdate(m *nets.Model, cfg Config, u update, targets *tensor.Dense) (*u
 		switch {
 		case !t.kd:
 			l = c.do(crossEntropy(net.Z[t.stage], tn))
-			G.Read(l, ug.addComponent(fmt.Sprintf("loss.ce%d", t.stage)))
+			ug.components = append(ug.components, component{fmt.Sprintf("loss.ce%d", t.stage), l})
 		case cfg.Distill == "feature":
 			l = c.do(featureKD(net.F[t.stage], net.F[t.teacher], kdFormOf(cfg)))
 		default:
@@ -126,12 +129,12 @@ func buildUpdate(m *nets.Model, cfg Config, u update, targets *tensor.Dense) (*u
 		}
 	}
 	if kdSum != nil {
-		G.Read(kdSum, ug.addComponent(KeyLossKD))
+		ug.components = append(ug.components, component{KeyLossKD, kdSum})
 	}
 	if c.err != nil {
 		return nil, nil, fmt.Errorf("update %v: %w", u, c.err)
 	}
-	G.Read(cost, &ug.cost)
+	ug.cost = cost
 
 	for j, p := range m.Params {
 		if net.Params[j] != nil && u.reaches(p, cfg) {
@@ -147,25 +150,18 @@ func buildUpdate(m *nets.Model, cfg Config, u update, targets *tensor.Dense) (*u
 	return ug, cost, nil
 }
 
-func (ug *updateGraph) addComponent(key string) *G.Value {
-	c := &component{key: key}
-	ug.components = append(ug.components, c)
-	return &c.val
-}
-
 // forward runs the forward and backward passes on the images already in
 // net.XValue. It returns the name of a loss that is not finite, if any.
 func (ug *updateGraph) forward() (bad string, err error) {
-	ug.vm.Reset()
-	if err := ug.vm.RunAll(); err != nil {
+	if err := ug.exec.run(); err != nil {
 		return "", fmt.Errorf("update %v: %w", ug.u, err)
 	}
 	for _, c := range ug.components {
-		if v := scalarValue(c.val); math.IsNaN(v) || math.IsInf(v, 0) {
+		if v := scalarValue(ug.exec.value(c.node)); math.IsNaN(v) || math.IsInf(v, 0) {
 			return c.key, nil
 		}
 	}
-	if v := scalarValue(ug.cost); math.IsNaN(v) || math.IsInf(v, 0) {
+	if v := scalarValue(ug.exec.value(ug.cost)); math.IsNaN(v) || math.IsInf(v, 0) {
 		return "loss", nil
 	}
 	return "", nil
@@ -173,20 +169,14 @@ func (ug *updateGraph) forward() (bad string, err error) {
 
 // gradients points ug.grads at the parameters' gradient tensors.
 func (ug *updateGraph) gradients() error {
-	for k, n := range ug.nodes {
-		gv, err := n.Grad()
-		if err != nil {
-			return fmt.Errorf("update %v: gradient of %s: %w", ug.u, n.Name(), err)
+	for k, n := range ug.gradNodes {
+		gv, ok := ug.exec.value(n).(*tensor.Dense)
+		if !ok || gv.Dtype() != tensor.Float32 {
+			return fmt.Errorf("update %v: no float32 gradient of %s", ug.u, ug.nodes[k].Name())
 		}
-		ug.grads[k] = gv.Data().([]float32)
+		ug.grads[k] = gv.Float32s() // unlike Data(), allocates nothing
 	}
 	return nil
-}
-
-func (ug *updateGraph) close() {
-	if ug.vm != nil {
-		closeVM(ug.vm)
-	}
 }
 
 // closeVM closes a gorgonia machine and drops the finalizer gorgonia sets
@@ -219,9 +209,9 @@ func scalarValue(v G.Value) float64 {
 // statistics) with the trained heads, compiled once per run.
 type evalGraph struct {
 	net    *nets.Net
-	vm     G.VM
+	exec   *executor
 	heads  []int
-	logits [5]G.Value
+	logits [5]G.Value // the heads' logits, as of the last run
 }
 
 func newEvalGraph(m *nets.Model, batch int, heads []int) (*evalGraph, error) {
@@ -231,18 +221,19 @@ func newEvalGraph(m *nets.Model, batch int, heads []int) (*evalGraph, error) {
 		return nil, fmt.Errorf("evaluation graph: %w", err)
 	}
 	e := &evalGraph{net: net, heads: heads}
-	for _, h := range heads {
-		G.Read(net.Z[h], &e.logits[h])
+	if e.exec, err = newExecutor(g); err != nil {
+		return nil, fmt.Errorf("evaluation graph: %w", err)
 	}
-	e.vm = G.NewTapeMachine(g)
 	return e, nil
 }
 
 // run computes the logits of the images in net.XValue.
 func (e *evalGraph) run() error {
-	e.vm.Reset()
-	if err := e.vm.RunAll(); err != nil {
+	if err := e.exec.run(); err != nil {
 		return fmt.Errorf("evaluation: %w", err)
+	}
+	for _, h := range e.heads {
+		e.logits[h] = e.exec.value(e.net.Z[h])
 	}
 	return nil
 }

@@ -150,18 +150,9 @@ func newTrainer(cfg Config, ds *data.Dataset, opt Options) (*trainer, error) {
 	return t, nil
 }
 
-func (t *trainer) close() {
-	closed := map[*updateGraph]bool{}
-	for _, ug := range t.updates {
-		if !closed[ug] {
-			closed[ug] = true
-			ug.close()
-		}
-	}
-	if t.eval != nil {
-		closeVM(t.eval.vm)
-	}
-}
+// close drops the compiled graphs, whose op buffers are most of a run's
+// memory, so they go even while something still holds the trainer.
+func (t *trainer) close() { t.updates, t.eval = nil, nil }
 
 // run is the training loop: epochs of batches, each batch used for the
 // schedule's consecutive updates, an evaluation after each due epoch.
@@ -306,7 +297,7 @@ func (t *trainer) step(ug *updateGraph, lr float64) error {
 		return &DivergedError{Step: t.st.Step + 1, Loss: bad}
 	}
 	for _, c := range ug.components {
-		t.st.LogSums[c.key] += scalarValue(c.val)
+		t.st.LogSums[c.key] += scalarValue(ug.exec.value(c.node))
 	}
 	if err := ug.gradients(); err != nil {
 		return err

@@ -252,7 +252,6 @@ func TestTeacherGetsNoGradientFromKD(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer ceOnly.close()
 			loadFirstBatch(t, tr)
 			copy(ceOnly.net.XValue.Data().([]float32), withKD.net.XValue.Data().([]float32))
 			grads := map[string][]float32{}
