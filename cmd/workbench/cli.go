@@ -60,7 +60,7 @@ type trainFlags struct {
 }
 
 func (f *trainFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&f.jobs, "jobs", 0, fmt.Sprintf("runs trained at once (default %d on this machine: one per two cores)", runner.DefaultJobs()))
+	fs.IntVar(&f.jobs, "jobs", 0, fmt.Sprintf("runs trained at once (default %d on this machine: one per core)", runner.DefaultJobs()))
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 50, "write a checkpoint every N batches (0: at epoch ends only)")
 	fs.BoolVar(&f.dropCheckpoints, "drop-checkpoints", false, "remove a run's checkpoint once it finishes (Figure 4's Grad-CAM maps need it; workbench gc removes them later)")
 }

@@ -26,8 +26,8 @@
 // Threads: importing the package makes OpenBLAS single-threaded
 // (openblas_set_num_threads(1), no environment variable needed) and makes
 // gorgonia's own matrix products use OpenBLAS. Kernels split their work
-// over GOMAXPROCS goroutines themselves; two thread pools would fight over
-// the cores. Building needs OpenBLAS (Debian: libopenblas-dev).
+// over up to GOMAXPROCS goroutines themselves (the caller and idle helper
+// goroutines; parallel.go); two thread pools would fight over the cores. Building needs OpenBLAS (Debian: libopenblas-dev).
 //
 // Each op instance belongs to one node of one graph. Ops keep per-run state
 // (saved batch statistics, workspaces, the gradients of secondary inputs), so

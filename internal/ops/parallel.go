@@ -78,18 +78,29 @@ func newLoop(n int) *loop {
 // runAll runs the loop on the caller and min(maxWorkers, n)-1 helpers,
 // waits for all, recycles the loop and returns the used mask.
 func (l *loop) runAll() uint64 {
+	alone := activeLoops.Add(1) == 1
 	for k := 1; k < min(maxWorkers, l.n); k++ {
+		if alone {
+			// No other loop runs, so every helper is waiting or about to
+			// (just past the previous loop): the send is immediate.
+			l.wg.Add(1)
+			idleHelpers <- helperJob{l, k}
+			continue
+		}
 		l.wg.Add(1)
 		select {
 		case idleHelpers <- helperJob{l, k}: // a waiting helper took it
 		default:
-			// None waits (all busy in other loops, or a loop inside a
-			// loop): a new goroutine, so no loop ever waits for another.
-			go l.help(k)
+			// Every helper is in another loop (runs trained side by side,
+			// or a loop inside a loop): the cores are busy, so this loop's
+			// caller does the rest itself and never waits for another.
+			l.wg.Done()
+			k = maxWorkers
 		}
 	}
 	l.run(0)
 	l.wg.Wait()
+	activeLoops.Add(-1)
 	used := l.used.Load()
 	l.body, l.span, l.rowChunk, l.rows = nil, nil, 0, 0
 	loops.Put(l)
@@ -97,11 +108,14 @@ func (l *loop) runAll() uint64 {
 }
 
 // idleHelpers hands a loop's worker k to one of the maxWorkers-1 helper
-// goroutines started once for the process; a send succeeds only when a
-// helper is waiting (unbuffered), so starting a loop never blocks. Starting
-// a goroutine per worker and loop cost an allocation each (~650 per swin
-// batch).
-var idleHelpers = make(chan helperJob)
+// goroutines started once for the process (unbuffered: a send completes only
+// when a helper waits). Starting a goroutine per worker and loop cost an
+// allocation each (~650 per swin batch). activeLoops counts the loops
+// running in the process.
+var (
+	idleHelpers = make(chan helperJob)
+	activeLoops atomic.Int64
+)
 
 type helperJob struct {
 	l      *loop
