@@ -50,6 +50,7 @@ type runRecord struct {
 	GitCommit          string              `json:"git_commit"`
 	GitDirty           bool                `json:"git_dirty"`
 	CodeVersion        string              `json:"code_version"`
+	BLAS               string              `json:"blas"`
 	Dataset            string              `json:"dataset"`
 	DatasetFingerprint string              `json:"dataset_fingerprint"`
 	Progress           *progressRecord     `json:"progress,omitempty"`
@@ -138,7 +139,7 @@ func loadRecords(ctx context.Context, st *store.Store, runs []store.Run, o recor
 			Created: timePtr(r.Created), Started: timePtr(r.Started), Ended: timePtr(r.Ended), Heartbeat: timePtr(r.Heartbeat),
 			Seconds: math.Round(r.Duration().Seconds()*1000) / 1000, Attempts: r.Attempts,
 			Host: r.Host, PID: r.PID, GoVersion: r.GoVersion, GitCommit: r.GitCommit, GitDirty: r.GitDirty,
-			CodeVersion: r.CodeVersion, Dataset: r.Dataset, DatasetFingerprint: r.DatasetFingerprint,
+			CodeVersion: r.CodeVersion, BLAS: r.BLAS, Dataset: r.Dataset, DatasetFingerprint: r.DatasetFingerprint,
 			Params: params[r.ID], Summaries: jsonFloats(sums[r.ID]), Metrics: series[r.ID]}
 		if !json.Valid(rec.Config) {
 			rec.Config = json.RawMessage("null")
@@ -218,7 +219,7 @@ func writeRecordsCSV(w io.Writer, recs []runRecord, marks map[int64]store.Marks)
 	sk, pk := slices.Sorted(maps.Keys(sumKeys)), slices.Sorted(maps.Keys(paramKeys))
 	cw := csv.NewWriter(w)
 	header := []string{"id", "study", "variant", "seed", "status", "error", "diverged_step", "config_hash", "code_version",
-		"dataset", "dataset_fingerprint", "host", "pid", "go_version", "git_commit", "git_dirty",
+		"dataset", "dataset_fingerprint", "host", "pid", "go_version", "git_commit", "git_dirty", "blas",
 		"created", "started", "ended", "seconds", "attempts", "archived", "tags", "note"}
 	header = append(header, sk...)
 	for _, k := range pk {
@@ -234,7 +235,7 @@ func writeRecordsCSV(w io.Writer, recs []runRecord, marks map[int64]store.Marks)
 		}
 		row := []string{strconv.FormatInt(r.ID, 10), r.Study, r.Variant, strconv.FormatInt(r.Seed, 10), string(r.Status),
 			r.Error, div, r.ConfigHash, r.CodeVersion, r.Dataset, r.DatasetFingerprint, r.Host, strconv.Itoa(r.PID),
-			r.GoVersion, r.GitCommit, strconv.FormatBool(r.GitDirty),
+			r.GoVersion, r.GitCommit, strconv.FormatBool(r.GitDirty), r.BLAS,
 			csvTime(r.Created), csvTime(r.Started), csvTime(r.Ended),
 			strconv.FormatFloat(r.Seconds, 'f', -1, 64), strconv.Itoa(r.Attempts)}
 		m := marks[r.ID]

@@ -36,7 +36,7 @@ func runsFixture(t *testing.T) string {
 	}
 	defer st.Close()
 	host, _ := os.Hostname()
-	me := store.Provenance{Host: host, PID: os.Getpid(), GoVersion: "go1.26", GitCommit: "0123456789abcdef", GitDirty: true,
+	me := store.Provenance{Host: host, PID: os.Getpid(), GoVersion: "go1.26", GitCommit: "0123456789abcdef", GitDirty: true, BLAS: "Haswell",
 		CodeVersion: "src.aaaa", Dataset: "synthetic", DatasetFingerprint: "fp"}
 	for _, name := range []string{"table9", "table10"} {
 		if err := st.PutStudy(ctx, store.Study{Name: name, Title: "Title " + name, Spec: "name = \"" + name + "\"\n", SpecHash: "h" + name}); err != nil {
@@ -197,7 +197,7 @@ func TestShowVerb(t *testing.T) {
 		`(?m)^Run 1\s+table9 / baseline, seed 1$`,
 		`(?m)^Also used by\s+table10 \(sync\)$`,
 		`(?m)^Status\s+finished$`,
-		`(?m)^Code\s+src\.aaaa, git 0123456789ab \(dirty\), go1\.26$`,
+		`(?m)^Code\s+src\.aaaa, git 0123456789ab \(dirty\), go1\.26, OpenBLAS Haswell kernels$`,
 		`(?m)^Data\s+synthetic \(fingerprint fp\)$`,
 		`(?m)^  profile\s+smoke$`,
 		`(?m)^  acc\.S4\s+61\.25$`,
@@ -233,7 +233,7 @@ func TestExportVerb(t *testing.T) {
 	}
 	if doc.SchemaVersion != store.LatestSchemaVersion() || len(doc.Studies) != 2 || len(doc.Runs) != 4 ||
 		doc.Studies[1].Name != "table9" || doc.Studies[1].Total != 4 || doc.Studies[0].Total != 1 ||
-		len(doc.Runs[0].Artifacts) != 1 || len(doc.Runs[0].Studies) != 2 || doc.Runs[0].Metrics != nil {
+		len(doc.Runs[0].Artifacts) != 1 || len(doc.Runs[0].Studies) != 2 || doc.Runs[0].Metrics != nil || doc.Runs[0].BLAS != "Haswell" {
 		t.Fatalf("export: %+v", doc)
 	}
 
@@ -267,12 +267,12 @@ func TestExportVerb(t *testing.T) {
 
 func TestVersionVerb(t *testing.T) {
 	out, _, code := cli(t, "version")
-	if code != 0 || !regexp.MustCompile(`^workbench \S+\ngit commit \S+.*\ngo\S+ \S+/\S+, runs\.db schema \d+\n$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`^workbench \S+\ngit commit \S+.*\ngo\S+ \S+/\S+, runs\.db schema \d+\nOpenBLAS kernels [A-Za-z]+\n(  \(.+\)\n)?$`).MatchString(out) {
 		t.Fatalf("version: exit %d\n%s", code, out)
 	}
 	out, _, _ = cli(t, "version", "--json")
 	var v map[string]any
-	if err := json.Unmarshal([]byte(out), &v); err != nil || v["code_version"] == "" || v["schema_version"] != float64(store.LatestSchemaVersion()) {
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v["code_version"] == "" || v["schema_version"] != float64(store.LatestSchemaVersion()) || v["blas"] == "" {
 		t.Fatalf("version --json: %v\n%s", err, out)
 	}
 }

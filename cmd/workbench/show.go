@@ -152,7 +152,11 @@ func writeShow(io IO, run store.Run, rec runRecord, marks store.Marks, series []
 		dirty = " (dirty)"
 	}
 	fmt.Fprintf(w, "Host\t%s, pid %d\n", orDash(run.Host), run.PID)
-	fmt.Fprintf(w, "Code\t%s, git %s%s, %s\n", orDash(run.CodeVersion), orDash(shortHash(run.GitCommit)), dirty, orDash(run.GoVersion))
+	blas := ""
+	if run.BLAS != "" {
+		blas = ", OpenBLAS " + run.BLAS + " kernels"
+	}
+	fmt.Fprintf(w, "Code\t%s, git %s%s, %s%s\n", orDash(run.CodeVersion), orDash(shortHash(run.GitCommit)), dirty, orDash(run.GoVersion), blas)
 	fmt.Fprintf(w, "Data\t%s (fingerprint %s)\n", orDash(run.Dataset), orDash(run.DatasetFingerprint))
 	fmt.Fprintf(w, "Config hash\t%s\n", run.ConfigHash)
 	if err := w.Flush(); err != nil {

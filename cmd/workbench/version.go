@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/mksmt/workbench/internal/ops"
 	"github.com/mksmt/workbench/internal/runner"
 	"github.com/mksmt/workbench/internal/store"
 )
@@ -39,6 +40,8 @@ func runVersion(ctx context.Context, args []string, io IO) error {
 			"git_commit":     v.GitCommit,
 			"git_dirty":      v.GitDirty,
 			"go_version":     v.GoVersion,
+			"blas":           ops.BLASCore,
+			"blas_note":      ops.BLASCoreNote,
 			"platform":       runtime.GOOS + "/" + runtime.GOARCH,
 			"schema_version": store.LatestSchemaVersion(),
 		})
@@ -54,5 +57,9 @@ func runVersion(ctx context.Context, args []string, io IO) error {
 	}
 	fmt.Fprintf(io.Out, "workbench %s\ngit commit %s\n%s %s/%s, runs.db schema %d\n",
 		v.Code, commit, v.GoVersion, runtime.GOOS, runtime.GOARCH, store.LatestSchemaVersion())
+	fmt.Fprintf(io.Out, "OpenBLAS kernels %s\n", ops.BLASCore)
+	if ops.BLASCoreNote != "" {
+		fmt.Fprintf(io.Out, "  (%s)\n", ops.BLASCoreNote)
+	}
 	return nil
 }

@@ -50,15 +50,13 @@ var profiles = []Profile{
 	},
 	{
 		Name: "quick",
-		// Measured 2026-12-01 on a 2-core CPU, clean clone, go run
-		// ./cmd/workbench reproduce: 42 distinct runs in 55 min 46 s with
-		// the cores shared (load average median 7.7), 2,974 s of CPU; a
-		// two-step run alone on the quiet machine 37 s (62 s of CPU), so
-		// about 25 minutes on an idle 2-core CPU. Runs 32–184 s each under
-		// that load (two-step 115 s, baseline 65 s, three-step 133 s).
+		// Measured 2026-12-01 on a 2-core Xeon (family 6 model 207), clean
+		// clone, go run ./cmd/workbench reproduce at commit 18056d7 (two runs
+		// at a time): 42 distinct runs in 25 min 34 s, load average median
+		// 2.4, 2,873 s of CPU. See the README's note on profiles.
 		Description: "the default: every paper study with 3 seeds (14 distinct variants × 3 seeds; " +
 			"the reference resnet on 10 synthetic classes × 200 training images, 4 epochs; " +
-			"about 25 minutes on an idle 2-core CPU, 56 minutes measured with the cores shared)",
+			"about 25 minutes on a 2-core CPU)",
 		Overrides: map[string]any{
 			"epochs":        4,
 			"batch_size":    32,

@@ -46,9 +46,9 @@ func parallelFor(n int, f func(lo, hi int)) {
 
 // loop is one parallel loop's shared state. Loops are recycled (loops) and
 // call their body directly, whichever form it has, so a kernel's loop
-// allocates only its body's closure and each helper goroutine's start:
-// a swin batch runs ~350 loops, which allocated ~10 objects each when the
-// counter, lock, wait group and wrapping closures were new every time.
+// allocates only its body's closure: a swin batch runs ~350 loops, which
+// allocated ~10 objects each when the counter, lock, wait group, wrapping
+// closures and helper goroutines were new every time.
 type loop struct {
 	n, chunk int
 	// One of: body (parallelForWorker), span (parallelFor), or span over

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	workbench "github.com/mksmt/workbench"
+	"github.com/mksmt/workbench/internal/ops"
 	"github.com/mksmt/workbench/internal/store"
 )
 
@@ -285,7 +286,8 @@ func gitDirty(dir string) bool {
 }
 
 // DetectProvenance is the provenance of runs computed by this process:
-// host, pid, Go version, git commit and dirty flag, code version.
+// host, pid, Go version, git commit and dirty flag, code version, OpenBLAS
+// kernels.
 func DetectProvenance(dir string) store.Provenance {
 	return DetectVersion(dir).Provenance()
 }
@@ -301,5 +303,6 @@ func (v Version) Provenance() store.Provenance {
 		GitCommit:   v.GitCommit,
 		GitDirty:    v.GitDirty,
 		CodeVersion: v.Code,
+		BLAS:        ops.BLASCore,
 	}
 }

@@ -79,7 +79,7 @@ func (s *Store) ClaimRun(ctx context.Context, p Provenance, f ClaimFilter) (Run,
 	// Only runs of f.Owner: a queued run with an owner waits for a slot in
 	// the local runner (workbench run) that queued it.
 	pick := "SELECT id FROM runs WHERE status = 'queued' AND owner = ?"
-	args := []any{now, now, p.Host, p.PID, token, p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion, f.Owner}
+	args := []any{now, now, p.Host, p.PID, token, p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion, p.BLAS, f.Owner}
 	if len(f.IDs) > 0 {
 		pick += " AND id IN (" + placeholders(len(f.IDs)) + ")"
 		for _, id := range f.IDs {
@@ -103,7 +103,7 @@ func (s *Store) ClaimRun(ctx context.Context, p Provenance, f ClaimFilter) (Run,
 	}
 	query := `UPDATE runs SET status = 'running', error = '', diverged_step = NULL,
 			started = COALESCE(started, ?), ended = NULL, heartbeat = ?, attempts = attempts + 1,
-			host = ?, pid = ?, owner = ` + owner + `, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?
+			host = ?, pid = ?, owner = ` + owner + `, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?, blas = ?
 		WHERE id = (` + pick + `) AND status = 'queued'
 		RETURNING id, attempts, owner`
 	var id int64

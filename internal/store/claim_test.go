@@ -27,7 +27,7 @@ func queueRuns(t testing.TB, s *Store, study string, n int) []int64 {
 	return ids
 }
 
-var worker = Provenance{Host: "node7", PID: 99, GoVersion: "go-test", CodeVersion: "c1"}
+var worker = Provenance{Host: "node7", PID: 99, GoVersion: "go-test", CodeVersion: "c1", BLAS: "SkylakeX"}
 
 func TestClaimLifecycle(t *testing.T) {
 	s := openTemp(t)
@@ -40,7 +40,7 @@ func TestClaimLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.ID != ids[0] || r.Status != Running || r.Host != "node7" || r.Attempts != 1 || l.Attempt != 1 || l.RunID != r.ID {
+	if r.ID != ids[0] || r.Status != Running || r.Host != "node7" || r.BLAS != "SkylakeX" || r.Attempts != 1 || l.Attempt != 1 || l.RunID != r.ID {
 		t.Fatalf("claimed %+v with %+v, want the oldest queued run of q, running, attempt 1", r, l)
 	}
 	if err := s.Renew(ctx, l, Progress{Step: 5, Batch: 2, TotalBatches: 10}); err != nil {

@@ -34,7 +34,7 @@ type RunFilter struct {
 const runColumns = `runs.id, runs.study, runs.variant, runs.seed, runs.config, runs.config_hash,
 	runs.status, runs.error, runs.diverged_step,
 	runs.created, runs.started, runs.ended, runs.heartbeat, runs.attempts,
-	runs.host, runs.pid, runs.go_version, runs.git_commit, runs.git_dirty, runs.code_version,
+	runs.host, runs.pid, runs.go_version, runs.git_commit, runs.git_dirty, runs.code_version, runs.blas,
 	runs.dataset, runs.dataset_fingerprint,
 	runs.step, runs.batch, runs.total_batches, runs.epoch, runs.images_per_sec, runs.latest, runs.checkpoint_step`
 
@@ -45,7 +45,7 @@ func scanRun(sc interface{ Scan(...any) error }, extra ...any) (Run, error) {
 	var status, latest string
 	dest := []any{&r.ID, &r.Study, &r.Variant, &r.Seed, &r.Config, &r.ConfigHash, &status, &r.Error, &div,
 		&created, &started, &ended, &beat, &r.Attempts,
-		&r.Host, &r.PID, &r.GoVersion, &r.GitCommit, &r.GitDirty, &r.CodeVersion, &r.Dataset, &r.DatasetFingerprint,
+		&r.Host, &r.PID, &r.GoVersion, &r.GitCommit, &r.GitDirty, &r.CodeVersion, &r.BLAS, &r.Dataset, &r.DatasetFingerprint,
 		&r.Progress.Step, &r.Progress.Batch, &r.Progress.TotalBatches, &r.Progress.Epoch, &r.Progress.ImagesPerSec, &latest, &ckpt}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return r, err

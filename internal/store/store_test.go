@@ -27,7 +27,7 @@ func openTemp(t testing.TB) *Store {
 
 // me is the provenance the tests' own process would record.
 var me = Provenance{Host: "testhost", PID: 4242, GoVersion: "go-test", GitCommit: "abc123", GitDirty: true,
-	CodeVersion: "abc123+dirty", Dataset: "synthetic", DatasetFingerprint: "fp1"}
+	CodeVersion: "abc123+dirty", BLAS: "Haswell", Dataset: "synthetic", DatasetFingerprint: "fp1"}
 
 func mustStudy(t testing.TB, s *Store, name string) {
 	t.Helper()
@@ -219,7 +219,7 @@ func TestRunLifecycle(t *testing.T) {
 	}
 	r, _ = s.Run(ctx, id)
 	if r.Status != Running || r.Attempts != 1 || r.Progress.Batch != 10 || r.Progress.Fraction() != 0.25 ||
-		r.Progress.Latest["loss.ce4"] != 1.25 || !math.IsNaN(r.Progress.Latest["loss.kd"]) || !r.GitDirty || r.GitCommit != "abc123" {
+		r.Progress.Latest["loss.ce4"] != 1.25 || !math.IsNaN(r.Progress.Latest["loss.kd"]) || !r.GitDirty || r.GitCommit != "abc123" || r.BLAS != "Haswell" {
 		t.Fatalf("running run: %+v", r)
 	}
 	if err := s.EndRun(ctx, id, End{Status: Interrupted, Error: "interrupted"}); err != nil {

@@ -59,12 +59,15 @@ type StudyInfo struct {
 
 // Provenance records where and with what a run was computed.
 type Provenance struct {
-	Host               string
-	PID                int
-	GoVersion          string
-	GitCommit          string
-	GitDirty           bool
-	CodeVersion        string // what the config hash includes, e.g. the commit (+dirty)
+	Host        string
+	PID         int
+	GoVersion   string
+	GitCommit   string
+	GitDirty    bool
+	CodeVersion string // what the config hash includes, e.g. the commit (+dirty)
+	// BLAS is the OpenBLAS kernel set the process trains with (e.g.
+	// "Cooperlake"): results are bit-reproducible only on the same one.
+	BLAS               string
 	Dataset            string // data set spec, e.g. "synthetic"
 	DatasetFingerprint string
 }

@@ -123,10 +123,10 @@ func (s *Store) StartRun(ctx context.Context, id int64, p Provenance) error {
 	now := ms(time.Now())
 	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'running', error = '', diverged_step = NULL,
 			started = COALESCE(started, ?), ended = NULL, heartbeat = ?, attempts = attempts + 1,
-			host = ?, pid = ?, owner = ?, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?,
+			host = ?, pid = ?, owner = ?, go_version = ?, git_commit = ?, git_dirty = ?, code_version = ?, blas = ?,
 			dataset = COALESCE(NULLIF(?, ''), dataset), dataset_fingerprint = COALESCE(NULLIF(?, ''), dataset_fingerprint)
 		WHERE id = ? AND status IN ('queued', 'interrupted', 'failed')`,
-		now, now, p.Host, p.PID, ownerToken(p), p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion,
+		now, now, p.Host, p.PID, ownerToken(p), p.GoVersion, p.GitCommit, p.GitDirty, p.CodeVersion, p.BLAS,
 		p.Dataset, p.DatasetFingerprint, id)
 	if err != nil {
 		return fmt.Errorf("store: start run %d: %w", id, err)

@@ -7,8 +7,8 @@
 // distillation), AdamW with warm-up and cosine decay, evaluates the trained
 // heads after each epoch, and writes checkpoints from which an interrupted
 // run resumes exactly. Each kind of update in a batch has its own gorgonia
-// graph and tape machine, built once per run; all of them share the model's
-// parameter tensors, which the optimizer updates in place.
+// graph, built once per run and run by the executor (exec.go); all of them
+// share the model's parameter tensors, which the optimizer updates in place.
 //
 // What DESIGN §1 infers rather than the paper states is a Config setting
 // whose zero value is the workbench's reading (issue 12): updates (the

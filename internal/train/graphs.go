@@ -11,8 +11,8 @@ import (
 )
 
 // updateGraph is one kind of update of the schedule, compiled once per run:
-// its own graph (gorgonia's Grad must not run twice on one graph) and tape
-// machine, over the model's shared parameter tensors.
+// its own graph (gorgonia's Grad must not run twice on one graph) and
+// executor, over the model's shared parameter tensors.
 type updateGraph struct {
 	u    update
 	net  *nets.Net

@@ -231,7 +231,11 @@ func (d *runDetail) text(w int) []string {
 	if r.GitDirty {
 		dirty = " (dirty)"
 	}
-	kv("provenance", fmt.Sprintf("%s pid %d · %s · commit %s%s", r.Host, r.PID, r.GoVersion, shortHash(r.GitCommit), dirty))
+	blas := ""
+	if r.BLAS != "" {
+		blas = " · OpenBLAS " + r.BLAS
+	}
+	kv("provenance", fmt.Sprintf("%s pid %d · %s · commit %s%s%s", r.Host, r.PID, r.GoVersion, shortHash(r.GitCommit), dirty, blas))
 
 	out = append(out, "", stLabel.Render("Curves"))
 	for _, l := range curveLines(d.data.series, max(w-2, 20), 8, nil) {
