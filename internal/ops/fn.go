@@ -134,14 +134,7 @@ func parallelRows(rows, work int, f func(lo, hi int)) {
 	}
 	const tasks = 16
 	chunk := max(1, (rows+tasks-1)/tasks)
-	n := (rows + chunk - 1) / chunk
-	if min(maxWorkers, n) == 1 {
-		for t := range n {
-			f(t*chunk, min((t+1)*chunk, rows))
-		}
-		return
-	}
-	l := newLoop(n)
+	l := newLoop((rows + chunk - 1) / chunk)
 	l.span, l.rowChunk, l.rows = f, chunk, rows
 	l.runAll()
 }
