@@ -16,6 +16,6 @@ import "embed"
 //go:embed go.mod go.sum
 //go:embed internal/train/*.go
 //go:embed internal/nets/*.go internal/nets/nettest/*.go
-//go:embed internal/ops/*.go internal/ops/vec/*.go internal/ops/vec/*.s
+//go:embed internal/ops/*.go internal/ops/*.c internal/ops/*.h internal/ops/vec/*.go internal/ops/vec/*.s
 //go:embed internal/data/*.go
 var TrainingSources embed.FS

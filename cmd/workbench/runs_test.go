@@ -267,7 +267,7 @@ func TestExportVerb(t *testing.T) {
 
 func TestVersionVerb(t *testing.T) {
 	out, _, code := cli(t, "version")
-	if code != 0 || !regexp.MustCompile(`^workbench \S+\ngit commit \S+.*\ngo\S+ \S+/\S+, runs\.db schema \d+\nOpenBLAS kernels [A-Za-z]+\n(  \(.+\)\n)?$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`^workbench \S+\ngit commit \S+.*\ngo\S+ \S+/\S+, runs\.db schema \d+\nOpenBLAS kernels [A-Za-z]+\n(  \(.+\)\n)?convolutions oneDNN \d+\.\d+\.\d+, \S+\n$`).MatchString(out) {
 		t.Fatalf("version: exit %d\n%s", code, out)
 	}
 	out, _, _ = cli(t, "version", "--json")

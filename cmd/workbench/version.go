@@ -42,6 +42,7 @@ func runVersion(ctx context.Context, args []string, io IO) error {
 			"go_version":     v.GoVersion,
 			"blas":           ops.BLASCore,
 			"blas_note":      ops.BLASCoreNote,
+			"conv_kernels":   ops.ConvKernels(),
 			"platform":       runtime.GOOS + "/" + runtime.GOARCH,
 			"schema_version": store.LatestSchemaVersion(),
 		})
@@ -61,5 +62,6 @@ func runVersion(ctx context.Context, args []string, io IO) error {
 	if ops.BLASCoreNote != "" {
 		fmt.Fprintf(io.Out, "  (%s)\n", ops.BLASCoreNote)
 	}
+	fmt.Fprintf(io.Out, "convolutions %s\n", ops.ConvKernels())
 	return nil
 }

@@ -15,8 +15,10 @@ import (
 // input needs no gradient (the stem, reading the image): its backward pass
 // computes dL/dw only.
 //
-// Kernels (all OpenBLAS sgemm/dgemm, images spread over the workers of
-// parallelForWorker, workspaces from a pool shared by all convolutions):
+// Float32 runs on oneDNN (dnnl.go). Float64 — the gradient checks, and the
+// reference oneDNN is tested against — runs on these kernels (all OpenBLAS
+// dgemm, images spread over the workers of parallelForWorker, workspaces
+// from a pool shared by all convolutions):
 //   - stride 1 on maps at least 16 wide with at least 16 channels: KH·KW
 //     GEMMs that read shifted views of the zero-padded image, no column
 //     matrix (forward, dx and dw);
@@ -266,7 +268,9 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	defer putScratch(scratch)
 	switch xd := x.Data().(type) {
 	case []float32:
-		convForward(&op.geo, workspaces[float32](scratch), xd, w.Data().([]float32), out.Data().([]float32))
+		if err := convForwardDNNL(&op.geo, workspaces[float32](scratch), xd, w.Data().([]float32), out.Data().([]float32)); err != nil {
+			return nil, fmt.Errorf("%v: %w", op, err)
+		}
 	case []float64:
 		convForward(&op.geo, workspaces[float64](scratch), xd, w.Data().([]float64), out.Data().([]float64))
 	}
@@ -617,7 +621,6 @@ func (op *convBwdOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	dt := x.Dtype()
 	dw := op.dw.get(dt, g.o, g.c, g.kh, g.kw)
-	wt := op.wt.get(dt, g.c, g.o, g.kh, g.kw)
 	var dx *tensor.Dense
 	if !op.wOnly {
 		dx = op.dx.get(dt, g.n, g.c, g.h, g.w)
@@ -630,12 +633,15 @@ func (op *convBwdOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		if dx != nil {
 			dxd = dx.Data().([]float32)
 		}
-		convBackward(g, workspaces[float32](scratch), xd, w.Data().([]float32), dy.Data().([]float32), dxd, dw.Data().([]float32), wt.Data().([]float32))
+		if err := convBackwardDNNL(g, workspaces[float32](scratch), xd, w.Data().([]float32), dy.Data().([]float32), dxd, dw.Data().([]float32)); err != nil {
+			return nil, fmt.Errorf("%v: %w", op, err)
+		}
 	case []float64:
 		var dxd []float64
 		if dx != nil {
 			dxd = dx.Data().([]float64)
 		}
+		wt := op.wt.get(dt, g.c, g.o, g.kh, g.kw)
 		convBackward(g, workspaces[float64](scratch), xd, w.Data().([]float64), dy.Data().([]float64), dxd, dw.Data().([]float64), wt.Data().([]float64))
 	}
 	if op.wOnly {

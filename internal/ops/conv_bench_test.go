@@ -22,7 +22,8 @@ var refConvLayers = []struct{ c, h, o, k, stride, pad int }{
 }
 
 // BenchmarkConvLayers times each reference convolution's forward and
-// backward (dx and dw) kernels, float32, batch 32.
+// backward (dx and dw) kernels, float32, batch 32: OpenBLAS (conv.go's,
+// which float64 uses) and oneDNN (which float32 uses).
 func BenchmarkConvLayers(b *testing.B) {
 	for _, l := range refConvLayers {
 		g := newConvGeom(tensor.Shape{32, l.c, l.h, l.h}, tensor.Shape{l.o, l.c, l.k, l.k}, l.stride, l.pad)
@@ -47,6 +48,26 @@ func BenchmarkConvLayers(b *testing.B) {
 			}
 			reportCPU(b, c0)
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(name+"/fwd-onednn", func(b *testing.B) {
+			c0 := cpuTime()
+			for range b.N {
+				if err := convForwardDNNL(&g, ws, x, w, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, c0)
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(name+"/bwd-onednn", func(b *testing.B) {
+			c0 := cpuTime()
+			for range b.N {
+				if err := convBackwardDNNL(&g, ws, x, w, dy, dx, dw); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, c0)
+			b.ReportMetric(2*flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 		b.Run(name+"/bwd", func(b *testing.B) {
 			c0 := cpuTime()

@@ -27,7 +27,10 @@
 // (openblas_set_num_threads(1), no environment variable needed) and makes
 // gorgonia's own matrix products use OpenBLAS. Kernels split their work
 // over up to GOMAXPROCS goroutines themselves (the caller and idle helper
-// goroutines; parallel.go); two thread pools would fight over the cores. Building needs OpenBLAS (Debian: libopenblas-dev).
+// goroutines; parallel.go); two thread pools would fight over the cores.
+// Float32 convolutions run on oneDNN, one single-threaded call per fixed
+// slot of the batch (dnnl.go). Building needs OpenBLAS and oneDNN (Debian:
+// libopenblas-dev, libdnnl-dev).
 //
 // Each op instance belongs to one node of one graph. Ops keep per-run state
 // (saved batch statistics, workspaces, the gradients of secondary inputs), so
