@@ -139,3 +139,16 @@ func (op *reluMaskOp) DiffWRT(int) []bool { return []bool{false, false} }
 func (op *reluMaskOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
 	return nil, fmt.Errorf("%v: second derivatives are not supported", op)
 }
+
+// Add32 sets y = a + b elementwise (float32, one length), in parallel. The
+// trainer runs gorgonia's + of two tensors on it (train/exec.go).
+func Add32(y, a, b []float32) {
+	const chunk = 4096
+	parallelFor((len(y)+chunk-1)/chunk, func(lo, hi int) {
+		lo, hi = lo*chunk, min(hi*chunk, len(y))
+		ys, as, bs := y[lo:hi], a[lo:hi], b[lo:hi]
+		for i, v := range as {
+			ys[i] = v + bs[i]
+		}
+	})
+}

@@ -171,23 +171,28 @@ func slotRange(s, n int) (lo, hi int) {
 }
 
 // sumSlots sets dst to the sum, in slot order, of the non-empty slots'
-// partials (each the size of dst).
+// partials (each the size of dst). Workers take ranges of elements; each
+// element's sum has the same order whoever computes it.
 func sumSlots[T float](dst []T, ws []convWork[T], n int) {
-	first := true
+	var parts [dwSlots][]T
+	k := 0
 	for s := range dwSlots {
-		if lo, hi := slotRange(s, n); lo == hi {
-			continue
-		}
-		part := ws[0].slots[s][:len(dst)]
-		if first {
-			copy(dst, part)
-			first = false
-			continue
-		}
-		for i, v := range part {
-			dst[i] += v
+		if lo, hi := slotRange(s, n); lo < hi {
+			parts[k] = ws[0].slots[s][:len(dst)]
+			k++
 		}
 	}
+	const chunk = 4096
+	parallelFor((len(dst)+chunk-1)/chunk, func(lo, hi int) {
+		lo, hi = lo*chunk, min(hi*chunk, len(dst))
+		d := dst[lo:hi]
+		copy(d, parts[0][lo:hi])
+		for _, p := range parts[1:k] {
+			for i, v := range p[lo:hi] {
+				d[i] += v
+			}
+		}
+	})
 }
 
 // convScratch holds per-worker workspaces of both dtypes.

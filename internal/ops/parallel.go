@@ -30,6 +30,9 @@ func parallelForWorker(n int, f func(worker, lo, hi int, first bool)) (used uint
 	return l.runAll()
 }
 
+// ParallelFor is parallelFor for other packages' loops (the optimizer's).
+func ParallelFor(n int, f func(lo, hi int)) { parallelFor(n, f) }
+
 // parallelFor calls f on disjoint chunks [lo,hi) covering [0,n), in parallel.
 func parallelFor(n int, f func(lo, hi int)) {
 	if n <= 0 {

@@ -19,6 +19,20 @@ func TestExecutorMatchesTapeMachine(t *testing.T) {
 			tr := newTestTrainer(t, c)
 			loadFirstBatch(t, tr)
 			for _, ug := range tr.updates {
+				// A first run: the compared one then writes into the
+				// previous outputs, as every step of training does.
+				if err := ug.exec.run(); err != nil {
+					t.Fatal(err)
+				}
+				adds := 0
+				for _, s := range ug.exec.steps {
+					if s.add32 {
+						adds++
+					}
+				}
+				if adds == 0 {
+					t.Errorf("update %v: no gradient sum runs on ops.Add32: the comparison does not cover it", ug.u)
+				}
 				grads := updateGradients(t, tr, ug)
 				cost := scalarValue(ug.exec.value(ug.cost))
 				losses := map[string]float64{}

@@ -2,6 +2,8 @@ package train
 
 import (
 	"math"
+
+	"github.com/mksmt/workbench/internal/ops"
 )
 
 // adamBeta1 is AdamW's β1 outside the one-cycle schedule.
@@ -81,6 +83,9 @@ type adamW struct {
 	m, v              []float32
 	off               []int   // parameter j's moments are m[off[j]:off[j+1]]
 	t                 []int64 // updates of parameter j so far
+
+	cur       adamStep // the running step's arguments
+	stepRange func(lo, hi int)
 }
 
 func newAdamW(sizes []int) *adamW {
@@ -106,11 +111,30 @@ func gradNorm(grads [][]float32) float64 {
 
 // step applies one update to the parameters idx (values w, gradients g,
 // decay flags), with gradients scaled by gscale (clipping), in one pass per
-// parameter that also zeroes the gradient for the next backward pass.
+// parameter that also zeroes the gradient for the next backward pass. The
+// parameters are spread over the kernel workers: each element's update is
+// the same whoever computes it.
 func (o *adamW) step(idx []int, w, g [][]float32, decay []bool, lr, wd, gscale float64) {
-	for k, j := range idx {
-		o.stepOne(j, w[k], g[k], decay[k], lr, wd, gscale)
+	o.cur = adamStep{idx, w, g, decay, lr, wd, gscale}
+	if o.stepRange == nil {
+		// Made once: a closure per step would allocate.
+		o.stepRange = func(lo, hi int) {
+			c := &o.cur
+			for k := lo; k < hi; k++ {
+				o.stepOne(c.idx[k], c.w[k], c.g[k], c.decay[k], c.lr, c.wd, c.gscale)
+			}
+		}
 	}
+	ops.ParallelFor(len(idx), o.stepRange)
+	o.cur = adamStep{}
+}
+
+// adamStep is one step's arguments, for stepRange.
+type adamStep struct {
+	idx            []int
+	w, g           [][]float32
+	decay          []bool
+	lr, wd, gscale float64
 }
 
 // stepOne updates parameter j (values wj, gradient gj) and zeroes gj.
