@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/chewxy/hm"
+	"github.com/mksmt/workbench/internal/ops/vec"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -67,6 +68,8 @@ func addReLU[T float](a, b, y []T) {
 		as, bs, ys := a[lo:hi], b[lo:hi], y[lo:hi]
 		if a32, ok := any(as).([]float32); ok {
 			b32, y32 := any(bs).([]float32), any(ys).([]float32)
+			k := vec.AddReLU(a32, b32, y32)
+			a32, b32, y32 = a32[k:], b32[k:], y32[k:]
 			b32, y32 = b32[:len(a32)], y32[:len(a32)]
 			for i, v := range a32 {
 				y32[i] = relu32(v + b32[i])

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/mksmt/workbench/internal/ops/vec"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -200,6 +201,12 @@ func relu32(v float32) float32 {
 
 // sumShifted returns Σ(x−k) and Σ(x−k)², accumulated in T in four lanes.
 func sumShifted[T float](x []T, k T) (float64, float64) {
+	var s1, s2 float64
+	if x32, ok := any(x).([]float32); ok {
+		n, a, b := vec.SumShifted(x32, float32(k))
+		s1, s2 = laneSum(a), laneSum(b)
+		x = x[n:]
+	}
 	var a0, a1, a2, a3, b0, b1, b2, b3 T
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
@@ -219,12 +226,30 @@ func sumShifted[T float](x []T, k T) (float64, float64) {
 		a0 += d
 		b0 += d * d
 	}
-	return float64(a0+a1) + float64(a2+a3), float64(b0+b1) + float64(b2+b3)
+	return s1 + float64(a0+a1) + float64(a2+a3), s2 + float64(b0+b1) + float64(b2+b3)
+}
+
+// laneSum adds a vec kernel's eight lanes in float64.
+func laneSum(l [8]float32) float64 {
+	var s float64
+	for _, v := range l {
+		s += float64(v)
+	}
+	return s
 }
 
 // affine writes y = x·sc + sh, or its ReLU.
 func affine[T float](x, y []T, sc, sh T, relu bool) {
 	y = y[:len(x)]
+	if x32, ok := any(x).([]float32); ok {
+		var n int
+		if relu {
+			n = vec.AffineReLU(x32, any(y).([]float32), float32(sc), float32(sh))
+		} else {
+			n = vec.Affine(x32, any(y).([]float32), float32(sc), float32(sh))
+		}
+		x, y = x[n:], y[n:]
+	}
 	if relu {
 		if x32, ok := any(x).([]float32); ok {
 			affineReLU32(x32, any(y).([]float32), float32(sc), float32(sh))
@@ -347,6 +372,10 @@ func bnBackward[T float](x, y, gamma, dy, dx, dgamma, dbeta []T, op *bnOp, n, c,
 				off := (i*c + ch) * hw
 				xs, gs, ds := x[off:off+hw], gsrc[off:off+hw], dx[off:off+hw]
 				gs, ds = gs[:len(xs)], ds[:len(xs)]
+				if x32, ok := any(xs).([]float32); ok {
+					k := vec.BNDx(x32, any(gs).([]float32), any(ds).([]float32), float32(kk), float32(aa), float32(bb))
+					xs, gs, ds = xs[k:], gs[k:], ds[k:]
+				}
 				for j, v := range xs {
 					ds[j] = kk*gs[j] + aa*v + bb
 				}
@@ -372,6 +401,12 @@ func gradSums[T float](x, y, dy, g []T, mean T, relu bool) (float64, float64) {
 // dotSums returns Σg and Σg·(x−mean), accumulated in T in four lanes.
 func dotSums[T float](x, g []T, mean T) (float64, float64) {
 	x = x[:len(g)]
+	var sa, sb float64
+	if g32, ok := any(g).([]float32); ok {
+		n, a, b := vec.DotSums(any(x).([]float32), g32, float32(mean))
+		sa, sb = laneSum(a), laneSum(b)
+		x, g = x[n:], g[n:]
+	}
 	var a0, a1, a2, a3, b0, b1, b2, b3 T
 	i := 0
 	for ; i+4 <= len(g); i += 4 {
@@ -389,12 +424,15 @@ func dotSums[T float](x, g []T, mean T) (float64, float64) {
 		a0 += g[i]
 		b0 += g[i] * (x[i] - mean)
 	}
-	return float64(a0+a1) + float64(a2+a3), float64(b0+b1) + float64(b2+b3)
+	return sa + float64(a0+a1) + float64(a2+a3), sb + float64(b0+b1) + float64(b2+b3)
 }
 
 // gradSumsReLU32 is gradSums with the ReLU mask for float32 in one pass,
 // with maskPositive's branch-free sign test.
 func gradSumsReLU32(x, y, dy, g []float32, mean float32) (float64, float64) {
+	k, va, vb := vec.GradSumsReLU(x, y, dy, g, mean)
+	sa, sb := laneSum(va), laneSum(vb)
+	x, y, dy, g = x[k:], y[k:], dy[k:], g[k:]
 	n := len(dy)
 	x, y, g = x[:n], y[:n], g[:n]
 	var a0, a1, b0, b1 float32
@@ -419,7 +457,7 @@ func gradSumsReLU32(x, y, dy, g []float32, mean float32) (float64, float64) {
 		a0 += g0
 		b0 += g0 * (x[i] - mean)
 	}
-	return float64(a0) + float64(a1), float64(b0) + float64(b1)
+	return sa + float64(a0) + float64(a1), sb + float64(b0) + float64(b1)
 }
 
 func (op *bnDiffOp) DiffWRT(int) []bool { return []bool{false, false, false, false} }

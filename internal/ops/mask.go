@@ -1,6 +1,10 @@
 package ops
 
-import "math"
+import (
+	"math"
+
+	"github.com/mksmt/workbench/internal/ops/vec"
+)
 
 // maskPositive sets out[j] = v[j] where y[j] > 0 and 0 elsewhere: the
 // backward pass of a ReLU given its output y. It has no data-dependent
@@ -10,6 +14,8 @@ func maskPositive[T float](y, v, out []T) {
 	switch yy := any(y).(type) {
 	case []float32:
 		vv, oo := any(v).([]float32), any(out).([]float32)
+		k := vec.MaskPositive(yy, vv, oo)
+		yy, vv, oo = yy[k:], vv[k:], oo[k:]
 		vv, oo = vv[:len(yy)], oo[:len(yy)]
 		for j, yj := range yy {
 			b := int32(math.Float32bits(yj))

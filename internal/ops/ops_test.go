@@ -83,6 +83,10 @@ func allCases() []opCase {
 		bnCase("batchnorm-1x1", 5, 3, 1, 1, false, false),
 		bnCase("batchnorm-inference", 2, 3, 2, 3, false, true),
 		bnCase("batchnorm-inference-relu", 2, 3, 2, 3, true, true),
+		// Maps of 25 values: the vec kernels' 16- and 8-wide blocks, and a tail in Go.
+		bnCase("batchnorm-5x5", 2, 3, 5, 5, false, false),
+		bnCase("batchnorm-relu-5x5", 2, 3, 5, 5, true, false),
+		bnCase("batchnorm-inference-relu-5x5", 2, 3, 5, 5, true, true),
 		{
 			name:   "add-relu",
 			shapes: []tensor.Shape{{2, 3, 4, 4}, {2, 3, 4, 4}},
