@@ -50,13 +50,13 @@ var profiles = []Profile{
 	},
 	{
 		Name: "quick",
-		// Measured 2026-12-01 on a 2-core Xeon (family 6 model 207), clean
-		// clone, go run ./cmd/workbench reproduce at commit 18056d7 (two runs
-		// at a time): 42 distinct runs in 25 min 34 s, load average median
-		// 2.4, 2,873 s of CPU. See the README's note on profiles.
+		// Measured 2026-12-01 on a 2-core AMD EPYC (AVX-512), clean clone,
+		// go run ./cmd/workbench reproduce at commit 5767279 (two runs at a
+		// time): 42 distinct runs in 14 min 24 s, load average median 3.5,
+		// 1,453 s of CPU. See the README's note on profiles.
 		Description: "the default: every paper study with 3 seeds (14 distinct variants × 3 seeds; " +
 			"the reference resnet on 10 synthetic classes × 200 training images, 4 epochs; " +
-			"about 25 minutes on a 2-core CPU)",
+			"about 15 minutes on a 2-core CPU)",
 		Overrides: map[string]any{
 			"epochs":        4,
 			"batch_size":    32,
