@@ -131,7 +131,7 @@ func (op *bnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	switch xd := x.Data().(type) {
 	case []float32:
-		bnForward(xd, gamma.Data().([]float32), beta.Data().([]float32), out.Data().([]float32), op, n, c, hw)
+		bnForward(xd, gamma.Float32s(), beta.Float32s(), out.Float32s(), op, n, c, hw)
 	case []float64:
 		bnForward(xd, gamma.Data().([]float64), beta.Data().([]float64), out.Data().([]float64), op, n, c, hw)
 	}
@@ -326,8 +326,8 @@ func (op *bnDiffOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	db := op.dbeta.get(dt, c)
 	switch xd := x.Data().(type) {
 	case []float32:
-		bnBackward(xd, y.Data().([]float32), gamma.Data().([]float32), dy.Data().([]float32),
-			dx.Data().([]float32), dg.Data().([]float32), db.Data().([]float32), op.fwd, n, c, hw)
+		bnBackward(xd, y.Float32s(), gamma.Float32s(), dy.Float32s(),
+			dx.Float32s(), dg.Float32s(), db.Float32s(), op.fwd, n, c, hw)
 	case []float64:
 		bnBackward(xd, y.Data().([]float64), gamma.Data().([]float64), dy.Data().([]float64),
 			dx.Data().([]float64), dg.Data().([]float64), db.Data().([]float64), op.fwd, n, c, hw)

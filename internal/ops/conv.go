@@ -156,6 +156,7 @@ type convWork[T float] struct {
 	// tap (convForwardShift) and the partial dw of each slot.
 	wtap  []T
 	slots [dwSlots][]T
+	sum   *slotSum[T] // sumSlots' loop, made once
 }
 
 // dwSlots is the number of fixed parts of the batch whose dw are summed
@@ -174,25 +175,42 @@ func slotRange(s, n int) (lo, hi int) {
 // partials (each the size of dst). Workers take ranges of elements; each
 // element's sum has the same order whoever computes it.
 func sumSlots[T float](dst []T, ws []convWork[T], n int) {
-	var parts [dwSlots][]T
-	k := 0
+	if ws[0].sum == nil {
+		ws[0].sum = new(slotSum[T])
+		ws[0].sum.body = ws[0].sum.run
+	}
+	j := ws[0].sum
+	j.dst, j.k = dst, 0
 	for s := range dwSlots {
 		if lo, hi := slotRange(s, n); lo < hi {
-			parts[k] = ws[0].slots[s][:len(dst)]
-			k++
+			j.parts[j.k] = ws[0].slots[s][:len(dst)]
+			j.k++
 		}
 	}
-	const chunk = 4096
-	parallelFor((len(dst)+chunk-1)/chunk, func(lo, hi int) {
-		lo, hi = lo*chunk, min(hi*chunk, len(dst))
-		d := dst[lo:hi]
-		copy(d, parts[0][lo:hi])
-		for _, p := range parts[1:k] {
-			for i, v := range p[lo:hi] {
-				d[i] += v
-			}
+	parallelFor((len(dst)+slotSumChunk-1)/slotSumChunk, j.body)
+	j.dst, j.parts = nil, [dwSlots][]T{}
+}
+
+const slotSumChunk = 4096
+
+// slotSum is one sumSlots call's state; its body is made once per
+// workspace, so the call allocates nothing.
+type slotSum[T float] struct {
+	dst   []T
+	parts [dwSlots][]T
+	k     int
+	body  func(lo, hi int)
+}
+
+func (j *slotSum[T]) run(lo, hi int) {
+	lo, hi = lo*slotSumChunk, min(hi*slotSumChunk, len(j.dst))
+	d := j.dst[lo:hi]
+	copy(d, j.parts[0][lo:hi])
+	for _, p := range j.parts[1:j.k] {
+		for i, v := range p[lo:hi] {
+			d[i] += v
 		}
-	})
+	}
 }
 
 // convScratch holds per-worker workspaces of both dtypes.
@@ -273,7 +291,7 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	defer putScratch(scratch)
 	switch xd := x.Data().(type) {
 	case []float32:
-		if err := convForwardDNNL(&op.geo, workspaces[float32](scratch), xd, w.Data().([]float32), out.Data().([]float32)); err != nil {
+		if err := convForwardDNNL(&op.geo, workspaces[float32](scratch), xd, w.Float32s(), out.Float32s()); err != nil {
 			return nil, fmt.Errorf("%v: %w", op, err)
 		}
 	case []float64:
@@ -636,9 +654,9 @@ func (op *convBwdOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	case []float32:
 		var dxd []float32
 		if dx != nil {
-			dxd = dx.Data().([]float32)
+			dxd = dx.Float32s()
 		}
-		if err := convBackwardDNNL(g, workspaces[float32](scratch), xd, w.Data().([]float32), dy.Data().([]float32), dxd, dw.Data().([]float32)); err != nil {
+		if err := convBackwardDNNL(g, workspaces[float32](scratch), xd, w.Float32s(), dy.Float32s(), dxd, dw.Float32s()); err != nil {
 			return nil, fmt.Errorf("%v: %w", op, err)
 		}
 	case []float64:

@@ -48,7 +48,7 @@ func (op *gapOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	hw := op.in[2] * op.in[3]
 	switch xd := x.Data().(type) {
 	case []float32:
-		gapForward(xd, out.Data().([]float32), hw)
+		gapForward(xd, out.Float32s(), hw)
 	case []float64:
 		gapForward(xd, out.Data().([]float64), hw)
 	}
@@ -104,7 +104,7 @@ func (op *gapDiffOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	hw := op.in[2] * op.in[3]
 	switch g := dy.Data().(type) {
 	case []float32:
-		gapBackward(g, out.Data().([]float32), hw)
+		gapBackward(g, out.Float32s(), hw)
 	case []float64:
 		gapBackward(g, out.Data().([]float64), hw)
 	}

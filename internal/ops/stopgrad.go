@@ -47,7 +47,7 @@ func (op *stopGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.out.get(x.Dtype(), x.Shape()...)
 	switch src := x.Data().(type) {
 	case []float32:
-		copy(out.Data().([]float32), src)
+		copy(out.Float32s(), src)
 	case []float64:
 		copy(out.Data().([]float64), src)
 	}

@@ -63,7 +63,7 @@ func (t *trainer) checkpoint() error {
 	for _, p := range t.model.Params {
 		f.Names = append(f.Names, p.Name)
 		f.Shapes = append(f.Shapes, p.Shape)
-		f.Params = append(f.Params, p.Value.Data().([]float32))
+		f.Params = append(f.Params, p.Value.Float32s())
 	}
 	for _, n := range t.model.Norms {
 		f.BNMean = append(f.BNMean, n.State.Mean)
@@ -162,7 +162,7 @@ func (f *checkpointFile) restore(path string, m *nets.Model) error {
 		}
 	}
 	for j, p := range m.Params {
-		copy(p.Value.Data().([]float32), f.Params[j])
+		copy(p.Value.Float32s(), f.Params[j])
 	}
 	for i, n := range m.Norms {
 		if len(f.BNMean[i]) != len(n.State.Mean) || len(f.BNVar[i]) != len(n.State.Var) {

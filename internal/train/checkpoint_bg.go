@@ -93,7 +93,7 @@ func (t *trainer) snapshot(f *checkpointFile) *checkpointFile {
 	}
 	for j, p := range t.model.Params {
 		f.Names[j], f.Shapes[j] = p.Name, p.Shape
-		f.Params[j] = append(f.Params[j][:0], p.Value.Data().([]float32)...)
+		f.Params[j] = append(f.Params[j][:0], p.Value.Float32s()...)
 	}
 	if k := len(t.model.Norms); len(f.BNMean) != k {
 		f.BNMean, f.BNVar = make([][]float64, k), make([][]float64, k)

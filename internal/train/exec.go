@@ -127,7 +127,7 @@ func add32(out, a, b G.Value) error {
 	if !ok1 || !ok2 || !ok3 || x.Size() != o.Size() || y.Size() != o.Size() {
 		return fmt.Errorf("add: want three float32 tensors of one size, got %T %T %T", out, a, b)
 	}
-	ops.Add32(o.Data().([]float32), x.Data().([]float32), y.Data().([]float32))
+	ops.Add32(o.Float32s(), x.Float32s(), y.Float32s())
 	return nil
 }
 

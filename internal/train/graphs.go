@@ -140,7 +140,7 @@ func buildUpdate(m *nets.Model, cfg Config, u update, targets *tensor.Dense) (*u
 		if net.Params[j] != nil && u.reaches(p, cfg) {
 			ug.wrt = append(ug.wrt, j)
 			ug.nodes = append(ug.nodes, net.Params[j])
-			ug.w = append(ug.w, p.Value.Data().([]float32))
+			ug.w = append(ug.w, p.Value.Float32s())
 			ug.decay = append(ug.decay, decays(cfg, p))
 		} else {
 			ug.idle = append(ug.idle, j)

@@ -128,7 +128,7 @@ func newTrainer(cfg Config, ds *data.Dataset, opt Options) (*trainer, error) {
 		t.allDecay = make([]bool, len(t.model.Params))
 		maxSize := 0
 		for j, p := range t.model.Params {
-			t.all[j], t.allDecay[j] = p.Value.Data().([]float32), decays(cfg, p)
+			t.all[j], t.allDecay[j] = p.Value.Float32s(), decays(cfg, p)
 			maxSize = max(maxSize, p.Size())
 		}
 		t.zeros = make([]float32, maxSize)
@@ -272,12 +272,12 @@ func trainBatches(c Config, epoch, start int) data.IterOptions {
 func (t *trainer) setBatch(b data.Batch) {
 	for i, ug := range t.updates {
 		if i == 0 || ug != t.updates[i-1] {
-			copy(ug.net.XValue.Data().([]float32), b.X)
+			copy(ug.net.XValue.Float32s(), b.X)
 		}
 	}
 	k := t.ds.NumClasses()
 	eps := float32(t.cfg.LabelSmoothing)
-	tv := t.targets.Data().([]float32)
+	tv := t.targets.Float32s()
 	for i := range tv {
 		tv[i] = eps / float32(k)
 	}
