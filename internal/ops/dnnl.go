@@ -164,3 +164,12 @@ func ConvKernels() string {
 	})
 	return convKernels.s
 }
+
+// transpose32 sets dst to the transposes of the n rows×cols matrices in src
+// (the C side's NCHW <-> NHWC copy; here for its test).
+func transpose32(src, dst []float32, n, rows, cols int) {
+	if n*rows*cols == 0 {
+		return
+	}
+	C.wb_transpose(f32p(src), f32p(dst), C.int(n), C.int(rows), C.int(cols))
+}

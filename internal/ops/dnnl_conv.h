@@ -34,4 +34,7 @@ int wb_conv_fwd(const wb_conv *cv, const float *x, const float *w, float *y,
 int wb_conv_bwd(const wb_conv *cv, const float *x, const float *w,
                 const float *dy, float *dx, float *dw, void *ws);
 
+// dst = the transpose of each of n rows x cols matrices in src (exact).
+void wb_transpose(const float *src, float *dst, int n, int rows, int cols);
+
 #endif

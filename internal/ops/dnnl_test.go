@@ -157,3 +157,26 @@ func TestConvDNNLKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestTranspose32 checks the activations' NCHW <-> NHWC copy against the
+// definition, on sizes with and without whole 8×8 blocks.
+func TestTranspose32(t *testing.T) {
+	for _, c := range []struct{ n, rows, cols int }{{1, 8, 8}, {2, 16, 1024}, {3, 64, 64}, {2, 3, 1024}, {1, 1024, 3}, {2, 13, 21}, {1, 1, 9}, {4, 9, 17}} {
+		m := c.rows * c.cols
+		src := make([]float32, c.n*m)
+		for i := range src {
+			src[i] = float32(i)
+		}
+		dst := make([]float32, len(src))
+		transpose32(src, dst, c.n, c.rows, c.cols)
+		for k := range c.n {
+			for i := range c.rows {
+				for j := range c.cols {
+					if got, want := dst[k*m+j*c.rows+i], src[k*m+i*c.cols+j]; got != want {
+						t.Fatalf("%+v: dst[%d][%d][%d] = %v, want %v", c, k, j, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
