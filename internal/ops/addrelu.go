@@ -54,11 +54,13 @@ func (op *addReLUOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, fmt.Errorf("%v: shapes %v and %v differ", op, a.Shape(), b.Shape())
 	}
 	out := op.out.get(a.Dtype(), a.Shape()...)
-	switch ad := a.Data().(type) {
-	case []float32:
+	switch a.Dtype() {
+	case tensor.Float32:
+		ad := a.Float32s()
 		addReLU(ad, b.Float32s(), out.Float32s())
-	case []float64:
-		addReLU(ad, b.Data().([]float64), out.Data().([]float64))
+	case tensor.Float64:
+		ad := a.Float64s()
+		addReLU(ad, b.Float64s(), out.Float64s())
 	}
 	return out, nil
 }
@@ -122,11 +124,13 @@ func (op *reluMaskOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, fmt.Errorf("%v: y has %d values, dy %d", op, y.Size(), dy.Size())
 	}
 	out := op.out.get(y.Dtype(), y.Shape()...)
-	switch yd := y.Data().(type) {
-	case []float32:
+	switch y.Dtype() {
+	case tensor.Float32:
+		yd := y.Float32s()
 		reluMask(yd, dy.Float32s(), out.Float32s())
-	case []float64:
-		reluMask(yd, dy.Data().([]float64), out.Data().([]float64))
+	case tensor.Float64:
+		yd := y.Float64s()
+		reluMask(yd, dy.Float64s(), out.Float64s())
 	}
 	return out, nil
 }

@@ -129,11 +129,13 @@ func (op *bnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 			op.invStd[ch] = 1 / math.Sqrt(op.st.Var[ch]+op.st.Eps)
 		}
 	}
-	switch xd := x.Data().(type) {
-	case []float32:
+	switch x.Dtype() {
+	case tensor.Float32:
+		xd := x.Float32s()
 		bnForward(xd, gamma.Float32s(), beta.Float32s(), out.Float32s(), op, n, c, hw)
-	case []float64:
-		bnForward(xd, gamma.Data().([]float64), beta.Data().([]float64), out.Data().([]float64), op, n, c, hw)
+	case tensor.Float64:
+		xd := x.Float64s()
+		bnForward(xd, gamma.Float64s(), beta.Float64s(), out.Float64s(), op, n, c, hw)
 	}
 	return out, nil
 }
@@ -324,13 +326,15 @@ func (op *bnDiffOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	dx := op.out.get(dt, s...)
 	dg := op.dgamma.get(dt, c)
 	db := op.dbeta.get(dt, c)
-	switch xd := x.Data().(type) {
-	case []float32:
+	switch x.Dtype() {
+	case tensor.Float32:
+		xd := x.Float32s()
 		bnBackward(xd, y.Float32s(), gamma.Float32s(), dy.Float32s(),
 			dx.Float32s(), dg.Float32s(), db.Float32s(), op.fwd, n, c, hw)
-	case []float64:
-		bnBackward(xd, y.Data().([]float64), gamma.Data().([]float64), dy.Data().([]float64),
-			dx.Data().([]float64), dg.Data().([]float64), db.Data().([]float64), op.fwd, n, c, hw)
+	case tensor.Float64:
+		xd := x.Float64s()
+		bnBackward(xd, y.Float64s(), gamma.Float64s(), dy.Float64s(),
+			dx.Float64s(), dg.Float64s(), db.Float64s(), op.fwd, n, c, hw)
 	}
 	return dx, nil
 }

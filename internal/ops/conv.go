@@ -289,13 +289,15 @@ func (op *convOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.out.get(x.Dtype(), op.geo.outShape()...)
 	scratch := getScratch()
 	defer putScratch(scratch)
-	switch xd := x.Data().(type) {
-	case []float32:
+	switch x.Dtype() {
+	case tensor.Float32:
+		xd := x.Float32s()
 		if err := convForwardDNNL(&op.geo, workspaces[float32](scratch), xd, w.Float32s(), out.Float32s()); err != nil {
 			return nil, fmt.Errorf("%v: %w", op, err)
 		}
-	case []float64:
-		convForward(&op.geo, workspaces[float64](scratch), xd, w.Data().([]float64), out.Data().([]float64))
+	case tensor.Float64:
+		xd := x.Float64s()
+		convForward(&op.geo, workspaces[float64](scratch), xd, w.Float64s(), out.Float64s())
 	}
 	return out, nil
 }
@@ -650,8 +652,9 @@ func (op *convBwdOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	scratch := getScratch()
 	defer putScratch(scratch)
-	switch xd := x.Data().(type) {
-	case []float32:
+	switch x.Dtype() {
+	case tensor.Float32:
+		xd := x.Float32s()
 		var dxd []float32
 		if dx != nil {
 			dxd = dx.Float32s()
@@ -659,13 +662,14 @@ func (op *convBwdOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 		if err := convBackwardDNNL(g, workspaces[float32](scratch), xd, w.Float32s(), dy.Float32s(), dxd, dw.Float32s()); err != nil {
 			return nil, fmt.Errorf("%v: %w", op, err)
 		}
-	case []float64:
+	case tensor.Float64:
+		xd := x.Float64s()
 		var dxd []float64
 		if dx != nil {
-			dxd = dx.Data().([]float64)
+			dxd = dx.Float64s()
 		}
 		wt := op.wt.get(dt, g.c, g.o, g.kh, g.kw)
-		convBackward(g, workspaces[float64](scratch), xd, w.Data().([]float64), dy.Data().([]float64), dxd, dw.Data().([]float64), wt.Data().([]float64))
+		convBackward(g, workspaces[float64](scratch), xd, w.Float64s(), dy.Float64s(), dxd, dw.Float64s(), wt.Float64s())
 	}
 	if op.wOnly {
 		return dw, nil

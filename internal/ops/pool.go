@@ -46,11 +46,13 @@ func (op *gapOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	out := op.out.get(x.Dtype(), op.in[0], op.in[1])
 	hw := op.in[2] * op.in[3]
-	switch xd := x.Data().(type) {
-	case []float32:
+	switch x.Dtype() {
+	case tensor.Float32:
+		xd := x.Float32s()
 		gapForward(xd, out.Float32s(), hw)
-	case []float64:
-		gapForward(xd, out.Data().([]float64), hw)
+	case tensor.Float64:
+		xd := x.Float64s()
+		gapForward(xd, out.Float64s(), hw)
 	}
 	return out, nil
 }
@@ -102,11 +104,13 @@ func (op *gapDiffOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	out := op.out.get(dy.Dtype(), op.in...)
 	hw := op.in[2] * op.in[3]
-	switch g := dy.Data().(type) {
-	case []float32:
+	switch dy.Dtype() {
+	case tensor.Float32:
+		g := dy.Float32s()
 		gapBackward(g, out.Float32s(), hw)
-	case []float64:
-		gapBackward(g, out.Data().([]float64), hw)
+	case tensor.Float64:
+		g := dy.Float64s()
+		gapBackward(g, out.Float64s(), hw)
 	}
 	return out, nil
 }

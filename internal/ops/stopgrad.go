@@ -45,11 +45,13 @@ func (op *stopGradOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	x := in[0]
 	out := op.out.get(x.Dtype(), x.Shape()...)
-	switch src := x.Data().(type) {
-	case []float32:
+	switch x.Dtype() {
+	case tensor.Float32:
+		src := x.Float32s()
 		copy(out.Float32s(), src)
-	case []float64:
-		copy(out.Data().([]float64), src)
+	case tensor.Float64:
+		src := x.Float64s()
+		copy(out.Float64s(), src)
 	}
 	return out, nil
 }
